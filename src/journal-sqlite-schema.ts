@@ -1,0 +1,64 @@
+/**
+ * Tables of the SQLite journal. drizzle-kit generates migrations/ from this file
+ * (`npm run db:generate`); journal-sqlite.ts applies them at start-up.
+ *
+ * `deliveries.due_at` is the one column the scheduler looks at: for a pending delivery it is when
+ * the next attempt may start, for an in-flight one when its lease ends (then it may be claimed
+ * again), and NULL once delivered or dead. The partial indexes only hold unfinished deliveries,
+ * so claims stay fast however many finished events are kept.
+ */
+import { sql } from 'drizzle-orm';
+import { blob, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const events = sqliteTable('events', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  id: text('id').notNull().unique(),
+  source: text('source').notNull(),
+  method: text('method').notNull(),
+  path: text('path').notNull(),
+  query: text('query').notNull(),
+  /** JSON array of [name, value] pairs, as received. */
+  headers: text('headers').notNull(),
+  body: blob('body', { mode: 'buffer' }).notNull(),
+  remoteAddr: text('remote_addr'),
+  receivedAt: integer('received_at').notNull(),
+});
+
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    eventSeq: integer('event_seq')
+      .notNull()
+      .references(() => events.seq, { onDelete: 'cascade' }),
+    destination: text('destination').notNull(),
+    status: text('status', { enum: ['pending', 'in_flight', 'delivered', 'dead'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    dueAt: integer('due_at'),
+    finishedAt: integer('finished_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('deliveries_due').on(t.destination, t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
+    index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
+    index('deliveries_finished').on(t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
+    index('deliveries_event').on(t.eventSeq),
+  ],
+);
+
+export const attempts = sqliteTable(
+  'attempts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deliveryId: integer('delivery_id')
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    startedAt: integer('started_at').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    status: integer('status'),
+    error: text('error'),
+    response: blob('response', { mode: 'buffer' }),
+  },
+  (t) => [index('attempts_delivery').on(t.deliveryId)],
+);
