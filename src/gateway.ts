@@ -1,0 +1,121 @@
+/**
+ * The gateway: journal + ingest listener + scheduler + retention, started and stopped together.
+ *
+ * Start-up order: open (and migrate) the journal, start delivering what it already holds, then
+ * listen. Shutdown order: refuse new requests (503), stop listening, stop claiming and let
+ * in-flight deliveries finish within the grace period, stop retention, close the journal.
+ */
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Server } from 'node:http';
+import type { Config } from './config.js';
+import { createIngestApp } from './ingest.js';
+import type { Journal } from './journal.js';
+import { openSqliteJournal } from './journal-sqlite.js';
+import type { Logger } from './log.js';
+import { runRetention } from './retention.js';
+import { startScheduler, type SchedulerOptions } from './scheduler.js';
+
+/** Slow or stalled senders are cut off: headers must arrive within this time… */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** …and the whole request within this one. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** What a running gateway exposes. */
+export interface Gateway {
+  /** Base URL of the ingest listener, e.g. http://127.0.0.1:8080. */
+  url: string;
+  port: number;
+  journal: Journal;
+  /** Graceful shutdown (see the module comment); safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Everything the gateway needs, injected. */
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  /** Defaults to the SQLite journal at `config.storage.path`. */
+  journal?: Journal;
+  clock?: () => number;
+  random?: () => number;
+  createClient?: SchedulerOptions['createClient'];
+}
+
+/** Starts the gateway; resolves once the ingest listener is bound. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, logger } = options;
+  const journal = options.journal ?? openSqliteJournal({ path: config.storage.path, maxSize: config.storage.max_size });
+  const stopRetention = new AbortController();
+  let accepting = true;
+
+  const scheduler = startScheduler({
+    destinations: config.destinations,
+    journal,
+    logger,
+    ...(options.clock && { clock: options.clock }),
+    ...(options.random && { random: options.random }),
+    ...(options.createClient && { createClient: options.createClient }),
+  });
+  const retention = runRetention({ journal, retention: config.retention, logger, signal: stopRetention.signal, ...(options.clock && { clock: options.clock }) });
+
+  const app = createIngestApp({
+    sources: config.sources,
+    maxBody: config.server.max_body,
+    journal,
+    logger,
+    onAccepted: (_event, destinations) => scheduler.notify(destinations),
+    isAccepting: () => accepting,
+    ...(options.clock && { clock: options.clock }),
+  });
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    serverOptions: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+  }) as Server;
+
+  try {
+    await listen(server, config.server.port, config.server.host);
+  } catch (error) {
+    stopRetention.abort();
+    await scheduler.stop(0);
+    await retention;
+    await journal.close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ host: config.server.host, port, journal: config.storage.path }, `listening on ${config.server.host}:${port}`);
+  for (const [name, source] of Object.entries(config.sources)) {
+    logger.info({ source: name, methods: source.methods, path: source.path, to: source.to }, `route ${source.methods.join(',')} ${source.path} → ${source.to.join(', ')}`);
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info('shutting down: refusing new events, finishing in-flight deliveries');
+      accepting = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await scheduler.stop(config.server.shutdown_grace);
+      stopRetention.abort();
+      await retention;
+      // Connections still open past the grace period are cut; their senders retry.
+      server.closeAllConnections();
+      await closed;
+      await journal.close();
+      logger.info('stopped');
+    })());
+
+  return { url, port, journal, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Starts a real gateway (real SQLite file in a fresh temp dir, real listener on an ephemeral
+ * port) from a config written as a plain object and validated by the real schema.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema, type Config } from '../../src/config.js';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { silentLogger } from '../../src/log.js';
+
+/** A fresh temp directory, removed by the returned function. */
+export function tempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Validates `input` with the real schema, on an ephemeral port and a temp journal unless given. */
+export function testConfig(input: Record<string, unknown>, dir: string): Config {
+  const server = { host: '127.0.0.1', port: 0, ...(input.server as object) };
+  const storage = { path: join(dir, 'sluice.db'), ...(input.storage as object) };
+  return configSchema.parse({ ...input, server, storage });
+}
+
+export interface TestGateway extends Gateway {
+  config: Config;
+  dir: string;
+  /** Closes the gateway and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Starts a gateway for a test. */
+export async function startTestGateway(input: Record<string, unknown>, extra: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+  const tmp = tempDir();
+  const config = testConfig(input, tmp.dir);
+  const gateway = await startGateway({ config, logger: silentLogger(), ...extra });
+  return {
+    ...gateway,
+    config,
+    dir: tmp.dir,
+    stop: async () => {
+      await gateway.close();
+      tmp.remove();
+    },
+  };
+}
