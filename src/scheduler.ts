@@ -23,8 +23,11 @@ import { decide } from './retry-policy.js';
 import { TokenBucket } from './token-bucket.js';
 import { Waiter } from './waiter.js';
 
-/** A lease outlives the attempt's own timeout by this much before another claim may take it. */
-const LEASE_MARGIN_MS = 10_000;
+/**
+ * A lease outlives the attempt's own timeout (which undici and an AbortSignal enforce) by this
+ * much: enough to record the outcome, short enough that a crash delays redelivery only briefly.
+ */
+const LEASE_MARGIN_MS = 5_000;
 /** Most deliveries claimed in one go. */
 const CLAIM_BATCH = 64;
 /** With nothing due, look again this often (events written by another process are seen this way). */
