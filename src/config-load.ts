@@ -4,7 +4,7 @@
  * all of them are reported at once, so an operator fixes a file in one pass.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './config.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
@@ -34,7 +34,10 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   };
 
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => at(e.pos[0], '', e.message.split('\n')[0]!)));
+    // A duplicate key still sits in the tree, so it can be named; other syntax errors have no reliable key.
+    throw new ConfigError(
+      doc.errors.map((e) => at(e.pos[0], e.code === 'DUPLICATE_KEY' ? keyPathAt(doc, e.pos[0]) : '', e.message.split('\n')[0]!)),
+    );
   }
 
   const issues = interpolateEnv(doc, env, at);
@@ -57,23 +60,55 @@ function interpolateEnv(doc: Document, env: Env, at: At): ConfigIssue[] {
   visit(doc, {
     Scalar(_key, node, path) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, name: string, fallback?: string) => {
+      const before = issues.length;
+      const text = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, name: string, fallback?: string) => {
         const value = env[name];
         if (value !== undefined && value !== '') return value;
         if (fallback !== undefined) return fallback;
-        issues.push(at(node.range?.[0], keyPath(path), `environment variable ${name} is not set`));
+        issues.push(at(node.range?.[0], keyPath([...path, node]), `environment variable ${name} is not set`));
         return whole;
       });
+      // An unquoted `port: ${PORT}` means what `port: 8080` would: read the result as YAML reads a plain
+      // scalar (numbers, booleans), as docker compose does. Quoting keeps it a string.
+      node.value = node.type === Scalar.PLAIN && issues.length === before ? plainScalar(text) : text;
     },
   });
   return issues;
 }
 
-/** Dotted key path of a node from the ancestors `visit` hands over. */
-function keyPath(ancestors: readonly unknown[]): string {
-  const keys: string[] = [];
-  for (const a of ancestors) if (isPair(a) && isScalar(a.key)) keys.push(String(a.key.value));
+/** What a plain (unquoted) scalar with this text resolves to: a number or boolean, else the text itself. */
+function plainScalar(text: string): unknown {
+  const doc = parseDocument(text);
+  const value = doc.errors.length === 0 && isScalar(doc.contents) ? doc.contents.value : undefined;
+  return typeof value === 'number' || typeof value === 'boolean' ? value : text;
+}
+
+/**
+ * Dotted key path of the last node in `chain` (the ancestors `visit` hands over, then the node).
+ * Sequence items count by index, so the path matches the one zod reports for the same value.
+ */
+function keyPath(chain: readonly unknown[]): string {
+  const keys: (string | number)[] = [];
+  chain.forEach((a, i) => {
+    if (isPair(a) && isScalar(a.key)) keys.push(String(a.key.value));
+    else if (isSeq(a) && i + 1 < chain.length) keys.push(a.items.indexOf(chain[i + 1]));
+  });
   return keys.join('.');
+}
+
+/** Dotted key path of the map key that starts at `offset` (where yaml reports a duplicate key). */
+function keyPathAt(doc: Document, offset: number): string {
+  let found = '';
+  visit(doc, {
+    Pair(_key, pair, path) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        found = keyPath([...path, pair]);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** Turns one zod issue into positioned issues (one per unknown key). */
@@ -94,13 +129,19 @@ function locate(doc: Document, issue: z.core.$ZodIssue, at: At): ConfigIssue[] {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (node && typeof node === 'object' && 'range' in node) {
-      const message = depth < path.length ? `${missingMessage(issue)}` : issue.message;
+      const message = depth < path.length ? missingMessage(issue) : issue.message;
       return [at((node as Node).range?.[0], dotted(path), message)];
     }
   }
-  return [at(0, dotted(path), issue.message)];
+  // Nothing to point at: the document is empty, so every required top-level key is missing.
+  return [at(0, dotted(path), path.length > 0 ? missingMessage(issue) : issue.message)];
 }
 
+/**
+ * Message for an issue whose key is absent from the file. An absent value fails a plain type as
+ * `invalid_type` and a union (`to`) as `invalid_union`; both mean the key is missing. Other codes
+ * (a cross-field check on a defaulted key, e.g. `retry.initial`) keep their own message.
+ */
 function missingMessage(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_type' ? 'required key is missing' : issue.message;
+  return issue.code === 'invalid_type' || issue.code === 'invalid_union' ? 'required key is missing' : issue.message;
 }

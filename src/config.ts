@@ -6,31 +6,42 @@
 import { z } from 'zod';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
+/**
+ * A YAML number where a unit string belongs (`timeout: 30`) is the likeliest slip; zod's own
+ * "expected string, received number" does not tell the operator that a unit is missing.
+ */
+const unitString = (hint: (text: string) => string) =>
+  z.string({ error: (issue) => (typeof issue.input === 'number' ? hint(String(issue.input)) : undefined) });
+
+const durationHint = (text: string) => `"${text}" is not a duration: use a number and ms, s, m, h or d, e.g. 30s`;
+const sizeHint = (text: string) => `"${text}" is not a size: use a number and b, kb, mb or gb, e.g. 1mb`;
+const rateHint = (text: string) => `"${text}" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s`;
+
 /** A duration such as `30s`; parsed to milliseconds. */
-const duration = z.string().transform((text, ctx) => {
+const duration = unitString(durationHint).transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: use a number and ms, s, m, h or d, e.g. 30s` });
+    ctx.addIssue({ code: 'custom', message: durationHint(text) });
     return z.NEVER;
   }
   return ms;
 });
 
 /** A size such as `1mb`; parsed to bytes. */
-const size = z.string().transform((text, ctx) => {
+const size = unitString(sizeHint).transform((text, ctx) => {
   const bytes = parseSize(text);
   if (bytes === undefined || bytes <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a size: use a number and b, kb, mb or gb, e.g. 1mb` });
+    ctx.addIssue({ code: 'custom', message: sizeHint(text) });
     return z.NEVER;
   }
   return bytes;
 });
 
 /** A rate such as `5/s`; parsed to events per second. */
-const rate = z.string().transform((text, ctx) => {
+const rate = unitString(rateHint).transform((text, ctx) => {
   const perSecond = parseRate(text);
   if (perSecond === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s` });
+    ctx.addIssue({ code: 'custom', message: rateHint(text) });
     return z.NEVER;
   }
   return perSecond;
@@ -93,8 +104,11 @@ const destinationSchema = z
 const sourceSchema = z.strictObject({
   path: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must start with "/" and use URL path characters only'),
   methods: z.array(httpMethod).min(1).default(['POST']),
-  /** One destination, or several: fan-out, one delivery per destination. */
-  to: z.union([name, z.array(name).min(1)]).transform((to) => (Array.isArray(to) ? [...new Set(to)] : [to])),
+  /**
+   * One destination, or several: fan-out, one delivery per destination. Repeats are dropped only
+   * after validation (see configSchema), so issue indices match the positions in the file.
+   */
+  to: z.union([name, z.array(name).min(1)]).transform((to) => (Array.isArray(to) ? to : [to])),
   response: z.strictObject({ status: z.number().int().min(200).max(299).default(202) }).prefault({}),
 });
 
@@ -124,7 +138,13 @@ export const configSchema = z
       if (other) ctx.addIssue({ code: 'custom', path: ['sources', sourceName, 'path'], message: `same path as source "${other}"` });
       else paths.set(source.path, sourceName);
     }
-  });
+  })
+  // Fan-out to the same destination twice would deliver twice. Deduplicating here rather than in
+  // sourceSchema keeps the indices seen by the check above equal to the positions in the file.
+  .transform((c) => ({
+    ...c,
+    sources: Object.fromEntries(Object.entries(c.sources).map(([n, s]) => [n, { ...s, to: [...new Set(s.to)] }])),
+  }));
 
 /** A validated config, with defaults filled in and units parsed (durations in ms, sizes in bytes, rates per second). */
 export type Config = z.output<typeof configSchema>;

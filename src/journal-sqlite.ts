@@ -170,10 +170,6 @@ export class SqliteJournal implements Journal {
   complete(claim: Claim, attempt: AttemptRecord, verdict: Verdict): Promise<boolean> {
     const response = attempt.response ? Buffer.from(attempt.response) : null;
     return this.writer.run(() => {
-      this.db
-        .insert(attempts)
-        .values({ deliveryId: claim.deliveryId, attempt: attempt.attempt, startedAt: attempt.startedAt, durationMs: Math.round(attempt.durationMs), status: attempt.status ?? null, error: attempt.error ?? null, response })
-        .run();
       const finishedAt = attempt.startedAt + Math.round(attempt.durationMs);
       const next =
         verdict.kind === 'retry'
@@ -184,7 +180,15 @@ export class SqliteJournal implements Journal {
         .set({ ...next, lastError: verdict.kind === 'delivered' ? null : (attempt.error ?? null) })
         .where(and(eq(deliveries.id, claim.deliveryId), eq(deliveries.attempts, claim.attempt), eq(deliveries.status, 'in_flight')))
         .run();
-      return result.changes === 1;
+      // A lost lease is ignored (see `Journal.complete`): record the attempt only when this claim
+      // still held the delivery. Recording it anyway logged the late report next to the
+      // 'lease expired' record of the same attempt number.
+      if (result.changes !== 1) return false;
+      this.db
+        .insert(attempts)
+        .values({ deliveryId: claim.deliveryId, attempt: attempt.attempt, startedAt: attempt.startedAt, durationMs: Math.round(attempt.durationMs), status: attempt.status ?? null, error: attempt.error ?? null, response })
+        .run();
+      return true;
     });
   }
 
@@ -211,8 +215,10 @@ export class SqliteJournal implements Journal {
     const expired = (alias: string) =>
       `(${alias}.status = 'delivered' AND ${alias}.finished_at < @del) OR (${alias}.status = 'dead' AND ${alias}.finished_at < @dead)`;
     const statement = this.sqlite.prepare(
+      // DISTINCT: one row per event, not per delivery, so that LIMIT counts events (a fan-out event
+      // would otherwise use up several slots of the limit and the batch would delete fewer events).
       `DELETE FROM events WHERE seq IN (
-         SELECT d.event_seq FROM deliveries d
+         SELECT DISTINCT d.event_seq FROM deliveries d
          WHERE d.finished_at IS NOT NULL AND (${expired('d')})
            AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.event_seq = d.event_seq AND NOT (o.finished_at IS NOT NULL AND (${expired('o')})))
          LIMIT @limit)`,

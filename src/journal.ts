@@ -90,11 +90,14 @@ export interface ClaimRequest {
   fifo: boolean;
 }
 
-/** How long finished events are kept, per outcome. */
+/**
+ * How long finished events are kept, per outcome. An event may go once every one of its
+ * deliveries is finished and past the cutoff of its own outcome.
+ */
 export interface RetentionCutoffs {
-  /** Events whose deliveries all finished before this time and succeeded may go. */
+  /** A delivered delivery is past retention when it finished before this time. */
   deliveredBefore: number;
-  /** Events with a dead delivery may go once everything finished before this time. */
+  /** A dead delivery is past retention when it finished before this time. */
   deadBefore: number;
 }
 

@@ -44,6 +44,8 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) return now + Number(text) * 1000;
+  // Only something shaped like an HTTP date: Date.parse would also take "-5" or "2024" as dates.
+  if (!/^[A-Za-z]{3},? /.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(now, date);
 }

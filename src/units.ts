@@ -47,3 +47,17 @@ export function formatSize(bytes: number): string {
   }
   return `${bytes}b`;
 }
+
+/**
+ * Events per second → the smallest unit that gives a whole count (`5` → `"5/s"`, `0.5` → `"30/m"`,
+ * `1000 / 3600` → `"1000/h"`), for printing plans. Parsing divides by 60 or 3600, so the product is
+ * compared with a tolerance instead of exactly. A rate that is whole in no unit (`1.5/h`) prints
+ * per hour with a fraction, which `parseRate` still reads back.
+ */
+export function formatRate(perSecond: number): string {
+  for (const unit of ['s', 'm', 'h'] as const) {
+    const count = perSecond * RATE_UNITS[unit]!;
+    if (Math.abs(count - Math.round(count)) < 1e-9 * Math.max(1, count)) return `${Math.round(count)}/${unit}`;
+  }
+  return `${Number((perSecond * RATE_UNITS.h!).toPrecision(12))}/h`;
+}

@@ -8,7 +8,7 @@ import { tempDir } from '../helpers/gateway.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
 let receiver: Receiver | undefined;
-let child: Child | undefined;
+let child: (Child & { port: number }) | undefined;
 let tmp: ReturnType<typeof tempDir> | undefined;
 afterEach(async () => {
   child?.process.kill('SIGKILL');

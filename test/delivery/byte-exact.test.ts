@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -70,7 +71,7 @@ describe('byte-exact forwarding', () => {
     async function* chunks() {
       for (let i = 0; i < body.length; i += 8192) yield body.subarray(i, i + 8192);
     }
-    const res = await request(`${gateway.url}/in/shop`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: chunks() });
+    const res = await request(`${gateway.url}/in/shop`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: Readable.from(chunks()) });
     expect(res.statusCode).toBe(202);
     await res.body.dump();
     await receiver.waitFor(1);

@@ -1,0 +1,78 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import pkg from '../../package.json' with { type: 'json' };
+import { runCli } from '../helpers/child.js';
+import { tempDir } from '../helpers/gateway.js';
+
+let tmp: ReturnType<typeof tempDir> | undefined;
+afterEach(() => {
+  tmp?.remove();
+  tmp = undefined;
+});
+
+function file(name: string, text: string): string {
+  tmp ??= tempDir();
+  const path = join(tmp.dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('sluice CLI', () => {
+  it('--version prints the package version', async () => {
+    const c = runCli(['--version']);
+    expect(await c.exited).toBe(0);
+    expect(c.output().trim()).toBe(pkg.version);
+  });
+
+  it('--help prints usage naming every command', async () => {
+    const c = runCli(['--help']);
+    expect(await c.exited).toBe(0);
+    for (const command of ['start', 'check', 'sink']) expect(c.output()).toContain(`  ${command} `);
+  });
+
+  it('exits 2 on an unknown command or option', async () => {
+    const a = runCli(['frobnicate']);
+    expect(await a.exited).toBe(2);
+    expect(a.output()).toContain('unknown command "frobnicate"');
+    const b = runCli(['check', '--nope']);
+    expect(await b.exited).toBe(2);
+  });
+
+  it('check prints the resolved plan of a valid config', async () => {
+    const config = file('ok.yaml', 'destinations:\n  crm: { url: "http://127.0.0.1:9000/x", rate: 5/s }\nsources:\n  shop: { path: /in/shop, to: crm }\n');
+    const c = runCli(['check', '-c', config]);
+    expect(await c.exited).toBe(0);
+    expect(c.output()).toContain(`${config}: OK`);
+    expect(c.output()).toContain('/in/shop');
+    expect(c.output()).toContain('5/s');
+  });
+
+  it('check exits 1 and lists every error with file, line, column and key', async () => {
+    const config = file('bad.yaml', 'destinations:\n  crm:\n    url: "http://127.0.0.1:9000/x"\n    rate: fast\n    colour: red\nsources:\n  shop: { path: /in/shop, to: crm }\n');
+    const c = runCli(['check', '-c', config]);
+    expect(await c.exited).toBe(1);
+    expect(c.output()).toContain(`${config}:4:11: destinations.crm.rate:`);
+    expect(c.output()).toContain(`${config}:5:5: destinations.crm.colour: unknown key`);
+    expect(c.output()).toContain('2 errors in config');
+  });
+
+  it('start refuses a missing config file with a clear message', async () => {
+    const c = runCli(['start', '-c', '/nonexistent/sluice.yaml']);
+    expect(await c.exited).toBe(1);
+    expect(c.output()).toContain('/nonexistent/sluice.yaml:1:1: cannot read config: file not found');
+  });
+
+  it('start exits 1 naming the problem when the port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    tmp ??= tempDir();
+    const config = file('taken.yaml', `server: { host: 127.0.0.1, port: ${port} }\nstorage: { path: ${join(tmp.dir, 'db', 'x.db')} }\ndestinations:\n  crm: { url: "http://127.0.0.1:9/" }\nsources:\n  s: { path: /in, to: crm }\n`);
+    const c = runCli(['start', '-c', config]);
+    expect(await c.exited).toBe(1);
+    blocker.close();
+    expect(c.output()).toContain('EADDRINUSE');
+  });
+});
