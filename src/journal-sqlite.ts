@@ -10,8 +10,8 @@ import Database from 'better-sqlite3';
 import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { v7 as uuidv7 } from 'uuid';
 import { JournalTooNewError, JournalUnavailableError } from './errors.js';
+import { newEventId } from './event-id.js';
 import type {
   AttemptRecord,
   Claim,
@@ -113,7 +113,7 @@ export class SqliteJournal implements Journal {
   }
 
   append(event: IncomingEvent): Promise<StoredEvent> {
-    const id = uuidv7();
+    const id = newEventId();
     const body = Buffer.from(event.body.buffer, event.body.byteOffset, event.body.byteLength);
     const headers = JSON.stringify(event.headers);
     return this.writer.run(() => {
