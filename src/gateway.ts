@@ -49,9 +49,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stopRetention = new AbortController();
   let accepting = true;
 
+  // Pauses outlive restarts: a paused destination must not send a single event on start-up.
+  const paused = (await journal.pausedDestinations()).filter((name) => name in config.destinations);
   const scheduler = startScheduler({
     destinations: config.destinations,
     journal,
+    paused,
     logger,
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),

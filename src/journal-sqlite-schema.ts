@@ -8,7 +8,7 @@
  * so claims stay fast however many finished events are kept.
  */
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const events = sqliteTable('events', {
   seq: integer('seq').primaryKey({ autoIncrement: true }),
@@ -37,11 +37,17 @@ export const deliveries = sqliteTable(
     dueAt: integer('due_at'),
     finishedAt: integer('finished_at'),
     lastError: text('last_error'),
+    /** 0 for live events, 1 for replayed ones: live deliveries are claimed first. */
+    priority: integer('priority').notNull().default(0),
+    /** Set by a replay: the retry budget (max_attempts, max_age) counts from here again. */
+    replayedAt: integer('replayed_at'),
+    attemptsBeforeReplay: integer('attempts_before_replay').notNull().default(0),
   },
   (t) => [
-    index('deliveries_due').on(t.destination, t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
+    index('deliveries_due_by_priority').on(t.destination, t.priority, t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_finished').on(t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
+    index('deliveries_finished_by_destination').on(t.destination, t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
     index('deliveries_event').on(t.eventSeq),
   ],
 );
@@ -62,3 +68,26 @@ export const attempts = sqliteTable(
   },
   (t) => [index('attempts_delivery').on(t.deliveryId)],
 );
+
+/**
+ * Deduplication keys of recently accepted events: a request whose key is here and not expired
+ * is a duplicate of `event_id`. Checked and written in the same transaction as the event, by the
+ * single writer, so two identical requests at once store one event.
+ */
+export const dedupeKeys = sqliteTable(
+  'dedupe_keys',
+  {
+    source: text('source').notNull(),
+    key: text('key').notNull(),
+    eventId: text('event_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.key] }), index('dedupe_keys_expiry').on(t.expiresAt)],
+);
+
+/** Operator state of a destination that must survive restarts (pause). */
+export const destinationState = sqliteTable('destination_state', {
+  name: text('name').primaryKey(),
+  paused: integer('paused', { mode: 'boolean' }).notNull().default(false),
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -22,6 +22,11 @@ export interface IncomingEvent {
   remoteAddr: string | null;
   receivedAt: number;
   destinations: string[];
+  /**
+   * Deduplication: when an event of the same source with the same key was accepted and its
+   * window has not ended, this one is not stored and `append` returns the original.
+   */
+  dedupe?: { key: string; until: number } | undefined;
 }
 
 /** An event as stored. */
@@ -69,6 +74,11 @@ export interface Claim {
   /** The number of this attempt (1 for the first). Also the fencing token of the lease. */
   attempt: number;
   leaseUntil: number;
+  /**
+   * Where the retry budget starts: a replay gives a delivery a fresh budget, so max_attempts
+   * counts attempts after `attemptsBefore`, and max_age runs from `since` (receive or replay time).
+   */
+  budget: { attemptsBefore: number; since: number };
   event: StoredEvent;
 }
 
@@ -99,6 +109,8 @@ export interface RetentionCutoffs {
   deliveredBefore: number;
   /** A dead delivery is past retention when it finished before this time. */
   deadBefore: number;
+  /** Deduplication keys whose window ended before this time are forgotten. */
+  dedupeBefore: number;
 }
 
 /** Storage port for events, deliveries and attempts. */
@@ -106,8 +118,10 @@ export interface Journal {
   /**
    * Stores an event and one pending delivery per destination. Resolves only once the write is
    * durable (survives kill -9 and power loss); rejects with `JournalUnavailableError` when it is not.
+   * A duplicate (see `IncomingEvent.dedupe`) stores nothing and resolves the original's id with
+   * `duplicate: true`.
    */
-  append(event: IncomingEvent): Promise<StoredEvent>;
+  append(event: IncomingEvent): Promise<AppendResult>;
   /** Leases due deliveries of one destination, oldest due first (or the fifo head). Counts the attempt. */
   claim(request: ClaimRequest): Promise<Claim[]>;
   /**
@@ -123,6 +137,90 @@ export interface Journal {
   getEvent(id: string): Promise<(StoredEvent & { deliveries: DeliveryRecord[] }) | undefined>;
   /** Number of deliveries per status for one destination. */
   countDeliveries(destination: string): Promise<Record<DeliveryStatus, number>>;
+  /** Backlog figures of one destination (for status, metrics and drain estimates). */
+  destinationStats(destination: string, now: number): Promise<DestinationStats>;
+  /** Events newest first, filtered, with keyset pagination (`cursor` is the last page's `nextCursor`). */
+  listEvents(query: EventQuery): Promise<EventPage>;
+  /**
+   * Makes finished deliveries (dead by default, or delivered) pending again, due `now`, behind live
+   * events (they are claimed only when no live delivery is due). Attempts already made stay on
+   * record and count on. Resolves how many deliveries were replayed.
+   */
+  replay(filter: ReplayFilter, now: number): Promise<number>;
+  /** Deletes one event with its deliveries and attempts; false when there was none. */
+  deleteEvent(id: string): Promise<boolean>;
+  /** Pauses or resumes a destination; the state survives restarts. */
+  setPaused(destination: string, paused: boolean, now: number): Promise<void>;
+  /** Names of the paused destinations. */
+  pausedDestinations(): Promise<string[]>;
   /** Finishes pending writes and closes the store. */
   close(): Promise<void>;
+}
+
+/** What `append` resolves. */
+export interface AppendResult extends StoredEvent {
+  /** True when this request duplicated an earlier event: nothing was stored, `id` is the original's. */
+  duplicate: boolean;
+}
+
+/** Backlog figures of one destination. */
+export interface DestinationStats {
+  /** Waiting for an attempt, never tried yet or replayed. */
+  pending: number;
+  inFlight: number;
+  /** Waiting for a retry after a failed attempt. */
+  retrying: number;
+  dead: number;
+  delivered: number;
+  deliveredLastHour: number;
+  deliveredLastMinute: number;
+  /** Receive time of the oldest event not yet finished with this destination. */
+  oldestUnfinishedAt: number | undefined;
+}
+
+/** Filters of `listEvents`. */
+export interface EventQuery {
+  /** Events with a delivery in this status (to `destination`, when given). */
+  status?: DeliveryStatus | undefined;
+  source?: string | undefined;
+  /** Events with a delivery to this destination. */
+  destination?: string | undefined;
+  /** Received at or after (ms). */
+  since?: number | undefined;
+  /** Received before (ms). */
+  until?: number | undefined;
+  limit: number;
+  /** Opaque position from a previous page. */
+  cursor?: string | undefined;
+}
+
+/** One event in a listing: no body or headers, its deliveries in brief. */
+export interface EventSummary {
+  id: string;
+  seq: number;
+  source: string;
+  method: string;
+  path: string;
+  receivedAt: number;
+  bodySize: number;
+  deliveries: { destination: string; status: DeliveryStatus; attempts: number; lastError: string | null }[];
+}
+
+/** A page of `listEvents`. */
+export interface EventPage {
+  events: EventSummary[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string | undefined;
+}
+
+/** Which deliveries `replay` makes pending again. */
+export interface ReplayFilter {
+  /** One event's deliveries (all its finished ones, or only to `destination`). */
+  eventId?: string | undefined;
+  destination?: string | undefined;
+  /** Which finished deliveries: dead (default) or delivered. */
+  status?: 'dead' | 'delivered' | undefined;
+  /** Events received at or after / before (ms). */
+  since?: number | undefined;
+  until?: number | undefined;
 }

@@ -16,7 +16,7 @@ const INTERVAL_MS = 60_000;
 
 /** Deletes everything past retention now, batch by batch; resolves how many events went. */
 export async function purgeExpired(journal: Journal, retention: Config['retention'], now: number, signal?: AbortSignal): Promise<number> {
-  const cutoffs = { deliveredBefore: now - retention.delivered, deadBefore: now - retention.dead };
+  const cutoffs = { deliveredBefore: now - retention.delivered, deadBefore: now - retention.dead, dedupeBefore: now };
   let total = 0;
   for (;;) {
     if (signal?.aborted) return total;

@@ -13,7 +13,9 @@
  * The claim counts the attempt, so an event that crashes the process on every try still dies
  * after max_attempts. A lost lease is fenced by the attempt number: an outcome recorded for an
  * older claim is ignored. fifo destinations claim only the oldest unfinished event, one at a time.
- * 429/503 with Retry-After hold the whole destination until then.
+ * 429/503 with Retry-After hold the whole destination until then. A paused destination claims
+ * nothing (its attempts in flight finish); ingest goes on. Replayed deliveries (see
+ * `Journal.replay`) are claimed only with what live ones leave, and get a fresh retry budget.
  */
 import type { DestinationConfig } from './config.js';
 import { createDeliveryClient, type AttemptResult, type DeliveryClient } from './delivery.js';
@@ -45,7 +47,27 @@ export interface SchedulerOptions {
   clock?: () => number;
   random?: () => number;
   /** Makes the HTTP client of a destination (tests may point it elsewhere; defaults to undici). */
-  createClient?: (destination: DestinationConfig) => DeliveryClient;
+  createClient?: (destination: DestinationConfig, name: string) => DeliveryClient;
+  /** Destinations paused when the scheduler starts (the journal remembers pauses across restarts). */
+  paused?: readonly string[];
+  /** Told about every finished attempt (metrics). */
+  onAttempt?: (event: AttemptEvent) => void;
+}
+
+/** One finished attempt, as reported to `SchedulerOptions.onAttempt`. */
+export interface AttemptEvent {
+  destination: string;
+  outcome: 'delivered' | 'retry' | 'dead';
+  status: number | undefined;
+  durationMs: number;
+}
+
+/** What the scheduler knows of a destination right now. */
+export interface DestinationState {
+  paused: boolean;
+  inFlight: number;
+  /** Retry-After hold: nothing is sent before this time (absent when not held). */
+  heldUntil: number | undefined;
 }
 
 /** Running delivery loops. */
@@ -57,6 +79,12 @@ export interface Scheduler {
    * recorded and put back as due now), and closes the HTTP clients.
    */
   stop(graceMs: number): Promise<void>;
+  /** Stops sending to a destination (in-flight attempts finish); persisted in the journal. */
+  pause(destination: string): Promise<void>;
+  /** Sends again after `pause`. */
+  resume(destination: string): Promise<void>;
+  /** Live state of a destination; `undefined` for an unknown name. */
+  state(destination: string): DestinationState | undefined;
 }
 
 /** Starts one delivery loop per destination. */
@@ -72,6 +100,20 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   return {
     notify(destinations) {
       for (const name of destinations) byName.get(name)?.waiter.wake();
+    },
+    async pause(destination) {
+      await options.journal.setPaused(destination, true, (options.clock ?? Date.now)());
+      byName.get(destination)!.paused = true;
+    },
+    async resume(destination) {
+      await options.journal.setPaused(destination, false, (options.clock ?? Date.now)());
+      const worker = byName.get(destination)!;
+      worker.paused = false;
+      worker.waiter.wake();
+    },
+    state(destination) {
+      const w = byName.get(destination);
+      return w && { paused: w.paused, inFlight: w.inFlight.size, heldUntil: w.heldUntil > (options.clock ?? Date.now)() ? w.heldUntil : undefined };
     },
     async stop(graceMs) {
       stopLoops.abort();
@@ -100,7 +142,9 @@ class DestinationWorker {
   private readonly log: Logger;
   private readonly leaseMs: number;
   /** Retry-After on 429/503: nothing is sent to this destination before this time. */
-  private holdUntil = 0;
+  heldUntil = 0;
+  /** Paused by the operator: nothing is claimed (ingest goes on). */
+  paused: boolean;
 
   constructor(
     readonly name: string,
@@ -109,7 +153,8 @@ class DestinationWorker {
     private readonly abortSignal: AbortSignal,
   ) {
     this.clock = options.clock ?? Date.now;
-    this.client = (options.createClient ?? createDeliveryClient)(destination);
+    this.client = options.createClient ? options.createClient(destination, name) : createDeliveryClient(destination);
+    this.paused = options.paused?.includes(name) ?? false;
     this.bucket = destination.rate === undefined ? undefined : new TokenBucket(destination.rate, destination.burst, this.clock());
     this.log = options.logger.child({ destination: name });
     this.leaseMs = destination.timeout + LEASE_MARGIN_MS;
@@ -119,8 +164,12 @@ class DestinationWorker {
     const fifo = this.destination.ordering === 'fifo';
     while (!signal.aborted) {
       const now = this.clock();
-      if (this.holdUntil > now) {
-        await this.waiter.wait(this.holdUntil - now, signal);
+      if (this.paused) {
+        await this.waiter.wait(IDLE_POLL_MS, signal); // resume wakes us
+        continue;
+      }
+      if (this.heldUntil > now) {
+        await this.waiter.wait(this.heldUntil - now, signal);
         continue;
       }
       const free = this.destination.concurrency - this.inFlight.size;
@@ -178,9 +227,9 @@ class DestinationWorker {
     const shutdown = this.abortSignal.aborted && result.status === undefined;
     const decision = shutdown
       ? { verdict: { kind: 'retry' as const, at: now }, reason: result.error }
-      : decide(result, { attempt: claim.attempt, receivedAt: claim.event.receivedAt, now, retry: this.destination.retry, ...(this.options.random && { random: this.options.random }) });
-    if (decision.holdUntil !== undefined && decision.holdUntil > this.holdUntil) {
-      this.holdUntil = decision.holdUntil;
+      : decide(result, { attempt: claim.attempt - claim.budget.attemptsBefore, receivedAt: claim.budget.since, now, retry: this.destination.retry, ...(this.options.random && { random: this.options.random }) });
+    if (decision.holdUntil !== undefined && decision.holdUntil > this.heldUntil) {
+      this.heldUntil = decision.holdUntil;
       this.log.warn({ until: new Date(decision.holdUntil).toISOString() }, 'consumer asked to slow down: destination held');
     }
     const record = toRecord(claim.attempt, result, decision.reason);
@@ -192,6 +241,7 @@ class DestinationWorker {
       this.log.error({ err: error, eventId: claim.event.id }, 'could not record the attempt');
       return;
     }
+    this.options.onAttempt?.({ destination: this.name, outcome: decision.verdict.kind, status: result.status, durationMs: result.durationMs });
     const fields = { eventId: claim.event.id, attempt: claim.attempt, status: result.status, durationMs: Math.round(result.durationMs) };
     if (decision.verdict.kind === 'delivered') this.log.debug(fields, 'delivered');
     else if (decision.verdict.kind === 'retry') this.log.warn({ ...fields, error: decision.reason, nextAttemptAt: new Date(decision.verdict.at).toISOString() }, 'attempt failed; will retry');

@@ -102,7 +102,7 @@ describe('SQLite journal', () => {
       const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
       expect(tables).toEqual(expect.arrayContaining(['events', 'deliveries', 'attempts', '__drizzle_migrations']));
       const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).all() as { name: string }[]).map((r) => r.name);
-      expect(indexes).toEqual(expect.arrayContaining(['deliveries_due', 'deliveries_fifo', 'deliveries_finished', 'deliveries_event', 'attempts_delivery']));
+      expect(indexes).toEqual(expect.arrayContaining(['deliveries_due_by_priority', 'deliveries_fifo', 'deliveries_finished', 'deliveries_event', 'attempts_delivery']));
       expect(count(db, '__drizzle_migrations')).toBe(newestShippedMigration().count);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     });
@@ -306,7 +306,7 @@ describe('SQLite journal', () => {
       }
       const db = raw(path, { readonly: true });
       expect(count(db, 'attempts')).toBe(2);
-      expect(await journal.purge({ deliveredBefore: T0 + 10_000, deadBefore: T0 + 10_000 }, 10)).toBe(1);
+      expect(await journal.purge({ deliveredBefore: T0 + 10_000, deadBefore: T0 + 10_000, dedupeBefore: 0 }, 10)).toBe(1);
       expect(count(db, 'events')).toBe(1);
       expect(count(db, 'deliveries')).toBe(1);
       expect(count(db, 'attempts')).toBe(0);
