@@ -16,11 +16,6 @@ import type { Logger } from './log.js';
 import { runRetention } from './retention.js';
 import { startScheduler, type SchedulerOptions } from './scheduler.js';
 
-/** Slow or stalled senders are cut off: headers must arrive within this time… */
-const HEADERS_TIMEOUT_MS = 10_000;
-/** …and the whole request within this one. */
-const REQUEST_TIMEOUT_MS = 60_000;
-
 /** What a running gateway exposes. */
 export interface Gateway {
   /** Base URL of the ingest listener, e.g. http://127.0.0.1:8080. */
@@ -73,7 +68,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const server = createAdaptorServer({
     fetch: app.fetch,
-    serverOptions: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    // Slow or stalled senders are cut off; Node checks these timeouts every connectionsCheckingInterval.
+    serverOptions: {
+      headersTimeout: config.server.headers_timeout,
+      requestTimeout: config.server.request_timeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.server.headers_timeout / 4))),
+    },
   }) as Server;
 
   try {
