@@ -3,7 +3,11 @@
  * retried webhook is recognised. A key spec is `header:<name>` or `json:<JSON pointer>`
  * (RFC 6901, e.g. `json:/id`, `json:/data/object/id`).
  */
+import type { SourceConfig } from './config.js';
 import type { HeaderPair } from './journal.js';
+
+/** Default window of a deduplicating source, when `dedupe` is not written out. */
+const DEFAULT_WINDOW_MS = 24 * 3_600_000;
 
 /** A parsed key spec. */
 export type DedupeKeySpec = { from: 'header'; name: string } | { from: 'json'; pointer: string[] };
@@ -47,4 +51,15 @@ export function extractDedupeKey(spec: DedupeKeySpec, headers: readonly HeaderPa
     value = (value as Record<string, unknown>)[token];
   }
   return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+
+/**
+ * How a source deduplicates, or `undefined` when it does not: explicit `dedupe`, else the
+ * default key of its verify type (a sender known to put an id on every event), 24 h window.
+ */
+export function resolveDedupe(source: Pick<SourceConfig, 'dedupe' | 'verify'>): { spec: DedupeKeySpec; windowMs: number } | undefined {
+  if (source.dedupe === false) return undefined;
+  const key = source.dedupe?.key ?? DEFAULT_DEDUPE_KEYS[source.verify?.type ?? ''];
+  if (!key) return undefined;
+  return { spec: parseDedupeKey(key)!, windowMs: source.dedupe?.window ?? DEFAULT_WINDOW_MS };
 }

@@ -1,13 +1,15 @@
 /**
  * Delivery: one HTTP attempt of one event to its destination, with undici. The consumer gets the
  * original method, the exact body bytes and the original headers (minus hop-by-hop ones and
- * `host`), plus `sluice-event-id`, `sluice-attempt` and `sluice-received-at`. Redirects are not
- * followed. The answer, whatever it is, comes back as a value: a non-2xx is an outcome, not an
- * exception; only our own bugs throw.
+ * `host`), plus `sluice-event-id`, `sluice-attempt` and `sluice-received-at`; signature headers
+ * may be replaced at each attempt by `Signer`s (re-signing, destination signing: resign.ts).
+ * Redirects are not followed. The answer, whatever it is, comes back as a value: a non-2xx is an
+ * outcome, not an exception; only our own bugs throw.
  */
 import { Pool } from 'undici';
 import type { DestinationConfig } from './config.js';
 import type { Claim, HeaderPair } from './journal.js';
+import { destinationSigner } from './resign.js';
 import type { AttemptOutcome } from './retry-policy.js';
 
 /** How much of the consumer's answer is kept with the attempt. */
@@ -49,22 +51,58 @@ export interface DeliveryClient {
   close(): Promise<void>;
 }
 
-/** The headers the consumer receives, as a flat [name, value, …] list (repeats kept, in order). */
-export function forwardedHeaders(claim: Claim): string[] {
+/**
+ * Header replacements for one attempt, made at `now` (epoch ms): each pair replaces every header of
+ * that name (any case), in the place of the first one, or is appended when the event had none.
+ */
+export type Signer = (claim: Claim, now: number) => HeaderPair[];
+
+/** What a delivery client may be given besides its destination. */
+export interface DeliveryOptions {
+  /** Defaults to Date.now; also the time re-signed headers carry. */
+  clock?: () => number;
+  /** Re-signs events of their sources (`createResigner(config.sources)`); applied before the destination's own `sign`. */
+  sign?: Signer;
+}
+
+/**
+ * The headers the consumer receives, as a flat [name, value, …] list (repeats kept, in order).
+ * `replacements` (from signers) override the stored headers of the same name; later ones win.
+ */
+export function forwardedHeaders(claim: Claim, replacements: readonly HeaderPair[] = []): string[] {
   const { event } = claim;
   const dropped = new Set(NOT_FORWARDED);
   // Headers named in Connection are hop-by-hop too.
   for (const [name, value] of event.headers) {
     if (name.toLowerCase() === 'connection') for (const token of value.split(',')) dropped.add(token.trim().toLowerCase());
   }
+  const replace = new Map<string, HeaderPair>();
+  for (const pair of replacements) if (!dropped.has(pair[0].toLowerCase())) replace.set(pair[0].toLowerCase(), pair);
+  const placed = new Set<string>();
   const out: string[] = [];
-  for (const [name, value] of event.headers as HeaderPair[]) if (!dropped.has(name.toLowerCase())) out.push(name, value);
+  for (const [name, value] of event.headers as HeaderPair[]) {
+    const lower = name.toLowerCase();
+    if (dropped.has(lower)) continue;
+    const replacement = replace.get(lower);
+    if (replacement === undefined) out.push(name, value);
+    else if (!placed.has(lower)) {
+      // The first header of that name keeps its place and spelling; repeats go.
+      out.push(name, replacement[1]);
+      placed.add(lower);
+    }
+  }
+  for (const [lower, [name, value]] of replace) if (!placed.has(lower)) out.push(name, value);
   out.push('sluice-event-id', event.id, 'sluice-attempt', String(claim.attempt), 'sluice-received-at', new Date(event.receivedAt).toISOString());
   return out;
 }
 
 /** Creates the client for one destination: at most `concurrency` connections, the destination's timeout. */
-export function createDeliveryClient(destination: Pick<DestinationConfig, 'url' | 'concurrency' | 'timeout'>, clock: () => number = Date.now): DeliveryClient {
+export function createDeliveryClient(
+  destination: Pick<DestinationConfig, 'url' | 'concurrency' | 'timeout'> & Partial<Pick<DestinationConfig, 'sign'>>,
+  options: DeliveryOptions = {},
+): DeliveryClient {
+  const clock = options.clock ?? Date.now;
+  const signers = [options.sign, destination.sign && destinationSigner(destination.sign)].filter((s): s is Signer => s !== undefined);
   const url = new URL(destination.url);
   const pool = new Pool(url.origin, {
     connections: destination.concurrency,
@@ -90,7 +128,7 @@ export function createDeliveryClient(destination: Pick<DestinationConfig, 'url' 
       const answer = await pool.request({
         path: targetPath(url, event.query),
         method: event.method as 'POST',
-        headers: forwardedHeaders(claim),
+        headers: forwardedHeaders(claim, signers.flatMap((sign) => sign(claim, startedAt))),
         body,
         signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       });

@@ -9,10 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { Config } from './config.js';
+import { createDeliveryClient } from './delivery.js';
 import { createIngestApp } from './ingest.js';
 import type { Journal } from './journal.js';
 import { openSqliteJournal } from './journal-sqlite.js';
 import type { Logger } from './log.js';
+import { createResigner } from './resign.js';
 import { runRetention } from './retention.js';
 import { startScheduler, type SchedulerOptions } from './scheduler.js';
 
@@ -53,7 +55,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
-    ...(options.createClient && { createClient: options.createClient }),
+    // Each attempt re-signs events of `resign: true` sources with the current time (and adds the
+    // destination's own `sign:` signature); the real clock, since it is the consumer's clock that judges.
+    createClient: options.createClient ?? ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
   const retention = runRetention({ journal, retention: config.retention, logger, signal: stopRetention.signal, ...(options.clock && { clock: options.clock }) });
 
@@ -64,6 +68,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     onAccepted: (_event, destinations) => scheduler.notify(destinations),
     isAccepting: () => accepting,
+    trustProxy: config.server.trust_proxy,
     ...(options.clock && { clock: options.clock }),
   });
   const server = createAdaptorServer({

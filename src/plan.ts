@@ -106,6 +106,8 @@ function withReadableUnits(config: Config) {
       ...config.server,
       max_body: formatSize(config.server.max_body),
       shutdown_grace: formatDuration(config.server.shutdown_grace),
+      headers_timeout: formatDuration(config.server.headers_timeout),
+      request_timeout: formatDuration(config.server.request_timeout),
     },
     storage: {
       ...config.storage,
@@ -130,6 +132,12 @@ function withReadableUnits(config: Config) {
             max_age: formatDuration(d.retry.max_age),
           },
         },
+      ]),
+    ),
+    sources: Object.fromEntries(
+      Object.entries(config.sources).map(([name, s]) => [
+        name,
+        s.verify && 'tolerance' in s.verify ? { ...s, verify: { ...s.verify, tolerance: formatDuration(s.verify.tolerance) } } : s,
       ]),
     ),
   };

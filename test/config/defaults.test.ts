@@ -24,7 +24,7 @@ const minimal = ['destinations:', '  crm:', '    url: http://crm.internal/hook',
 describe('defaults', () => {
   it('fills in every documented default for a minimal config', () => {
     expect(load(...minimal)).toEqual({
-      server: { host: '0.0.0.0', port: 8080, max_body: 1024 * 1024, shutdown_grace: 10_000 },
+      server: { host: '0.0.0.0', port: 8080, max_body: 1024 * 1024, shutdown_grace: 10_000, headers_timeout: 10_000, request_timeout: 60_000, trust_proxy: false },
       storage: { path: './data/sluice.db' },
       retention: { delivered: 7 * 86_400_000, dead: 30 * 86_400_000 },
       log: { level: 'info' },
@@ -38,7 +38,7 @@ describe('defaults', () => {
           retry: { max_attempts: 25, initial: 1000, max: 3_600_000, max_age: 3 * 86_400_000 },
         },
       },
-      sources: { stripe: { path: '/in/stripe', methods: ['POST'], to: ['crm'], response: { status: 202 } } },
+      sources: { stripe: { path: '/in/stripe', methods: ['POST'], to: ['crm'], response: { status: 202 }, resign: false } },
     });
   });
 
@@ -50,7 +50,7 @@ describe('defaults', () => {
 
   it('fills the defaults of a section that is present but partial', () => {
     const config = load('server:', '  port: 9000', ...minimal.slice(0, 3), '    retry:', '      max_attempts: 3', ...minimal.slice(3));
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 9000, max_body: 1024 * 1024, shutdown_grace: 10_000 });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 9000, max_body: 1024 * 1024, shutdown_grace: 10_000, headers_timeout: 10_000, request_timeout: 60_000, trust_proxy: false });
     expect(config.destinations.crm!.retry).toEqual({ max_attempts: 3, initial: 1000, max: 3_600_000, max_age: 3 * 86_400_000 });
   });
 

@@ -29,6 +29,9 @@ describe('formatPlan', () => {
         '  port: 8080',
         '  max_body: 1mb',
         '  shutdown_grace: 10s',
+        '  headers_timeout: 10s',
+        '  request_timeout: 1m',
+        '  trust_proxy: false',
         'storage:',
         '  path: ./data/sluice.db',
         'retention:',
@@ -57,6 +60,7 @@ describe('formatPlan', () => {
         '      - crm',
         '    response:',
         '      status: 202',
+        '    resign: false',
         '',
         '# Routing:',
         '# POST /in/stripe → crm (no rate limit, concurrency 1, unordered)',
@@ -88,7 +92,7 @@ describe('formatPlan', () => {
         'sluice.yaml',
       ),
     );
-    expect(plan.server).toEqual({ host: '0.0.0.0', port: 8080, max_body: '512kb', shutdown_grace: '1500ms' });
+    expect(plan.server).toEqual({ host: '0.0.0.0', port: 8080, max_body: '512kb', shutdown_grace: '1500ms', headers_timeout: '10s', request_timeout: '1m', trust_proxy: false });
     expect(plan.storage.max_size).toBe('2gb');
     expect(plan.retention).toEqual({ delivered: '36h', dead: '30d' });
     expect(plan.destinations.crm).toMatchObject({ rate: '30/m', timeout: '90s', retry: { max: '90m' } });
@@ -223,6 +227,43 @@ describe('formatPlan', () => {
       for (const leak of ['vt-123', 'ss-456', 'tk-789', 'tk-000', 'pw-111', 'sec-222', 'old-333', 'new-444', '12345']) {
         expect(plan).not.toContain(leak);
       }
+    });
+
+    it('hides the secrets of verify, handshake and sign (lists too), and prints tolerance in units', () => {
+      const withSenders = config(
+        'destinations:',
+        '  crm:',
+        '    url: http://crm.internal/hook',
+        '    sign: { secret: [whsec_c2lnbi1vbmU=, whsec_c2lnbi10d28=] }',
+        'sources:',
+        '  stripe:',
+        '    path: /in/stripe',
+        '    to: crm',
+        '    verify: { type: stripe, secret: [whsec_new-111, whsec_old-222], tolerance: 10m }',
+        '    resign: true',
+        '  meta:',
+        '    path: /in/meta',
+        '    to: crm',
+        '    verify: { type: github, secret: app-333 }',
+        '    handshake: { type: meta, verify_token: vt-444 }',
+        '  basic:',
+        '    path: /in/basic',
+        '    to: crm',
+        '    verify: { type: basic, username: hooks, password: [pw-555, pw-666] }',
+        '  bearer:',
+        '    path: /in/bearer',
+        '    to: crm',
+        '    verify: { type: bearer, token: tk-777 }',
+        '    allow_ips: [10.0.0.0/8]',
+      );
+      const plan = formatPlan(withSenders, 'sluice.yaml');
+      const yaml = planYaml(plan);
+      expect(yaml.destinations.crm.sign).toEqual({ secret: ['***', '***'] });
+      expect(yaml.sources.stripe.verify).toEqual({ type: 'stripe', secret: ['***', '***'], tolerance: '10m' });
+      expect(yaml.sources.meta).toMatchObject({ verify: { type: 'github', secret: ['***'] }, handshake: { type: 'meta', verify_token: '***' } });
+      expect(yaml.sources.basic.verify).toEqual({ type: 'basic', username: 'hooks', password: ['***', '***'] });
+      expect(yaml.sources.bearer).toMatchObject({ verify: { type: 'bearer', token: ['***'] }, allow_ips: ['10.0.0.0/8'] });
+      for (const leak of ['c2lnbi1vbmU', 'c2lnbi10d28', '111', '222', '333', '444', '555', '666', '777']) expect(plan).not.toContain(leak);
     });
 
     it('shows an empty secret as empty, since an unset secret is what an operator checks for', () => {

@@ -1,16 +1,30 @@
 /** An ingest app over a real SQLite journal in a temp dir, for `app.request()` route tests. */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { configSchema } from '../../src/config.js';
+import { createAdaptorServer } from '@hono/node-server';
+import { configSchema, type Config } from '../../src/config.js';
 import { createIngestApp, type IngestOptions } from '../../src/ingest.js';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal-sqlite.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { tempDir } from './gateway.js';
 
-export function ingestFixture(options: { sources?: Record<string, unknown>; maxBody?: string; maxSize?: number; accepting?: () => boolean } = {}) {
+export interface IngestFixtureOptions {
+  sources?: Record<string, unknown>;
+  /** Extra `server:` keys (e.g. trust_proxy), validated by the real schema. */
+  server?: Record<string, unknown>;
+  maxBody?: string;
+  maxSize?: number;
+  accepting?: () => boolean;
+  clock?: () => number;
+  logger?: Logger;
+}
+
+export function ingestFixture(options: IngestFixtureOptions = {}) {
   const tmp = tempDir();
   const dbPath = join(tmp.dir, 'sluice.db');
-  const config = configSchema.parse({
-    server: { max_body: options.maxBody ?? '1mb' },
+  const config: Config = configSchema.parse({
+    server: { max_body: options.maxBody ?? '1mb', ...options.server },
     destinations: { crm: { url: 'http://127.0.0.1:9/' }, erp: { url: 'http://127.0.0.1:9/' } },
     sources: options.sources ?? { shop: { path: '/in/shop', to: 'crm' } },
   });
@@ -20,20 +34,43 @@ export function ingestFixture(options: { sources?: Record<string, unknown>; maxB
     sources: config.sources,
     maxBody: config.server.max_body,
     journal,
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     onAccepted: (event) => accepted.push(event.id),
+    trustProxy: config.server.trust_proxy,
     ...(options.accepting && { isAccepting: options.accepting }),
+    ...(options.clock && { clock: options.clock }),
   };
   const app = createIngestApp(ingestOptions);
   return {
     app,
+    config,
     journal,
     dbPath,
     accepted,
+    /** Pending deliveries to crm: what would be forwarded. */
+    async stored(): Promise<number> {
+      const counts = await journal.countDeliveries('crm');
+      return counts.pending + counts.in_flight + counts.delivered + counts.dead;
+    },
     async close() {
       await journal.close();
       tmp.remove();
     },
+  };
+}
+
+/** Serves an ingest app on a real 127.0.0.1 listener (ephemeral port), as the gateway does. */
+export async function listen(app: { fetch: Parameters<typeof createAdaptorServer>[0]['fetch'] }): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
