@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, gte, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { JournalTooNewError, JournalUnavailableError } from './errors.js';
@@ -382,7 +382,8 @@ export class SqliteStore {
       const own = [eq(deliveries.eventSeq, events.seq)];
       if (query.status) own.push(eq(deliveries.status, query.status));
       if (query.destination) own.push(eq(deliveries.destination, query.destination));
-      conditions.push(sql`EXISTS (${this.db.select({ one: sql`1` }).from(deliveries).where(and(...own))})`);
+      // `exists()` parenthesizes the subquery itself: wrapping it again gave `EXISTS ((select …))`, a syntax error in SQLite.
+      conditions.push(exists(this.db.select({ one: sql`1` }).from(deliveries).where(and(...own))));
     }
     const rows = this.db
       .select({ id: events.id, seq: events.seq, source: events.source, method: events.method, path: events.path, receivedAt: events.receivedAt, bodySize: sql<number>`length(${events.body})` })

@@ -144,7 +144,8 @@ export interface Journal {
   /**
    * Makes finished deliveries (dead by default, or delivered) pending again, due `now`, behind live
    * events (they are claimed only when no live delivery is due). Attempts already made stay on
-   * record and count on. Resolves how many deliveries were replayed.
+   * record and count on. Resolves how many deliveries were replayed. A fifo destination keeps strict
+   * ingest order for replays too: a replayed event goes before later events, as it came first.
    */
   replay(filter: ReplayFilter, now: number): Promise<number>;
   /** Deletes one event with its deliveries and attempts; false when there was none. */

@@ -294,6 +294,25 @@ describe('SQLite journal', () => {
     });
   });
 
+  describe('pause', () => {
+    it('paused destinations survive closing and reopening the file', async () => {
+      const first = open();
+      await first.setPaused('crm', true, T0);
+      await first.setPaused('billing', true, T0 + 1);
+      await first.setPaused('audit', true, T0 + 2);
+      await first.setPaused('audit', false, T0 + 3);
+      await first.close();
+
+      const second = open();
+      expect((await second.pausedDestinations()).sort()).toEqual(['billing', 'crm']);
+      await second.setPaused('crm', false, T0 + 4);
+      await second.close();
+
+      const third = open();
+      expect(await third.pausedDestinations()).toEqual(['billing']);
+    });
+  });
+
   describe('purge', () => {
     it('cascades to deliveries and attempts rows', async () => {
       const journal = open();
