@@ -6,9 +6,11 @@
  *   sluice start [-c sluice.yaml]   run the gateway
  *   sluice check [-c sluice.yaml]   validate a config and print the resolved plan
  *   sluice sink --port N [...]      a receiver that plays a slow or failing consumer
+ *   sluice status|events|replay|pause|resume   operator commands, through the admin API (cli-admin.ts)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ADMIN_COMMANDS, ADMIN_OPTIONS, ADMIN_USAGE, runAdminCommand } from './cli-admin.js';
 import { loadConfig } from './config-load.js';
 import { ConfigError, SluiceError } from './errors.js';
 import { startGateway } from './gateway.js';
@@ -31,7 +33,8 @@ Options:
   -c, --config FILE    Config file
   -h, --help           Show this help
   -v, --version        Show the version
-`;
+
+${ADMIN_USAGE}`;
 
 /** Exit codes: 0 fine, 1 the work failed (bad config, start-up error), 2 the command line is wrong. */
 class UsageError extends SluiceError {
@@ -51,9 +54,10 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       latency: { type: 'string' },
-      status: { type: 'string' },
       'fail-rate': { type: 'string' },
       'retry-after': { type: 'string' },
+      // status (shared with sink --status), json, url, token, filters: the operator commands'.
+      ...ADMIN_OPTIONS,
     },
   });
   if (values.version) {
@@ -64,6 +68,14 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(USAGE);
     return command === undefined && !values.help ? 2 : 0;
+  }
+  if (ADMIN_COMMANDS.has(command)) {
+    return runAdminCommand(command, rest, values, {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+      env: process.env,
+      configFile: values.config,
+    });
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
   const configFile = values.config ?? 'sluice.yaml';

@@ -248,6 +248,11 @@ const sourceSchema = z
     }
   });
 
+/** True for addresses only this machine can reach. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 /** The whole config file. */
 export const configSchema = z
   .strictObject({
@@ -255,10 +260,24 @@ export const configSchema = z
     storage: storageSchema.prefault({}),
     retention: retentionSchema.prefault({}),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+    /** The admin API (status, events, replay, pause, metrics): its own listener, never the public one. */
+    admin: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks a free port; `enabled: false` runs no admin listener at all. */
+        port: z.number().int().min(0).max(65535).default(8081),
+        enabled: z.boolean().default(true),
+        /** Bearer token; required unless the listener is on a loopback address. */
+        token: z.string().min(1).optional(),
+      })
+      .prefault({}),
     destinations: z.record(name, destinationSchema),
     sources: z.record(name, sourceSchema),
   })
   .superRefine((c, ctx) => {
+    if (c.admin.enabled && !c.admin.token && !isLoopback(c.admin.host)) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: `needed: the admin API listens on ${c.admin.host}, beyond this machine (use 127.0.0.1, or set a token)` });
+    }
     if (Object.keys(c.destinations).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['destinations'], message: 'at least one destination is needed' });
     }
@@ -270,6 +289,9 @@ export const configSchema = z
           ctx.addIssue({ code: 'custom', path: at, message: `unknown destination "${dest}"` });
         }
       });
+      if (source.path === '/healthz' || source.path === '/readyz') {
+        ctx.addIssue({ code: 'custom', path: ['sources', sourceName, 'path'], message: `${source.path} is the health check of the public listener` });
+      }
       const other = paths.get(source.path);
       if (other) ctx.addIssue({ code: 'custom', path: ['sources', sourceName, 'path'], message: `same path as source "${other}"` });
       else paths.set(source.path, sourceName);

@@ -31,6 +31,8 @@ export interface IngestOptions {
   logger: Logger;
   /** Told about each journaled event, so the scheduler can start on it without polling. */
   onAccepted?: (event: StoredEvent, destinations: string[]) => void;
+  /** Routes served ahead of the sources (the health checks), under the same 404 and error handling. */
+  before?: Hono;
   /** Told the outcome of every request to a source (metrics). */
   onReceived?: (source: string, outcome: ReceiveOutcome) => void;
   /** False once shutdown began: new requests get 503 so senders retry elsewhere or later. */
@@ -61,26 +63,30 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
     return unavailable(c, 'internal error; the event was not stored');
   });
 
+  if (options.before) app.route('/', options.before);
   for (const [sourceName, source] of Object.entries(options.sources)) {
     const verify = source.verify ? createVerifier(source.verify) : undefined;
     const challenge = source.verify ? authenticateChallenge(source.verify) : undefined;
     const handshakes = createHandshakes(source);
     const dedupe = resolveDedupe(source);
     // Registered in this order, so they run in it: allow_ips, then GET handshakes, then the rest.
-    if (source.allow_ips) app.use(source.path, ipGuard(sourceName, source.allow_ips, options.trustProxy ?? false, logger));
+    const rejected = () => onReceived?.(sourceName, 'rejected');
+    if (source.allow_ips) app.use(source.path, ipGuard(sourceName, source.allow_ips, options.trustProxy ?? false, logger, rejected));
     if (handshakes) app.use(source.path, handshakeGuard(sourceName, handshakes, logger));
-    app.all(source.path, methodGuard(source), acceptingGuard(isAccepting), async (c) => {
+    app.all(source.path, methodGuard(source, rejected), acceptingGuard(isAccepting), async (c) => {
       const incoming = c.env?.incoming;
       let body: Uint8Array | 'too_large';
       try {
         body = await readBody(c, options.maxBody);
       } catch (error) {
         logger.debug({ err: error, source: sourceName }, 'request body could not be read');
+        rejected();
         return errorResponse(c, 400, 'bad_request', 'request body could not be read');
       }
       if (body === 'too_large') {
         // The rest of the body is not read: don't let the client reuse a connection with bytes left in it.
         c.header('Connection', 'close');
+        rejected();
         return errorResponse(c, 413, 'payload_too_large', `body larger than ${options.maxBody} bytes`);
       }
       const now = clock();
@@ -89,7 +95,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
         const verdict = verify(request);
         if (!verdict.ok) {
           logger.warn({ source: sourceName, reason: verdict.reason, remoteAddr: incoming?.socket?.remoteAddress }, 'request failed verification: answered 401, not stored');
-          onReceived?.(sourceName, 'rejected');
+          rejected();
           if (challenge) c.header('WWW-Authenticate', challenge);
           return errorResponse(c, 401, 'signature_invalid', `verification failed: ${verdict.reason}`);
         }
@@ -132,13 +138,14 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
 }
 
 /** 403 for a client address outside the source's `allow_ips`, before anything else is looked at. */
-function ipGuard(sourceName: string, allowIps: string[], trustProxy: TrustProxy, logger: Logger) {
+function ipGuard(sourceName: string, allowIps: string[], trustProxy: TrustProxy, logger: Logger, rejected: () => void) {
   const list = createAllowList(allowIps);
   return async function ipGuard(c: Context<Env>, next: () => Promise<void>) {
     const peer = c.env?.incoming?.socket?.remoteAddress;
     const client = clientAddress(peer, requestHeaders(c).get('x-forwarded-for'), trustProxy);
     if (!list.allows(client)) {
       logger.warn({ source: sourceName, client, peer }, 'client address not in allow_ips: answered 403');
+      rejected();
       return errorResponse(c, 403, 'ip_not_allowed', `${client ?? 'this client'} may not send to ${c.req.path}`);
     }
     await next();
@@ -179,11 +186,12 @@ function requestHeaders(c: Context<Env>): Pick<Headers, 'get'> {
 }
 
 /** 405 with `Allow` for methods the source does not take. */
-function methodGuard(source: SourceConfig) {
+function methodGuard(source: SourceConfig, rejected: () => void) {
   const allow = source.methods.join(', ');
   return async function methodGuard(c: Context<Env>, next: () => Promise<void>) {
     if (!source.methods.some((m) => m === c.req.method)) {
       c.header('Allow', allow);
+      rejected();
       return errorResponse(c, 405, 'method_not_allowed', `${c.req.method} is not accepted here; use ${allow}`);
     }
     await next();

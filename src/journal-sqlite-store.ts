@@ -94,7 +94,8 @@ export type WriteOp =
   | { kind: 'purge'; cutoffs: RetentionCutoffs; limit: number }
   | { kind: 'replay'; filter: ReplayFilter; now: number; limit: number }
   | { kind: 'deleteEvent'; id: string }
-  | { kind: 'setPaused'; destination: string; paused: boolean; now: number };
+  | { kind: 'setPaused'; destination: string; paused: boolean; now: number }
+  | { kind: 'probe' };
 
 /** What the writer answers to an append. */
 export interface AppendOutcome {
@@ -158,6 +159,9 @@ export class SqliteStore {
         return this.replay(op.filter, op.now, op.limit);
       case 'deleteEvent':
         return this.deleteEvent(op.id);
+      case 'probe':
+        // Runs inside the writer's IMMEDIATE transaction: it needs the write lock, like any write.
+        return undefined;
       case 'setPaused':
         this.db
           .insert(destinationState)

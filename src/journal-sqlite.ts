@@ -137,6 +137,10 @@ export class SqliteJournal implements Journal {
     await this.write({ kind: 'setPaused', destination, paused, now });
   }
 
+  async probe(): Promise<void> {
+    await this.write({ kind: 'probe' });
+  }
+
   async pausedDestinations(): Promise<string[]> {
     return this.reader.pausedDestinations();
   }

@@ -154,6 +154,8 @@ export interface Journal {
   setPaused(destination: string, paused: boolean, now: number): Promise<void>;
   /** Names of the paused destinations. */
   pausedDestinations(): Promise<string[]>;
+  /** Resolves when the journal takes writes right now (readiness); rejects like a failed write. */
+  probe(): Promise<void>;
   /** Finishes pending writes and closes the store. */
   close(): Promise<void>;
 }

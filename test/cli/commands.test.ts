@@ -69,7 +69,7 @@ describe('sluice CLI', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     tmp ??= tempDir();
-    const config = file('taken.yaml', `server: { host: 127.0.0.1, port: ${port} }\nstorage: { path: ${join(tmp.dir, 'db', 'x.db')} }\ndestinations:\n  crm: { url: "http://127.0.0.1:9/" }\nsources:\n  s: { path: /in, to: crm }\n`);
+    const config = file('taken.yaml', `server: { host: 127.0.0.1, port: ${port} }\nadmin: { enabled: false }\nstorage: { path: ${join(tmp.dir, 'db', 'x.db')} }\ndestinations:\n  crm: { url: "http://127.0.0.1:9/" }\nsources:\n  s: { path: /in, to: crm }\n`);
     const c = runCli(['start', '-c', config]);
     expect(await c.exited).toBe(1);
     blocker.close();

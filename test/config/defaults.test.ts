@@ -28,6 +28,7 @@ describe('defaults', () => {
       storage: { path: './data/sluice.db' },
       retention: { delivered: 7 * 86_400_000, dead: 30 * 86_400_000 },
       log: { level: 'info' },
+      admin: { host: '127.0.0.1', port: 8081, enabled: true },
       destinations: {
         crm: {
           url: 'http://crm.internal/hook',

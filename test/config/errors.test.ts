@@ -225,3 +225,28 @@ describe('config errors', () => {
     expect(configError(file).issues).toEqual(expected);
   });
 });
+
+describe('admin and health check paths', () => {
+  it('refuses an admin listener beyond loopback without a token, and a source on /healthz', async () => {
+    const { parseConfig } = await import('../../src/config-load.js');
+    const text = ['admin: { host: 0.0.0.0 }', 'destinations:', '  crm: { url: "http://x/" }', 'sources:', '  s: { path: /healthz, to: crm }', ''].join('\n');
+    let error: unknown;
+    try {
+      parseConfig(text, 'c.yaml', {});
+    } catch (e) {
+      error = e;
+    }
+    const messages = (error as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`);
+    expect(messages).toEqual([
+      expect.stringMatching(/^admin\.token: needed: the admin API listens on 0\.0\.0\.0/),
+      'sources.s.path: /healthz is the health check of the public listener',
+    ]);
+  });
+
+  it('accepts an admin listener beyond loopback with a token, or a disabled one', async () => {
+    const { parseConfig } = await import('../../src/config-load.js');
+    const rest = ['destinations:', '  crm: { url: "http://x/" }', 'sources: {}', ''];
+    expect(parseConfig(['admin: { host: 0.0.0.0, token: t0k3n }', ...rest].join('\n'), 'c.yaml', {}).admin.token).toBe('t0k3n');
+    expect(parseConfig(['admin: { host: 0.0.0.0, enabled: false }', ...rest].join('\n'), 'c.yaml', {}).admin.enabled).toBe(false);
+  });
+});

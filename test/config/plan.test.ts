@@ -39,6 +39,10 @@ describe('formatPlan', () => {
         '  dead: 30d',
         'log:',
         '  level: info',
+        'admin:',
+        '  host: 127.0.0.1',
+        '  port: 8081',
+        '  enabled: true',
         'destinations:',
         '  crm:',
         '    url: http://crm.internal/hook',
@@ -217,13 +221,13 @@ describe('formatPlan', () => {
         ...minimal,
         sources: { stripe: { ...minimal.sources.stripe!, verify_token: 'vt-123', signing_secret: 'ss-456' } },
         alerts: { webhook: { url: 'https://alerts.example.com/?token=tk-789', token: 'tk-000', password: 'pw-111', token_header: 'X-Token' } },
-        admin: { secret: 'sec-222', secrets: ['old-333', 'new-444'], api_token: 12345 },
-      } as Config;
+        vault: { secret: 'sec-222', secrets: ['old-333', 'new-444'], api_token: 12345 },
+      } as unknown as Config;
       const plan = formatPlan(withSecrets, 'sluice.yaml');
       const yaml = planYaml(plan);
       expect(yaml.sources.stripe).toMatchObject({ verify_token: '***', signing_secret: '***' });
       expect(yaml.alerts.webhook).toEqual({ url: 'https://alerts.example.com/?token=***', token: '***', password: '***', token_header: 'X-Token' });
-      expect(yaml.admin).toEqual({ secret: '***', secrets: ['***', '***'], api_token: '***' });
+      expect(yaml.vault).toEqual({ secret: '***', secrets: ['***', '***'], api_token: '***' });
       for (const leak of ['vt-123', 'ss-456', 'tk-789', 'tk-000', 'pw-111', 'sec-222', 'old-333', 'new-444', '12345']) {
         expect(plan).not.toContain(leak);
       }

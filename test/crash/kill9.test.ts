@@ -22,6 +22,7 @@ function writeConfig(dir: string, receiverUrl: string): string {
   writeFileSync(
     file,
     `server: { host: 127.0.0.1, port: 0 }
+admin: { port: 0 }
 storage: { path: ${join(dir, 'data', 'sluice.db')} }
 log: { level: info }
 destinations:

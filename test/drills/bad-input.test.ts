@@ -62,6 +62,7 @@ describe('drill: bad input', () => {
     writeFileSync(
       config,
       `server: { host: 127.0.0.1, port: 0, max_body: 64kb, headers_timeout: 500ms, request_timeout: 1s }
+admin: { port: 0 }
 storage: { path: ${join(tmp.dir, 'sluice.db')} }
 destinations:
   crm: { url: ${receiver.url}/hooks, concurrency: 4 }

@@ -19,7 +19,9 @@ export function tempDir(): { dir: string; remove(): void } {
 export function testConfig(input: Record<string, unknown>, dir: string): Config {
   const server = { host: '127.0.0.1', port: 0, ...(input.server as object) };
   const storage = { path: join(dir, 'sluice.db'), ...(input.storage as object) };
-  return configSchema.parse({ ...input, server, storage });
+  // Port 0 for the admin listener too: tests run in parallel.
+  const admin = { port: 0, ...(input.admin as object) };
+  return configSchema.parse({ ...input, server, storage, admin });
 }
 
 export interface TestGateway extends Gateway {

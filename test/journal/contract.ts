@@ -1288,6 +1288,14 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       });
     });
 
+    describe('probe', () => {
+      it('resolves on a journal that takes writes, and rejects as unavailable once it is closed', async () => {
+        await expect(journal.probe()).resolves.toBeUndefined();
+        await journal.close();
+        await expect(journal.probe()).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+      });
+    });
+
     describe('pause', () => {
       it('setPaused pauses and resumes destinations; pausedDestinations lists the paused ones', async () => {
         expect(await journal.pausedDestinations()).toEqual([]);

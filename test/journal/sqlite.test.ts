@@ -258,10 +258,12 @@ describe('SQLite journal', () => {
       expect((error as JournalUnavailableError).code).toBe('JOURNAL_UNAVAILABLE');
       // Bounded: the busy timeout (100 ms), with a wide margin for slow machines.
       expect(waited).toBeLessThan(10_000);
-      // Reads still work meanwhile (WAL).
+      // Reads still work meanwhile (WAL), and readiness says the journal takes no writes.
       expect((await journal.getEvent(before.id))?.id).toBe(before.id);
+      await expect(journal.probe()).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
 
       other.exec('COMMIT');
+      await expect(journal.probe()).resolves.toBeUndefined();
       const after = await journal.append(makeEvent({ receivedAt: T0 + 2 }));
       expect((await journal.getEvent(after.id))?.id).toBe(after.id);
       expect(count(other, 'events')).toBe(2);

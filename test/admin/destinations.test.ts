@@ -1,0 +1,108 @@
+/**
+ * GET /destinations: per destination, the numbers of what happened (pending, retrying, in flight,
+ * dead, delivered in the last hour, oldest age), the rate over the last minute and the time to
+ * drain the backlog at that rate.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+
+type Row = Record<string, unknown> & { name: string };
+
+let fx: AdminFixture;
+let receiver: Receiver;
+let startedAt: number;
+
+beforeAll(async () => {
+  // The body says how the consumer answers: ok → 200, bad → 400 (dead at once), later → 500 (retried in an hour).
+  receiver = await startReceiver((r) => ({ status: { ok: 200, bad: 400, later: 500 }[(JSON.parse(r.body.toString()) as { kind: 'ok' | 'bad' | 'later' }).kind] }));
+  fx = await startAdminFixture({
+    destinations: {
+      crm: { url: `${receiver.url}/crm`, concurrency: 4, retry: { initial: '1h', max: '1h' } },
+      // 3 tokens, then one an hour: 3 deliveries go at once, the rest wait.
+      erp: { url: `${receiver.url}/erp`, rate: '1/h', burst: 3 },
+    },
+    sources: { a: { path: '/in/a', to: 'crm' }, b: { path: '/in/b', to: 'erp' } },
+  });
+  startedAt = Date.now();
+  for (const kind of ['ok', 'ok', 'ok', 'bad', 'bad', 'later']) await fx.post('/in/a', JSON.stringify({ kind }));
+  for (let i = 0; i < 5; i++) await fx.post('/in/b', JSON.stringify({ kind: 'ok' }));
+  await until(async () => {
+    const { destinations } = await fx.adminJson<{ destinations: Row[] }>('/destinations');
+    const [crm, erp] = destinations;
+    return crm?.delivered_last_hour === 3 && crm.dead === 2 && crm.retrying === 1 && erp?.delivered_last_hour === 3 && erp.in_flight === 0;
+  }, 20_000, 'deliveries to settle');
+  expect(await fx.adminJson('/destinations/crm/pause', { method: 'POST' })).toEqual({ name: 'crm', state: 'paused' });
+  for (let i = 0; i < 4; i++) await fx.post('/in/a', JSON.stringify({ kind: 'ok' }));
+});
+afterAll(async () => {
+  await fx.close();
+  await receiver.close();
+});
+
+describe('GET /destinations', () => {
+  it('reports state, backlog, rate and time to drain per destination', async () => {
+    const { destinations } = await fx.adminJson<{ destinations: Row[] }>('/destinations');
+    const maxAge = Math.ceil((Date.now() - startedAt) / 1000) + 1;
+    const [crm, erp] = destinations;
+
+    expect(crm).toEqual({
+      name: 'crm',
+      state: 'paused',
+      pending: 4,
+      in_flight: 0,
+      retrying: 1,
+      dead: 2,
+      delivered_last_hour: 3,
+      oldest_pending_age_seconds: expect.any(Number),
+      rate_per_second: expect.any(Number),
+      eta_seconds: null, // paused: it does not drain
+      held_until: null,
+    });
+    expect(crm!.oldest_pending_age_seconds).toBeLessThanOrEqual(maxAge);
+    // 3 in the last minute, counted over the time since the first of them (10 s at least).
+    expect(crm!.rate_per_second).toBeGreaterThanOrEqual(0.05);
+    expect(crm!.rate_per_second).toBeLessThanOrEqual(0.3);
+
+    expect(erp).toEqual({
+      name: 'erp',
+      state: 'running',
+      pending: 2,
+      in_flight: 0,
+      retrying: 0,
+      dead: 0,
+      delivered_last_hour: 3,
+      oldest_pending_age_seconds: expect.any(Number),
+      rate_per_second: expect.any(Number),
+      eta_seconds: 7_200, // 2 left: the burst is spent, and 1/h is all the bucket gives
+      held_until: null,
+    });
+    expect(erp!.oldest_pending_age_seconds).toBeLessThanOrEqual(maxAge);
+    expect(erp!.rate_per_second).toBeGreaterThanOrEqual(0.05);
+    expect(erp!.rate_per_second).toBeLessThanOrEqual(0.3);
+    expect(receiver.received.filter((r) => r.url === '/crm')).toHaveLength(6);
+  });
+
+  it('says running again after resume, and the paused backlog drains', async () => {
+    expect(await fx.adminJson('/destinations/crm/resume', { method: 'POST' })).toEqual({ name: 'crm', state: 'running' });
+    await receiver.waitFor(6 + 3 + 4);
+    await until(async () => (await fx.adminJson<{ destinations: Row[] }>('/destinations')).destinations[0]!.delivered_last_hour === 7, 20_000, 'crm to drain');
+    const crm = (await fx.adminJson<{ destinations: Row[] }>('/destinations')).destinations[0]!;
+    expect(crm).toMatchObject({ state: 'running', pending: 0, retrying: 1, in_flight: 0, dead: 2 });
+    // 7 delivered within the last minute: between 7/60 and 7/10 a second; 1 retrying left to drain.
+    const rate = crm.rate_per_second as number;
+    expect(rate).toBeGreaterThanOrEqual(0.116);
+    expect(rate).toBeLessThanOrEqual(0.7);
+    expect(crm.eta_seconds).toBeGreaterThanOrEqual(2);
+    expect(crm.eta_seconds).toBeLessThanOrEqual(9);
+    expect(Math.abs((crm.eta_seconds as number) - 1 / rate)).toBeLessThanOrEqual(1.1);
+  });
+
+  it('answers 404 not_found for a destination that is not in the config', async () => {
+    for (const action of ['pause', 'resume', 'replay']) {
+      const res = await fx.admin(`/destinations/nope/${action}`, { method: 'POST' });
+      expect(res.status, action).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+  });
+});

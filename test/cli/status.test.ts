@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, startGatewayProcess, type Child } from '../helpers/child.js';
+import { tempDir } from '../helpers/gateway.js';
+import { postMany } from '../helpers/post.js';
+
+let child: (Child & { port: number }) | undefined;
+let tmp: ReturnType<typeof tempDir> | undefined;
+afterEach(() => {
+  child?.process.kill('SIGKILL');
+  tmp?.remove();
+  child = tmp = undefined;
+});
+
+describe('operator commands against a running gateway', () => {
+  it('sluice status and pause talk to the admin API of a real gateway process', async () => {
+    tmp = tempDir();
+    const config = join(tmp.dir, 'sluice.yaml');
+    writeFileSync(
+      config,
+      `server: { host: 127.0.0.1, port: 0 }\nadmin: { port: 0, token: t0k }\nstorage: { path: ${join(tmp.dir, 'sluice.db')} }\n` +
+        `destinations:\n  crm: { url: "http://127.0.0.1:9/", rate: 1/h }\nsources:\n  shop: { path: /in/shop, to: crm }\n`,
+    );
+    child = await startGatewayProcess(config);
+    let adminUrl: string | undefined;
+    for (let i = 0; i < 200 && !adminUrl; i++) {
+      adminUrl = /"admin API on (http:\/\/[^"]+)"/.exec(child.output())?.[1];
+      if (!adminUrl) await new Promise((r) => setTimeout(r, 25));
+    }
+    if (!adminUrl) throw new Error(`no admin URL logged:\n${child.output()}`);
+    await postMany(`http://127.0.0.1:${child.port}/in/shop`, 5);
+
+    const pause = runCli(['pause', 'crm', '-c', config, '--url', adminUrl]);
+    expect(await pause.exited).toBe(0);
+    const status = runCli(['status', '--json', '-c', config, '--url', adminUrl]);
+    expect(await status.exited).toBe(0);
+    const [crm] = (JSON.parse(status.output()) as { destinations: { name: string; state: string; pending: number; retrying: number; in_flight: number }[] }).destinations;
+    expect(crm!.name).toBe('crm');
+    expect(crm!.state).toBe('paused');
+    expect(crm!.pending + crm!.retrying + crm!.in_flight).toBe(5);
+
+    const table = runCli(['status', '-c', config, '--url', adminUrl]);
+    expect(await table.exited).toBe(0);
+    expect(table.output()).toMatch(/^DESTINATION\s+STATE/);
+    expect(table.output()).toMatch(/crm\s+paused/);
+
+    const wrong = runCli(['status', '--url', adminUrl, '--token', 'nope']);
+    expect(await wrong.exited).toBe(1);
+  });
+});
