@@ -1,0 +1,52 @@
+/** Shared pieces of the fault drills: a gateway process config, raw posting, CPU readings. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+
+/** Full drills (`npm run drill`) run longer than the versions in the test suite. */
+export const FULL = process.env.SLUICE_DRILL === 'full';
+
+/** Writes a gateway config for a drill; `extra` is appended YAML (top-level keys). */
+export function writeDrillConfig(dir: string, opts: { receiverUrl: string; dbPath: string; destination?: string; server?: string; extra?: string }): string {
+  const file = join(dir, 'sluice.yaml');
+  writeFileSync(
+    file,
+    `server: { host: 127.0.0.1, port: 0${opts.server ? `, ${opts.server}` : ''} }
+admin: { port: 0 }
+storage: { path: ${opts.dbPath} }
+log: { level: info }
+destinations:
+  crm: { url: ${opts.receiverUrl}/hooks${opts.destination ? `, ${opts.destination}` : ''} }
+sources:
+  shop: { path: /in/shop, to: crm }
+${opts.extra ?? ''}`,
+  );
+  return file;
+}
+
+/** POSTs `{"n": n}`; resolves the status (0 when the connection failed: not acknowledged). */
+export async function postN(port: number, n: number, pad = 0): Promise<{ status: number; retryAfter?: string }> {
+  try {
+    const body = JSON.stringify({ n, pad: 'x'.repeat(pad) });
+    const res = await request(`http://127.0.0.1:${port}/in/shop`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    await res.body.dump();
+    const retryAfter = res.headers['retry-after'];
+    return { status: res.statusCode, ...(typeof retryAfter === 'string' && { retryAfter }) };
+  } catch {
+    return { status: 0 };
+  }
+}
+
+/** CPU time (user + system) of a process so far, in ms. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
