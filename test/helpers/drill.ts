@@ -7,13 +7,13 @@ import { request } from 'undici';
 export const FULL = process.env.SLUICE_DRILL === 'full';
 
 /** Writes a gateway config for a drill; `extra` is appended YAML (top-level keys). */
-export function writeDrillConfig(dir: string, opts: { receiverUrl: string; dbPath: string; destination?: string; server?: string; extra?: string }): string {
+export function writeDrillConfig(dir: string, opts: { receiverUrl: string; dbPath: string; destination?: string; server?: string; storage?: string; extra?: string }): string {
   const file = join(dir, 'sluice.yaml');
   writeFileSync(
     file,
     `server: { host: 127.0.0.1, port: 0${opts.server ? `, ${opts.server}` : ''} }
 admin: { port: 0 }
-storage: { path: ${opts.dbPath} }
+storage: { path: ${opts.dbPath}${opts.storage ? `, ${opts.storage}` : ''} }
 log: { level: info }
 destinations:
   crm: { url: ${opts.receiverUrl}/hooks${opts.destination ? `, ${opts.destination}` : ''} }

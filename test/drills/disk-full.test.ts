@@ -1,0 +1,107 @@
+/**
+ * Drill: the journal's disk fills up. The journal lives on a real 4 MiB tmpfs (the test runs as
+ * root, as CI does; without mount rights it uses storage.max_size, SQLite's own cap, instead).
+ * Senders get 503 with Retry-After, never a 2xx for an event that was not stored; once space is
+ * freed, Sluice takes events again by itself, and every acknowledged event is delivered.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGatewayProcess, type Child } from '../helpers/child.js';
+import { postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
+import { tempDir } from '../helpers/gateway.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+
+let receiver: Receiver | undefined;
+let child: (Child & { port: number }) | undefined;
+let tmp: ReturnType<typeof tempDir> | undefined;
+let mounted: string | undefined;
+afterEach(async () => {
+  child?.process.kill('SIGKILL');
+  if (child) await child.exited;
+  await receiver?.close();
+  if (mounted) execFileSync('umount', ['-l', mounted]);
+  tmp?.remove();
+  receiver = child = tmp = mounted = undefined;
+});
+
+/** Mounts a 4 MiB tmpfs at `dir`; false when this machine does not allow it. */
+function mountSmallDisk(dir: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('drill: disk full', () => {
+  it('answers 503 with Retry-After while the disk is full, never a lost 2xx, and recovers once space is freed', { timeout: 120_000 }, async () => {
+    receiver = await startReceiver();
+    tmp = tempDir();
+    const disk = join(tmp.dir, 'disk');
+    mkdirSync(disk);
+    const realDisk = mountSmallDisk(disk);
+    if (realDisk) mounted = disk;
+    // The consumer is down (nobody listens on its port) until the end: nothing is delivered meanwhile.
+    const closed = await startReceiver();
+    const downUrl = closed.url;
+    await closed.close();
+    const config = writeDrillConfig(tmp.dir, {
+      receiverUrl: downUrl,
+      dbPath: join(disk, 'sluice.db'),
+      // A short timeout keeps leases short: an outcome that could not be recorded on the full disk
+      // is retried once its lease expires.
+      destination: 'timeout: 1s, retry: { initial: 200ms, max: 500ms, max_attempts: 1000 }',
+      ...(!realDisk && { storage: 'max_size: 2mb' }),
+    });
+    child = await startGatewayProcess(config);
+
+    // A filler leaves the journal ~1.5 MiB to grow into.
+    const filler = join(disk, 'filler');
+    if (realDisk) writeFileSync(filler, Buffer.alloc(2 * 1024 * 1024));
+
+    const acked: number[] = [];
+    let refused = 0;
+    let n = 0;
+    for (; n < 2_000 && refused < 20; n++) {
+      const r = await postN(child.port, n, 8 * 1024);
+      if (r.status === 202) acked.push(n);
+      else {
+        expect(r.status).toBe(503);
+        expect(Number(r.retryAfter)).toBeGreaterThan(0);
+        refused++;
+      }
+    }
+    expect(refused).toBe(20);
+    expect(acked.length).toBeGreaterThan(10);
+    expect(child.process.exitCode).toBeNull();
+
+    if (realDisk) {
+      // Space comes back: the same gateway, untouched, takes events again.
+      rmSync(filler);
+      await waitUntil(async () => (await postN(child!.port, n++, 8 * 1024)).status === 202 && (acked.push(n - 1), true), 10_000, 'ingest to recover');
+    }
+
+    // The consumer comes back: every acknowledged event arrives.
+    const { createServer } = await import('node:http');
+    const seen = new Set<number>();
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.add((JSON.parse(Buffer.concat(chunks).toString()) as { n: number }).n);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(Number(new URL(downUrl).port), '127.0.0.1', r));
+    try {
+      await waitUntil(() => acked.every((x) => seen.has(x)), 60_000, 'every acknowledged event');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+    console.log(`disk full (${realDisk ? 'tmpfs 4 MiB' : 'max_size 4mb'}): ${acked.length} acknowledged, ${refused} refused with 503, all acknowledged delivered`);
+  });
+});
