@@ -113,6 +113,15 @@ export class SqliteStore {
   private readonly insertEvent: Database.Statement<InsertEvent, { seq: number }>;
   private readonly insertDelivery: Database.Statement<[number, string, number]>;
   private readonly purgeStatement: Database.Statement<[{ del: number; dead: number; limit: number }]>;
+  // The scheduler's per-delivery queries, built once (drizzle would otherwise build the SQL per call:
+  // measured ~200 µs of CPU per claimed-and-completed delivery before, see the commit).
+  private readonly dueQuery;
+  private readonly fifoHeadQuery;
+  private readonly leaseUpdate;
+  private readonly eventBySeq;
+  private readonly finishUpdate;
+  private readonly nextDueQuery;
+  private readonly insertAttempt: Database.Statement<[number, number, number, number, number | null, string | null, Buffer | null]>;
   private readonly findDuplicate: Database.Statement<[string, string, number], { id: string; seq: number }>;
   private readonly rememberKey: Database.Statement<[string, string, string, number]>;
 
@@ -125,6 +134,41 @@ export class SqliteStore {
     this.insertDelivery = sqlite.prepare<[number, string, number]>(
       "INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, ?, 'pending', ?)",
     );
+    this.dueQuery = this.db
+      .select()
+      .from(deliveries)
+      .where(and(eq(deliveries.destination, sql.placeholder('destination')), eq(deliveries.priority, sql.placeholder('priority')), lte(deliveries.dueAt, sql.placeholder('now'))))
+      .orderBy(asc(deliveries.dueAt), asc(deliveries.id))
+      .limit(sql.placeholder('limit'))
+      .prepare();
+    this.fifoHeadQuery = this.db
+      .select()
+      .from(deliveries)
+      .where(and(eq(deliveries.destination, sql.placeholder('destination')), isNotNull(deliveries.dueAt)))
+      .orderBy(asc(deliveries.eventSeq))
+      .limit(1)
+      .prepare();
+    this.leaseUpdate = this.db
+      .update(deliveries)
+      .set({ status: 'in_flight', attempts: sql`${deliveries.attempts} + 1`, dueAt: sql`${sql.placeholder('leaseUntil')}` })
+      .where(eq(deliveries.id, sql.placeholder('id')))
+      .prepare();
+    this.insertAttempt = sqlite.prepare(
+      'INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status, error, response) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.eventBySeq = this.db.select().from(events).where(eq(events.seq, sql.placeholder('seq'))).prepare();
+    this.finishUpdate = this.db
+      .update(deliveries)
+      .set({ status: sql`${sql.placeholder('status')}`, dueAt: sql`${sql.placeholder('dueAt')}`, finishedAt: sql`${sql.placeholder('finishedAt')}`, lastError: sql`${sql.placeholder('lastError')}` })
+      .where(and(eq(deliveries.id, sql.placeholder('id')), eq(deliveries.attempts, sql.placeholder('attempt')), eq(deliveries.status, 'in_flight')))
+      .prepare();
+    // Per priority: the index (destination, priority, due_at) then answers with one lookup, where
+    // ordering all priorities by due_at scanned and sorted every unfinished delivery.
+    this.nextDueQuery = this.db
+      .select({ dueAt: sql<number | null>`min(${deliveries.dueAt})` })
+      .from(deliveries)
+      .where(and(eq(deliveries.destination, sql.placeholder('destination')), eq(deliveries.priority, sql.placeholder('priority')), isNotNull(deliveries.dueAt)))
+      .prepare();
     this.findDuplicate = sqlite.prepare<[string, string, number], { id: string; seq: number }>(
       'SELECT e.id, e.seq FROM dedupe_keys k JOIN events e ON e.id = k.event_id WHERE k.source = ? AND k.key = ? AND k.expires_at > ?',
     );
@@ -221,14 +265,7 @@ export class SqliteStore {
   claim(request: ClaimRequest): Claim[] {
     const { destination, now, leaseMs } = request;
     const due = request.fifo
-      ? this.db
-          .select()
-          .from(deliveries)
-          .where(and(eq(deliveries.destination, destination), isNotNull(deliveries.dueAt)))
-          .orderBy(asc(deliveries.eventSeq))
-          .limit(1)
-          .all()
-          .filter((d) => d.dueAt! <= now)
+      ? this.fifoHeadQuery.all({ destination }).filter((d) => d.dueAt! <= now)
       : this.dueByPriority(destination, now, request.limit);
     if (due.length === 0) return [];
 
@@ -241,16 +278,10 @@ export class SqliteStore {
           .values({ deliveryId: d.id, attempt: d.attempts, startedAt: d.dueAt! - leaseMs, durationMs: 0, error: 'lease expired: no outcome recorded (process stopped during the attempt)' })
           .run();
       }
-      this.db
-        .update(deliveries)
-        .set({ status: 'in_flight', attempts: d.attempts + 1, dueAt: leaseUntil })
-        .where(eq(deliveries.id, d.id))
-        .run();
+      this.leaseUpdate.run({ id: d.id, leaseUntil });
     }
-    const rows = this.db.select().from(events).where(inArray(events.seq, due.map((d) => d.eventSeq))).all();
-    const bySeq = new Map(rows.map((r) => [r.seq, toStoredEvent(r)]));
     return due.map((d) => {
-      const event = bySeq.get(d.eventSeq)!;
+      const event = toStoredEvent(this.eventBySeq.get({ seq: d.eventSeq })!);
       const budget = { attemptsBefore: d.attemptsBeforeReplay, since: d.replayedAt ?? event.receivedAt };
       return { deliveryId: d.id, destination, attempt: d.attempts + 1, leaseUntil, budget, event };
     });
@@ -258,14 +289,7 @@ export class SqliteStore {
 
   /** Due deliveries, live ones first: replayed ones only fill what live traffic leaves of `limit`. */
   private dueByPriority(destination: string, now: number, limit: number) {
-    const due = (priority: number, n: number) =>
-      this.db
-        .select()
-        .from(deliveries)
-        .where(and(eq(deliveries.destination, destination), eq(deliveries.priority, priority), lte(deliveries.dueAt, now)))
-        .orderBy(asc(deliveries.dueAt), asc(deliveries.id))
-        .limit(n)
-        .all();
+    const due = (priority: number, n: number) => this.dueQuery.all({ destination, priority, now, limit: n });
     const live = due(0, limit);
     return live.length < limit ? [...live, ...due(1, limit - live.length)] : live;
   }
@@ -278,40 +302,20 @@ export class SqliteStore {
       verdict.kind === 'retry'
         ? { status: 'pending' as const, dueAt: verdict.at, finishedAt: null }
         : { status: verdict.kind, dueAt: null, finishedAt };
-    const result = this.db
-      .update(deliveries)
-      .set({ ...next, lastError: verdict.kind === 'delivered' ? null : (attempt.error ?? null) })
-      .where(and(eq(deliveries.id, claim.deliveryId), eq(deliveries.attempts, claim.attempt), eq(deliveries.status, 'in_flight')))
-      .run();
+    const result = this.finishUpdate.run({ ...next, lastError: verdict.kind === 'delivered' ? null : (attempt.error ?? null), id: claim.deliveryId, attempt: claim.attempt });
     // A lost lease is ignored (see `Journal.complete`): record the attempt only when this claim
     // still held the delivery. Recording it anyway logged the late report next to the
     // 'lease expired' record of the same attempt number.
     if (result.changes !== 1) return false;
-    this.db
-      .insert(attempts)
-      .values({ deliveryId: claim.deliveryId, attempt: attempt.attempt, startedAt: attempt.startedAt, durationMs: Math.round(attempt.durationMs), status: attempt.status ?? null, error: attempt.error ?? null, response })
-      .run();
+    this.insertAttempt.run(claim.deliveryId, attempt.attempt, attempt.startedAt, Math.round(attempt.durationMs), attempt.status ?? null, attempt.error ?? null, response);
     return true;
   }
 
   /** See `Journal.nextDueAt`. */
   nextDueAt(destination: string, fifo: boolean): number | undefined {
-    const row = fifo
-      ? this.db
-          .select({ dueAt: deliveries.dueAt })
-          .from(deliveries)
-          .where(and(eq(deliveries.destination, destination), isNotNull(deliveries.dueAt)))
-          .orderBy(asc(deliveries.eventSeq))
-          .limit(1)
-          .get()
-      : this.db
-          .select({ dueAt: deliveries.dueAt })
-          .from(deliveries)
-          .where(and(eq(deliveries.destination, destination), isNotNull(deliveries.dueAt)))
-          .orderBy(asc(deliveries.dueAt))
-          .limit(1)
-          .get();
-    return row?.dueAt ?? undefined;
+    if (fifo) return this.fifoHeadQuery.get({ destination })?.dueAt ?? undefined;
+    const dues = [0, 1].map((priority) => this.nextDueQuery.get({ destination, priority })?.dueAt).filter((t): t is number => typeof t === 'number');
+    return dues.length > 0 ? Math.min(...dues) : undefined;
   }
 
   /** See `Journal.getEvent`. */
