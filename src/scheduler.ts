@@ -135,7 +135,10 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
 /** The loop and in-flight set of one destination. */
 class DestinationWorker {
   readonly waiter = new Waiter();
+  /** Requests at the consumer now (what `concurrency` caps). */
   readonly inFlight = new Set<Promise<void>>();
+  /** Outcomes being recorded (shutdown waits for these too). */
+  readonly recording = new Set<Promise<void>>();
   readonly client: DeliveryClient;
   private readonly bucket: TokenBucket | undefined;
   private readonly clock: () => number;
@@ -207,22 +210,47 @@ class DestinationWorker {
       }
       for (const claim of claims) {
         this.bucket?.tryTake(this.clock());
-        const attempt = this.attempt(claim).finally(() => {
-          this.inFlight.delete(attempt);
-          this.waiter.wake();
-        });
-        this.inFlight.add(attempt);
+        this.dispatch(claim);
       }
     }
   }
 
   /** Resolves once nothing is in flight. */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    while (this.inFlight.size + this.recording.size > 0) await Promise.all([...this.inFlight, ...this.recording]);
   }
 
-  private async attempt(claim: Claim): Promise<void> {
-    const result = await this.client.send(claim, this.abortSignal);
+  /**
+   * Sends one claimed delivery. Its concurrency slot is freed as soon as the consumer has answered
+   * (concurrency caps requests at the consumer), not once the outcome is committed: holding the slot
+   * through the commit left the consumer idle for an fsync per attempt.
+   */
+  private dispatch(claim: Claim): void {
+    const sending = this.client.send(claim, this.abortSignal);
+    const slot: Promise<void> = sending.then(
+      () => {
+        this.inFlight.delete(slot);
+        this.waiter.wake();
+      },
+      () => {
+        this.inFlight.delete(slot);
+        this.waiter.wake();
+      },
+    );
+    this.inFlight.add(slot);
+    const recorded: Promise<void> = sending
+      .then((result) => this.record(claim, result))
+      .catch((error: unknown) => this.log.error({ err: error, eventId: claim.event.id }, 'attempt failed unexpectedly; the lease will expire and the event is sent again'))
+      .finally(() => {
+        this.recording.delete(recorded);
+        // A recorded outcome can make something claimable (the next fifo event, a quick retry).
+        this.waiter.wake();
+      });
+    this.recording.add(recorded);
+  }
+
+  /** Decides what the attempt's result means, records it, and logs it. */
+  private async record(claim: Claim, result: AttemptResult): Promise<void> {
     const now = this.clock();
     const shutdown = this.abortSignal.aborted && result.status === undefined;
     const decision = shutdown
