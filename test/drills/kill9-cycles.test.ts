@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type Child } from '../helpers/child.js';
-import { FULL, postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
+import { eventNumbers, FULL, postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
 import { tempDir } from '../helpers/gateway.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
@@ -49,7 +49,7 @@ describe('drill: kill -9 under load', () => {
     }
 
     child = await startGatewayProcess(config);
-    const arrived = () => new Set(receiver!.received.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n));
+    const arrived = () => eventNumbers(receiver!.received);
     await waitUntil(() => [...acked].every((n) => arrived().has(n)), 60_000, 'every acknowledged event');
     const deliveries = receiver.received.length;
     const unique = arrived().size;

@@ -50,3 +50,8 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The `n` of every JSON body a receiver got (drill events are `{"n": …}`). */
+export function eventNumbers(received: readonly { body: Buffer }[]): Set<number> {
+  return new Set(received.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n));
+}

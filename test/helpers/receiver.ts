@@ -36,8 +36,8 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** Starts a receiver; `reply` decides each answer (default 200, no delay). */
-export async function startReceiver(reply: (request: Received) => Reply = () => ({})): Promise<Receiver> {
+/** Starts a receiver; `reply` decides each answer (default 200, no delay). Port 0: any free port. */
+export async function startReceiver(reply: (request: Received) => Reply = () => ({}), port = 0): Promise<Receiver> {
   const received: Received[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const state = { inFlight: 0, maxInFlight: 0 };
@@ -61,10 +61,10 @@ export async function startReceiver(reply: (request: Received) => Reply = () => 
       else answer();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     received,
     get inFlight() {
       return state.inFlight;
