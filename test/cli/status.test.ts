@@ -1,35 +1,29 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, startGatewayProcess, type Child } from '../helpers/child.js';
+import { describe, expect, it } from 'vitest';
+import { processTest, runCli, startGatewayProcess } from '../helpers/child.js';
 import { tempDir } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
 
-let child: (Child & { port: number }) | undefined;
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(() => {
-  child?.process.kill('SIGKILL');
-  tmp?.remove();
-  child = tmp = undefined;
-});
+const t = processTest();
 
 describe('operator commands against a running gateway', () => {
   it('sluice status and pause talk to the admin API of a real gateway process', async () => {
-    tmp = tempDir();
-    const config = join(tmp.dir, 'sluice.yaml');
+    t.tmp = tempDir();
+    const config = join(t.tmp.dir, 'sluice.yaml');
     writeFileSync(
       config,
-      `server: { host: 127.0.0.1, port: 0 }\nadmin: { port: 0, token: t0k }\nstorage: { path: ${join(tmp.dir, 'sluice.db')} }\n` +
+      `server: { host: 127.0.0.1, port: 0 }\nadmin: { port: 0, token: t0k }\nstorage: { path: ${join(t.tmp.dir, 'sluice.db')} }\n` +
         `destinations:\n  crm: { url: "http://127.0.0.1:9/", rate: 1/h }\nsources:\n  shop: { path: /in/shop, to: crm }\n`,
     );
-    child = await startGatewayProcess(config);
+    t.child = await startGatewayProcess(config);
     let adminUrl: string | undefined;
     for (let i = 0; i < 200 && !adminUrl; i++) {
-      adminUrl = /"admin API on (http:\/\/[^"]+)"/.exec(child.output())?.[1];
+      adminUrl = /"admin API on (http:\/\/[^"]+)"/.exec(t.child.output())?.[1];
       if (!adminUrl) await new Promise((r) => setTimeout(r, 25));
     }
-    if (!adminUrl) throw new Error(`no admin URL logged:\n${child.output()}`);
-    await postMany(`http://127.0.0.1:${child.port}/in/shop`, 5);
+    if (!adminUrl) throw new Error(`no admin URL logged:\n${t.child.output()}`);
+    await postMany(`http://127.0.0.1:${t.child.port}/in/shop`, 5);
 
     const pause = runCli(['pause', 'crm', '-c', config, '--url', adminUrl]);
     expect(await pause.exited).toBe(0);

@@ -2,20 +2,12 @@ import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGatewayProcess, type Child } from '../helpers/child.js';
+import { describe, expect, it } from 'vitest';
+import { processTest, startGatewayProcess } from '../helpers/child.js';
 import { tempDir } from '../helpers/gateway.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
-let receiver: Receiver | undefined;
-let child: (Child & { port: number }) | undefined;
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  child?.process.kill('SIGKILL');
-  await receiver?.close();
-  tmp?.remove();
-  receiver = child = tmp = undefined;
-});
+const t = processTest();
 
 function writeConfig(dir: string, receiverUrl: string): string {
   const file = join(dir, 'sluice.yaml');
@@ -34,7 +26,7 @@ sources:
   return file;
 }
 
-/** Event numbers (the `n` of each body) the receiver has seen. */
+/** Event numbers (the `n` of each body) the t.receiver has seen. */
 function seen(r: Receiver): Set<number> {
   return new Set(r.received.map((x) => (JSON.parse(x.body.toString()) as { n: number }).n));
 }
@@ -59,23 +51,23 @@ async function postEvent(port: number, n: number): Promise<boolean> {
 
 describe('kill -9', () => {
   it('delivers every acknowledged event after a kill -9 mid-drain and a restart', async () => {
-    receiver = await startReceiver(() => ({ delayMs: 30 }));
-    tmp = tempDir();
-    const config = writeConfig(tmp.dir, receiver.url);
-    child = await startGatewayProcess(config);
+    t.receiver = await startReceiver(() => ({ delayMs: 30 }));
+    t.tmp = tempDir();
+    const config = writeConfig(t.tmp.dir, t.receiver.url);
+    t.child = await startGatewayProcess(config);
     const N = 150;
-    for (let n = 0; n < N; n++) expect(await postEvent(child.port, n)).toBe(true);
-    await waitUntil(() => receiver!.received.length >= 20, 10_000, 'the drain to start');
-    child.process.kill('SIGKILL');
-    expect(await child.exited).toBe('SIGKILL');
-    const before = seen(receiver).size;
+    for (let n = 0; n < N; n++) expect(await postEvent(t.child.port, n)).toBe(true);
+    await waitUntil(() => t.receiver!.received.length >= 20, 10_000, 'the drain to start');
+    t.child.process.kill('SIGKILL');
+    expect(await t.child.exited).toBe('SIGKILL');
+    const before = seen(t.receiver).size;
     expect(before).toBeLessThan(N);
 
-    child = await startGatewayProcess(config);
-    await waitUntil(() => seen(receiver!).size === N, 30_000, 'every event after restart');
-    // Events in flight at the kill reached the receiver but have no recorded outcome: they are sent
+    t.child = await startGatewayProcess(config);
+    await waitUntil(() => seen(t.receiver!).size === N, 30_000, 'every event after restart');
+    // Events in flight at the kill reached the t.receiver but have no recorded outcome: they are sent
     // again once their lease expires, and only then is every delivery recorded as delivered.
-    const dbFile = join(tmp.dir, 'data', 'sluice.db');
+    const dbFile = join(t.tmp.dir, 'data', 'sluice.db');
     const delivered = () => {
       const db = new Database(dbFile, { readonly: true });
       try {
@@ -85,8 +77,8 @@ describe('kill -9', () => {
       }
     };
     await waitUntil(() => delivered() === N, 30_000, 'every delivery recorded');
-    child.process.kill('SIGTERM');
-    expect(await child.exited).toBe(0);
+    t.child.process.kill('SIGTERM');
+    expect(await t.child.exited).toBe(0);
 
     const db = new Database(dbFile, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -101,13 +93,13 @@ describe('kill -9', () => {
   });
 
   it('delivers every event acknowledged before a kill -9 under concurrent load', async () => {
-    receiver = await startReceiver();
-    tmp = tempDir();
-    const config = writeConfig(tmp.dir, receiver.url);
-    child = await startGatewayProcess(config);
+    t.receiver = await startReceiver();
+    t.tmp = tempDir();
+    const config = writeConfig(t.tmp.dir, t.receiver.url);
+    t.child = await startGatewayProcess(config);
     const acked = new Set<number>();
     let next = 0;
-    const port = child.port;
+    const port = t.child.port;
     const sender = async () => {
       for (;;) {
         const n = next++;
@@ -118,12 +110,12 @@ describe('kill -9', () => {
     };
     const senders = Array.from({ length: 16 }, sender);
     await waitUntil(() => acked.size >= 300, 15_000, '300 acknowledgements');
-    child.process.kill('SIGKILL');
+    t.child.process.kill('SIGKILL');
     await Promise.all(senders);
-    expect(await child.exited).toBe('SIGKILL');
+    expect(await t.child.exited).toBe('SIGKILL');
 
-    child = await startGatewayProcess(config);
-    await waitUntil(() => [...acked].every((n) => seen(receiver!).has(n)), 30_000, 'every acknowledged event');
+    t.child = await startGatewayProcess(config);
+    await waitUntil(() => [...acked].every((n) => seen(t.receiver!).has(n)), 30_000, 'every acknowledged event');
     expect(acked.size).toBeGreaterThanOrEqual(300);
   });
 });

@@ -7,21 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGatewayProcess, type Child } from '../helpers/child.js';
+import { describe, expect, it } from 'vitest';
+import { processTest, startGatewayProcess } from '../helpers/child.js';
 import { tempDir } from '../helpers/gateway.js';
 import { post } from '../helpers/post.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
 
-let receiver: Receiver | undefined;
-let child: (Child & { port: number }) | undefined;
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  child?.process.kill('SIGKILL');
-  await receiver?.close();
-  tmp?.remove();
-  receiver = child = tmp = undefined;
-});
+const t = processTest();
 
 /** Writes `data` (in pieces, `gapMs` apart) on a raw socket; resolves what came back once the server closes or `waitMs` passes. */
 function raw(port: number, pieces: (string | Buffer)[], { gapMs = 0, waitMs = 3_000, end = false } = {}): Promise<{ answer: string; closedByServer: boolean }> {
@@ -56,23 +48,23 @@ function rssKb(pid: number): number {
 
 describe('drill: bad input', () => {
   it('stays up, answers each bad request with a 4xx or closes it, and still delivers good events byte-exact', async () => {
-    receiver = await startReceiver();
-    tmp = tempDir();
-    const config = join(tmp.dir, 'sluice.yaml');
+    t.receiver = await startReceiver();
+    t.tmp = tempDir();
+    const config = join(t.tmp.dir, 'sluice.yaml');
     writeFileSync(
       config,
       `server: { host: 127.0.0.1, port: 0, max_body: 64kb, headers_timeout: 500ms, request_timeout: 1s }
 admin: { port: 0 }
-storage: { path: ${join(tmp.dir, 'sluice.db')} }
+storage: { path: ${join(t.tmp.dir, 'sluice.db')} }
 destinations:
-  crm: { url: ${receiver.url}/hooks, concurrency: 4 }
+  crm: { url: ${t.receiver.url}/hooks, concurrency: 4 }
 sources:
   shop: { path: /in/shop, to: crm }
 `,
     );
-    child = await startGatewayProcess(config);
-    const port = child.port;
-    const rssBefore = rssKb(child.process.pid!);
+    t.child = await startGatewayProcess(config);
+    const port = t.child.port;
+    const rssBefore = rssKb(t.child.process.pid!);
 
     const head = (extra = '') => `POST /in/shop HTTP/1.1\r\nHost: x\r\n${extra}`;
     const results = await Promise.all([
@@ -101,14 +93,14 @@ sources:
     // Good events, among them bodies and header values that are not valid UTF-8.
     const bodies = Array.from({ length: 20 }, (_, i) => (i % 2 ? Buffer.from([0xff, 0xfe, 0x80, i]) : Buffer.from(`{"n":${i}}`)));
     for (const body of bodies) expect((await post(`http://127.0.0.1:${port}/in/shop`, body, { 'x-latin1': 'caf\u00e9' })).status).toBe(202);
-    await receiver.waitFor(20, 15_000);
-    const got = receiver.received.map((r) => r.body.toString('hex')).sort();
+    await t.receiver.waitFor(20, 15_000);
+    const got = t.receiver.received.map((r) => r.body.toString('hex')).sort();
     expect(got).toEqual(bodies.map((b) => b.toString('hex')).sort());
 
-    expect(child.process.exitCode).toBeNull();
-    expect(rssKb(child.process.pid!) - rssBefore).toBeLessThan(100 * 1024);
+    expect(t.child.process.exitCode).toBeNull();
+    expect(rssKb(t.child.process.pid!) - rssBefore).toBeLessThan(100 * 1024);
     // Nothing from the bad requests was journaled: exactly the 20 good events were delivered.
     await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.received).toHaveLength(20);
+    expect(t.receiver.received).toHaveLength(20);
   });
 });

@@ -7,24 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGatewayProcess, type Child } from '../helpers/child.js';
+import { describe, expect, it } from 'vitest';
+import { processTest, startGatewayProcess } from '../helpers/child.js';
 import { eventNumbers, postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
 import { tempDir } from '../helpers/gateway.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
 
-let receiver: Receiver | undefined;
-let child: (Child & { port: number }) | undefined;
-let tmp: ReturnType<typeof tempDir> | undefined;
-let mounted: string | undefined;
-afterEach(async () => {
-  child?.process.kill('SIGKILL');
-  if (child) await child.exited;
-  await receiver?.close();
-  if (mounted) execFileSync('umount', ['-l', mounted]);
-  tmp?.remove();
-  receiver = child = tmp = mounted = undefined;
-});
+const t = processTest();
 
 /** Mounts a 4 MiB tmpfs at `dir`; false when this machine does not allow it. */
 function mountSmallDisk(dir: string): boolean {
@@ -38,16 +27,16 @@ function mountSmallDisk(dir: string): boolean {
 
 describe('drill: disk full', () => {
   it('answers 503 with Retry-After while the disk is full, never a lost 2xx, and recovers once space is freed', { timeout: 120_000 }, async () => {
-    tmp = tempDir();
-    const disk = join(tmp.dir, 'disk');
+    t.tmp = tempDir();
+    const disk = join(t.tmp.dir, 'disk');
     mkdirSync(disk);
     const realDisk = mountSmallDisk(disk);
-    if (realDisk) mounted = disk;
+    if (realDisk) t.cleanups.push(() => execFileSync('umount', ['-l', disk]));
     // The consumer is down (nobody listens on its port) until the end: nothing is delivered meanwhile.
     const closed = await startReceiver();
     const downUrl = closed.url;
     await closed.close();
-    const config = writeDrillConfig(tmp.dir, {
+    const config = writeDrillConfig(t.tmp.dir, {
       receiverUrl: downUrl,
       dbPath: join(disk, 'sluice.db'),
       // A short timeout keeps leases short: an outcome that could not be recorded on the full disk
@@ -55,7 +44,7 @@ describe('drill: disk full', () => {
       destination: 'timeout: 1s, retry: { initial: 200ms, max: 500ms, max_attempts: 1000 }',
       ...(!realDisk && { storage: 'max_size: 2mb' }),
     });
-    child = await startGatewayProcess(config);
+    t.child = await startGatewayProcess(config);
 
     // A filler leaves the journal ~1.5 MiB to grow into.
     const filler = join(disk, 'filler');
@@ -65,7 +54,7 @@ describe('drill: disk full', () => {
     let refused = 0;
     let n = 0;
     for (; n < 2_000 && refused < 20; n++) {
-      const r = await postN(child.port, n, 8 * 1024);
+      const r = await postN(t.child.port, n, 8 * 1024);
       if (r.status === 202) acked.push(n);
       else {
         expect(r.status).toBe(503);
@@ -75,17 +64,17 @@ describe('drill: disk full', () => {
     }
     expect(refused).toBe(20);
     expect(acked.length).toBeGreaterThan(10);
-    expect(child.process.exitCode).toBeNull();
+    expect(t.child.process.exitCode).toBeNull();
 
     if (realDisk) {
       // Space comes back: the same gateway, untouched, takes events again.
       rmSync(filler);
-      await waitUntil(async () => (await postN(child!.port, n++, 8 * 1024)).status === 202 && (acked.push(n - 1), true), 10_000, 'ingest to recover');
+      await waitUntil(async () => (await postN(t.child!.port, n++, 8 * 1024)).status === 202 && (acked.push(n - 1), true), 10_000, 'ingest to recover');
     }
 
     // The consumer comes back: every acknowledged event arrives.
-    receiver = await startReceiver(undefined, Number(new URL(downUrl).port));
-    await waitUntil(() => { const arrived = eventNumbers(receiver!.received); return acked.every((x) => arrived.has(x)); }, 60_000, 'every acknowledged event');
+    t.receiver = await startReceiver(undefined, Number(new URL(downUrl).port));
+    await waitUntil(() => { const arrived = eventNumbers(t.receiver!.received); return acked.every((x) => arrived.has(x)); }, 60_000, 'every acknowledged event');
     console.log(`disk full (${realDisk ? 'tmpfs 4 MiB' : 'max_size 2mb'}): ${acked.length} acknowledged, ${refused} refused with 503, all acknowledged delivered`);
   });
 });

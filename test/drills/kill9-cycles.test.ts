@@ -5,34 +5,26 @@
  * (events in flight at a kill) are counted and reported.
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startGatewayProcess, type Child } from '../helpers/child.js';
+import { describe, expect, it } from 'vitest';
+import { processTest, startGatewayProcess } from '../helpers/child.js';
 import { eventNumbers, FULL, postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
 import { tempDir } from '../helpers/gateway.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
 
-let receiver: Receiver | undefined;
-let child: (Child & { port: number }) | undefined;
-let tmp: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  child?.process.kill('SIGKILL');
-  await receiver?.close();
-  tmp?.remove();
-  receiver = child = tmp = undefined;
-});
+const t = processTest();
 
 describe('drill: kill -9 under load', () => {
   it('loses no acknowledged event over repeated kills', { timeout: 300_000 }, async () => {
     const cycles = FULL ? 20 : 3;
-    receiver = await startReceiver(() => ({ delayMs: 5 }));
-    tmp = tempDir();
-    const config = writeDrillConfig(tmp.dir, { receiverUrl: receiver.url, dbPath: join(tmp.dir, 'sluice.db'), destination: 'concurrency: 16, timeout: 1s' });
+    t.receiver = await startReceiver(() => ({ delayMs: 5 }));
+    t.tmp = tempDir();
+    const config = writeDrillConfig(t.tmp.dir, { receiverUrl: t.receiver.url, dbPath: join(t.tmp.dir, 'sluice.db'), destination: 'concurrency: 16, timeout: 1s' });
     const acked = new Set<number>();
     let next = 0;
 
     for (let cycle = 0; cycle < cycles; cycle++) {
-      child = await startGatewayProcess(config);
-      const port = child.port;
+      t.child = await startGatewayProcess(config);
+      const port = t.child.port;
       let stop = false;
       const sender = async () => {
         while (!stop) {
@@ -42,16 +34,16 @@ describe('drill: kill -9 under load', () => {
       };
       const senders = Array.from({ length: 16 }, sender);
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 1_200));
-      child.process.kill('SIGKILL');
-      await child.exited;
+      t.child.process.kill('SIGKILL');
+      await t.child.exited;
       stop = true;
       await Promise.all(senders);
     }
 
-    child = await startGatewayProcess(config);
-    const arrived = () => eventNumbers(receiver!.received);
+    t.child = await startGatewayProcess(config);
+    const arrived = () => eventNumbers(t.receiver!.received);
     await waitUntil(() => [...acked].every((n) => arrived().has(n)), 60_000, 'every acknowledged event');
-    const deliveries = receiver.received.length;
+    const deliveries = t.receiver.received.length;
     const unique = arrived().size;
     expect(acked.size).toBeGreaterThan(cycles * 50);
     console.log(`kill -9 × ${cycles}: ${acked.size} acknowledged, all delivered; ${deliveries - unique} duplicate deliveries (in flight at a kill), ${unique - acked.size} delivered without an ack (stored, then killed before the answer)`);

@@ -2,6 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import type { tempDir } from './gateway.js';
+import type { Receiver } from './receiver.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -33,4 +36,37 @@ export async function startGatewayProcess(configFile: string, timeoutMs = 15_000
     if (child.process.exitCode !== null || Date.now() > until) throw new Error(`gateway did not start:\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A gateway started by `startGatewayProcess`. */
+export type GatewayProcess = Child & { port: number };
+
+/**
+ * What one process test holds: the gateway child, a receiver, a temp dir, and any extra clean-up.
+ * `processTest()` registers the afterEach that releases them, the child first (SIGKILL, and its
+ * exit awaited, so nothing writes into the temp dir any more), then the receiver, the extra
+ * clean-ups, the temp dir.
+ */
+export interface ProcessTest {
+  child?: GatewayProcess | undefined;
+  receiver?: Receiver | undefined;
+  tmp?: ReturnType<typeof tempDir> | undefined;
+  /** Run after the child and the receiver are gone, before the temp dir is removed. */
+  cleanups: (() => void)[];
+}
+
+/** Per-test state of a test that runs the gateway as a child process; see `ProcessTest`. */
+export function processTest(): ProcessTest {
+  const state: ProcessTest = { cleanups: [] };
+  afterEach(async () => {
+    if (state.child) {
+      state.child.process.kill('SIGKILL');
+      await state.child.exited;
+    }
+    await state.receiver?.close();
+    for (const cleanup of state.cleanups.splice(0)) cleanup();
+    state.tmp?.remove();
+    state.child = state.receiver = state.tmp = undefined;
+  });
+  return state;
 }
