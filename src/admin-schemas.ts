@@ -114,6 +114,18 @@ export const EventDetailSchema = z
 const Replayed = z.object({ replayed: z.number().int().openapi({ description: 'Deliveries made pending again' }) }).openapi('Replayed');
 const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
 
+/** POST /destinations/{name}/pause and /resume: same shape, each answering the state it leads to. */
+function stateRoute<A extends 'pause' | 'resume', S extends 'paused' | 'running'>(action: A, state: S, summary: string) {
+  return createRoute({
+    method: 'post',
+    path: `/destinations/{name}/${action}` as `/destinations/{name}/${A}`,
+    summary,
+    security: secured,
+    request: { params: NameParam },
+    responses: { 200: json(z.object({ name: z.string(), state: z.literal(state) }), state === 'paused' ? 'Paused' : 'Running'), ...unauthorized, 404: errorResponse('No such destination') },
+  });
+}
+
 export const routes = {
   listDestinations: createRoute({
     method: 'get',
@@ -192,22 +204,8 @@ export const routes = {
     },
     responses: { 200: json(Replayed, 'Replayed'), ...invalid, ...unauthorized, 404: errorResponse('No such destination') },
   }),
-  pause: createRoute({
-    method: 'post',
-    path: '/destinations/{name}/pause',
-    summary: 'Stop sending to a destination (ingest goes on); survives restarts',
-    security: secured,
-    request: { params: NameParam },
-    responses: { 200: json(z.object({ name: z.string(), state: z.literal('paused') }), 'Paused'), ...unauthorized, 404: errorResponse('No such destination') },
-  }),
-  resume: createRoute({
-    method: 'post',
-    path: '/destinations/{name}/resume',
-    summary: 'Send again after a pause',
-    security: secured,
-    request: { params: NameParam },
-    responses: { 200: json(z.object({ name: z.string(), state: z.literal('running') }), 'Running'), ...unauthorized, 404: errorResponse('No such destination') },
-  }),
+  pause: stateRoute('pause', 'paused', 'Stop sending to a destination (ingest goes on); survives restarts'),
+  resume: stateRoute('resume', 'running', 'Send again after a pause'),
   metrics: createRoute({
     method: 'get',
     path: '/metrics',
