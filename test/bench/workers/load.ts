@@ -11,18 +11,10 @@
  * server whose median answer takes about 1 ms.
  */
 import autocannon from 'autocannon';
-import type { LoadResult, LoadSpec } from '../load.js';
-import { summarize } from './latency.js';
+import type { LoadSpec } from '../load.js';
+import { loadResult, type Round } from './latency.js';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
-
-interface Round {
-  ok: number;
-  non2xx: number;
-  errors: number;
-  seconds: number;
-  latencies: number[];
-}
 
 function round(durationS: number, keepLatencies: boolean): Promise<Round> {
   return new Promise((resolve, reject) => {
@@ -61,13 +53,4 @@ function round(durationS: number, keepLatencies: boolean): Promise<Round> {
 const warm = spec.warmupS > 0 ? await round(spec.warmupS, false) : { ok: 0, non2xx: 0, errors: 0 };
 process.stdout.write(`${JSON.stringify({ phase: 'measuring' })}\n`);
 const run = await round(spec.durationS, true);
-const result: LoadResult = {
-  ok: run.ok,
-  non2xx: run.non2xx,
-  errors: run.errors,
-  seconds: run.seconds,
-  rps: run.ok / run.seconds,
-  ...summarize(run.latencies),
-  totalOk: warm.ok + run.ok,
-};
-process.stdout.write(`${JSON.stringify({ phase: 'result', ...result })}\n`);
+process.stdout.write(`${JSON.stringify({ phase: 'result', ...loadResult(run, warm.ok) })}\n`);

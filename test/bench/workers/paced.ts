@@ -12,8 +12,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { LoadResult, LoadSpec } from '../load.js';
-import { summarize } from './latency.js';
+import type { LoadSpec } from '../load.js';
+import { loadResult, type Round } from './latency.js';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 const rate = spec.rate ?? 1;
@@ -21,14 +21,6 @@ const url = new URL(spec.url);
 const pool = new Pool(url.origin, { connections: spec.connections, pipelining: 1 });
 const body = Buffer.from(spec.body);
 const headers = { 'content-type': 'application/json' };
-
-interface Round {
-  ok: number;
-  non2xx: number;
-  errors: number;
-  seconds: number;
-  latencies: number[];
-}
 
 async function round(durationS: number): Promise<Round> {
   const result: Round = { ok: 0, non2xx: 0, errors: 0, seconds: 0, latencies: [] };
@@ -64,14 +56,5 @@ async function round(durationS: number): Promise<Round> {
 const warm = spec.warmupS > 0 ? await round(spec.warmupS) : { ok: 0 };
 process.stdout.write(`${JSON.stringify({ phase: 'measuring' })}\n`);
 const run = await round(spec.durationS);
-const result: LoadResult = {
-  ok: run.ok,
-  non2xx: run.non2xx,
-  errors: run.errors,
-  seconds: run.seconds,
-  rps: run.ok / run.seconds,
-  ...summarize(run.latencies),
-  totalOk: warm.ok + run.ok,
-};
-process.stdout.write(`${JSON.stringify({ phase: 'result', ...result })}\n`);
+process.stdout.write(`${JSON.stringify({ phase: 'result', ...loadResult(run, warm.ok) })}\n`);
 await pool.close();
