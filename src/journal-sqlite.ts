@@ -115,6 +115,11 @@ export class SqliteJournal implements Journal {
     return (await this.write({ kind: 'complete', claim: ref, attempt, verdict })) as boolean;
   }
 
+  async release(claims: readonly Claim[], now: number): Promise<number> {
+    const refs = claims.map((c) => ({ deliveryId: c.deliveryId, attempt: c.attempt }));
+    return (await this.write({ kind: 'release', claims: refs, now })) as number;
+  }
+
   async purge(cutoffs: RetentionCutoffs, limit: number): Promise<number> {
     return (await this.write({ kind: 'purge', cutoffs, limit })) as number;
   }

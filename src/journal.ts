@@ -129,6 +129,13 @@ export interface Journal {
    * the delivery was claimed again meanwhile, and the newer claim decides.
    */
   complete(claim: Claim, attempt: AttemptRecord, verdict: Verdict): Promise<boolean>;
+  /**
+   * Gives back claims that were never sent (claimed ahead, then a pause, a hold or shutdown came
+   * first): each delivery is pending again, due `now`, and the attempt its claim counted is
+   * uncounted, so nothing is recorded for it. A claim whose lease was lost is ignored, as in
+   * `complete`. Resolves how many were given back.
+   */
+  release(claims: readonly Claim[], now: number): Promise<number>;
   /** When the destination next has something to claim: earliest due time, or `undefined` when idle. */
   nextDueAt(destination: string, fifo: boolean): Promise<number | undefined>;
   /** Deletes up to `limit` finished events past retention; resolves how many went. */

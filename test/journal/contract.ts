@@ -462,6 +462,51 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       });
     });
 
+    describe('release', () => {
+      it('makes a claim never sent pending again, due now, with its attempt uncounted and nothing recorded', async () => {
+        const stored = await journal.append(makeEvent());
+        const c = await claimOne('crm', T0);
+        expect(await journal.release([c], T0 + 50)).toBe(1);
+        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'pending', attempts: 0, dueAt: T0 + 50, attemptLog: [] });
+        expect(await claim('crm', T0 + 49)).toEqual([]);
+        const again = await claimOne('crm', T0 + 50);
+        expect(again.deliveryId).toBe(c.deliveryId);
+        expect(again.attempt).toBe(1);
+      });
+
+      it('keeps the attempts of earlier tries', async () => {
+        const stored = await journal.append(makeEvent());
+        const first = await claimOne('crm', T0);
+        await journal.complete(first, attemptOf(first, T0, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 100 });
+        const second = await claimOne('crm', T0 + 100);
+        expect(second.attempt).toBe(2);
+        expect(await journal.release([second], T0 + 200)).toBe(1);
+        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 503' });
+        expect((await claimOne('crm', T0 + 200)).attempt).toBe(2);
+      });
+
+      it('ignores a claim whose lease was lost, and one already completed', async () => {
+        const stored = await journal.append(makeEvent());
+        const old = await claimOne('crm', T0, { leaseMs: 1_000 });
+        const newer = await claimOne('crm', old.leaseUntil + 1, { leaseMs: 1_000 });
+        expect(await journal.release([old], old.leaseUntil + 2)).toBe(0);
+        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'in_flight', attempts: 2 });
+        await finish(newer, old.leaseUntil + 3, 'delivered');
+        expect(await journal.release([newer], old.leaseUntil + 4)).toBe(0);
+        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'delivered', attempts: 2 });
+      });
+
+      it('gives back several at once and counts only those it released', async () => {
+        for (let i = 0; i < 3; i++) await journal.append(makeEvent({ receivedAt: T0 + i }));
+        const claims = await claim('crm', T0 + 10);
+        expect(claims).toHaveLength(3);
+        await finish(claims[0]!, T0 + 20, 'delivered');
+        expect(await journal.release(claims, T0 + 30)).toBe(2);
+        expect(await journal.countDeliveries('crm')).toEqual({ pending: 2, in_flight: 0, delivered: 1, dead: 0 });
+        expect(await journal.release([], T0 + 30)).toBe(0);
+      });
+    });
+
     describe('fifo', () => {
       const fifo = { fifo: true } as const;
 

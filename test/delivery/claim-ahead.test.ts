@@ -1,0 +1,91 @@
+/**
+ * A destination claims more deliveries than it has free slots (so that a freed slot is refilled
+ * without waiting for a commit). What it claimed but did not send must go back to the journal
+ * untouched when a pause or shutdown comes: pending, no attempt counted, nothing recorded.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteJournal } from '../../src/journal-sqlite.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { postMany } from '../helpers/post.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+
+let gateway: TestGateway | undefined;
+let receiver: Receiver | undefined;
+afterEach(async () => {
+  await gateway?.stop();
+  await receiver?.close();
+  gateway = receiver = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a gateway draining to a receiver that takes 50 ms per request, two at a time, and posts `n` events. */
+async function draining(n: number): Promise<{ gateway: TestGateway; receiver: Receiver; ids: string[] }> {
+  receiver = await startReceiver(() => ({ delayMs: 50 }));
+  gateway = await startTestGateway({
+    destinations: { crm: { url: receiver.url, concurrency: 2 } },
+    sources: { shop: { path: '/in/shop', to: 'crm' } },
+  });
+  const ids = await postMany(`${gateway.url}/in/shop`, n);
+  return { gateway, receiver, ids };
+}
+
+/** Resolves once the journal shows more deliveries leased than the concurrency cap allows at the consumer. */
+async function claimedAhead(g: TestGateway, r: Receiver): Promise<number> {
+  for (let i = 0; i < 500; i++) {
+    const { in_flight } = await g.journal.countDeliveries('crm');
+    if (in_flight > 2) {
+      expect(r.maxInFlight).toBeLessThanOrEqual(2);
+      return in_flight;
+    }
+    await sleep(10);
+  }
+  throw new Error('the destination never claimed ahead of its free slots');
+}
+
+/** Every delivery is either delivered once per request the consumer saw, or untouched: pending, 0 attempts, no record. */
+async function expectUntouchedOrDelivered(journal: TestGateway['journal'], ids: string[], requests: number) {
+  let delivered = 0;
+  for (const id of ids) {
+    const d = (await journal.getEvent(id))!.deliveries[0]!;
+    if (d.status === 'delivered') {
+      delivered += 1;
+      expect(d.attempts).toBe(1);
+      expect(d.attemptLog).toHaveLength(1);
+    } else {
+      expect(d).toMatchObject({ status: 'pending', attempts: 0, attemptLog: [] });
+    }
+  }
+  expect(delivered).toBe(requests);
+  expect(delivered).toBeGreaterThan(0);
+  expect(delivered).toBeLessThan(ids.length);
+}
+
+describe('claiming ahead', () => {
+  it('a pause gives back what was claimed and not sent; resume delivers it', async () => {
+    const { gateway, receiver, ids } = await draining(300);
+    expect(await claimedAhead(gateway, receiver)).toBeGreaterThan(2);
+    await gateway.scheduler.pause('crm');
+    // The two requests at the consumer finish; everything else claimed goes back.
+    for (let i = 0; i < 200 && (await gateway.journal.countDeliveries('crm')).in_flight > 0; i++) await sleep(10);
+    expect((await gateway.journal.countDeliveries('crm')).in_flight).toBe(0);
+    await expectUntouchedOrDelivered(gateway.journal, ids, receiver.received.length);
+
+    await gateway.scheduler.resume('crm');
+    await receiver.waitFor(ids.length, 30_000);
+    expect(new Set(receiver.received.map((r) => r.headers['sluice-event-id'])).size).toBe(ids.length);
+  });
+
+  it('shutdown gives back what was claimed and not sent', async () => {
+    const { gateway, receiver, ids } = await draining(300);
+    await claimedAhead(gateway, receiver);
+    await gateway.close();
+    const journal = openSqliteJournal({ path: gateway.config.storage.path });
+    try {
+      expect((await journal.countDeliveries('crm')).in_flight).toBe(0);
+      await expectUntouchedOrDelivered(journal, ids, receiver.received.length);
+    } finally {
+      await journal.close();
+    }
+  });
+});
