@@ -287,7 +287,7 @@ export class SqliteStore {
         // Its lease ran out: the process that held it stopped (or stalled) mid-attempt.
         this.db
           .insert(attempts)
-          .values({ deliveryId: d.id, attempt: d.attempts, startedAt: d.dueAt! - leaseMs, durationMs: 0, error: 'lease expired: no outcome recorded (process stopped during the attempt)' })
+          .values({ deliveryId: d.id, attempt: d.attempts, startedAt: d.dueAt! - leaseMs, durationMs: 0, error: 'lease expired: no outcome recorded (the process stopped after claiming it; the request may or may not have been sent)' })
           .run();
       }
       this.leaseUpdate.run({ id: d.id, leaseUntil });
