@@ -74,8 +74,8 @@ export class DestinationWorker {
   private attemptMs: number | undefined;
   /** Moving average of the body size of sent events, in bytes; bounds the claim-ahead's memory. */
   private bodyBytes = 0;
-  /** Set once the loop stops: nothing more is sent, what is buffered goes back. */
-  private stopped = false;
+  /** Aborted when the loop is to stop: from then on nothing more is sent, what is buffered goes back. */
+  private stopping: AbortSignal | undefined;
   /** Retry-After on 429/503: nothing is sent to this destination before this time. */
   heldUntil = 0;
   /** Paused by the operator: nothing is claimed (ingest goes on). */
@@ -97,10 +97,10 @@ export class DestinationWorker {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    this.stopping = signal;
     try {
       await this.loop(signal);
     } finally {
-      this.stopped = true;
       await this.releaseReady();
     }
   }
@@ -175,7 +175,7 @@ export class DestinationWorker {
   private pump(now: number): void {
     const stale: Claim[] = [];
     while (this.ready.length > 0 && this.inFlight.size < this.destination.concurrency) {
-      if (this.stopped || this.paused || this.heldUntil > now) break;
+      if (this.stopping?.aborted || this.paused || this.heldUntil > now) break;
       const claim = this.ready[0]!;
       if (claim.leaseUntil - now < this.destination.timeout + LEASE_GUARD_MS) {
         // Sent now, the attempt could outlive the lease and race a second claim of the same delivery.

@@ -76,6 +76,40 @@ describe('claiming ahead', () => {
     expect(new Set(receiver.received.map((r) => r.headers['sluice-event-id'])).size).toBe(ids.length);
   });
 
+  it('a Retry-After hold gives back what was claimed; every recorded attempt is a request the consumer saw', async () => {
+    let held = false;
+    receiver = await startReceiver((r) => {
+      if (r.index === 20) {
+        held = true;
+        return { status: 429, headers: { 'retry-after': '2' } };
+      }
+      return { delayMs: 50 };
+    });
+    gateway = await startTestGateway({
+      destinations: { crm: { url: receiver.url, concurrency: 2, retry: { initial: '50ms', max: '200ms' } } },
+      sources: { shop: { path: '/in/shop', to: 'crm' } },
+    });
+    const ids = await postMany(`${gateway.url}/in/shop`, 120);
+    while (!held) await sleep(10);
+    // During the hold nothing stays leased but what was at the consumer when the 429 came.
+    await sleep(500);
+    expect((await gateway.journal.countDeliveries('crm')).in_flight).toBe(0);
+    await receiver.waitFor(ids.length + 1, 30_000);
+    for (let i = 0; i < 300 && (await gateway.journal.countDeliveries('crm')).delivered < ids.length; i++) await sleep(20);
+
+    const requests = new Map<string, number>();
+    for (const r of receiver.received) {
+      const id = String(r.headers['sluice-event-id']);
+      requests.set(id, (requests.get(id) ?? 0) + 1);
+    }
+    for (const id of ids) {
+      const d = (await gateway.journal.getEvent(id))!.deliveries[0]!;
+      expect(d.status).toBe('delivered');
+      expect(d.attempts).toBe(requests.get(id));
+      expect(d.attemptLog).toHaveLength(d.attempts);
+    }
+  });
+
   it('shutdown gives back what was claimed and not sent', async () => {
     const { gateway, receiver, ids } = await draining(300);
     await claimedAhead(gateway, receiver);
