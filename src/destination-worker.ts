@@ -18,10 +18,12 @@
  * The claim counts the attempt, so an event that crashes the process on every try still dies
  * after max_attempts. A lost lease is fenced by the attempt number: an outcome recorded for an
  * older claim is ignored. fifo destinations claim only the oldest unfinished event, one at a time.
- * 429/503 with Retry-After hold the whole destination until then. A paused destination claims
+ * 429/503 with Retry-After hold the whole destination until then; so does a consumer that cannot be
+ * reached at all, which is then probed one request at a time (circuit-breaker.ts). A paused destination claims
  * nothing (its attempts in flight finish); ingest goes on. Replayed deliveries (see
  * `Journal.replay`) are claimed only with what live ones leave, and get a fresh retry budget.
  */
+import { CircuitBreaker } from './circuit-breaker.js';
 import type { DestinationConfig } from './config.js';
 import { createDeliveryClient, type AttemptResult, type DeliveryClient } from './delivery.js';
 import type { Claim } from './journal.js';
@@ -48,6 +50,10 @@ const MAX_AHEAD_BYTES = 4 * 1024 * 1024;
  * `LEASE_MARGIN_MS` that lets a claim wait up to 4 s in the buffer, several times `CLAIM_AHEAD_MS`.
  */
 const LEASE_GUARD_MS = 1_000;
+/** Unanswered attempts in a row after which the consumer is taken as down (see circuit-breaker.ts). */
+const BREAKER_THRESHOLD = 5;
+/** Longest wait between probes of a consumer that is down (or `retry.max`, when shorter). */
+const BREAKER_MAX_MS = 30_000;
 /** With nothing due, look again this often (events written by another process are seen this way). */
 const IDLE_POLL_MS = 5_000;
 /** Shortest sleep when nothing could be claimed. */
@@ -76,8 +82,9 @@ export class DestinationWorker {
   private bodyBytes = 0;
   /** Aborted when the loop is to stop: from then on nothing more is sent, what is buffered goes back. */
   private stopping: AbortSignal | undefined;
-  /** Retry-After on 429/503: nothing is sent to this destination before this time. */
+  /** Retry-After on 429/503, or the breaker: nothing is sent to this destination before this time. */
   heldUntil = 0;
+  private readonly breaker: CircuitBreaker;
   /** Paused by the operator: nothing is claimed (ingest goes on). */
   paused: boolean;
 
@@ -94,6 +101,12 @@ export class DestinationWorker {
     this.log = options.logger.child({ destination: name });
     this.leaseMs = destination.timeout + LEASE_MARGIN_MS;
     this.fifo = destination.ordering === 'fifo';
+    this.breaker = new CircuitBreaker(BREAKER_THRESHOLD, destination.retry.initial, Math.min(destination.retry.max, BREAKER_MAX_MS));
+  }
+
+  /** Most requests at the consumer now: the concurrency cap, or one while probing a consumer that was down. */
+  private get cap(): number {
+    return this.breaker.probing ? 1 : this.destination.concurrency;
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -143,7 +156,7 @@ export class DestinationWorker {
 
   /** How long until a buffered claim that has a free slot can have a token; Infinity when none waits for one. */
   private tokenWait(now: number): number {
-    if (!this.bucket || this.ready.length === 0 || this.inFlight.size >= this.destination.concurrency) return Infinity;
+    if (!this.bucket || this.ready.length === 0 || this.inFlight.size >= this.cap) return Infinity;
     return Math.max(1, this.bucket.msUntilToken(now));
   }
 
@@ -156,14 +169,14 @@ export class DestinationWorker {
    * bodies shrink the claim-ahead to `MAX_AHEAD_BYTES`.
    */
   private claimLimit(now: number): number {
-    const ahead = this.fifo || this.attemptMs === undefined
+    const ahead = this.fifo || this.attemptMs === undefined || this.breaker.probing
       ? 0
       : Math.min(
           MAX_AHEAD,
           Math.floor((this.destination.concurrency * CLAIM_AHEAD_MS) / Math.max(1, this.attemptMs)),
           Math.floor(MAX_AHEAD_BYTES / Math.max(1, this.bodyBytes)),
         );
-    let limit = this.destination.concurrency + ahead - this.inFlight.size - this.ready.length;
+    let limit = this.cap + ahead - this.inFlight.size - this.ready.length;
     if (this.bucket) {
       const affordable = this.bucket.available(now) + (ahead > 0 ? Math.floor((this.destination.rate! * CLAIM_AHEAD_MS) / 1000) : 0);
       limit = Math.min(limit, affordable - this.ready.length);
@@ -174,7 +187,7 @@ export class DestinationWorker {
   /** Sends buffered claims while slots and tokens allow; claims too close to their lease end go back. */
   private pump(now: number): void {
     const stale: Claim[] = [];
-    while (this.ready.length > 0 && this.inFlight.size < this.destination.concurrency) {
+    while (this.ready.length > 0 && this.inFlight.size < this.cap) {
       if (this.stopping?.aborted || this.paused || this.heldUntil > now) break;
       const claim = this.ready[0]!;
       if (claim.leaseUntil - now < this.destination.timeout + LEASE_GUARD_MS) {
@@ -226,6 +239,7 @@ export class DestinationWorker {
     this.bodyBytes = this.bodyBytes === 0 ? claim.event.body.byteLength : average(this.bodyBytes, claim.event.body.byteLength);
     const slot: Promise<void> = sending.then((result) => {
       this.attemptMs = this.attemptMs === undefined ? result.durationMs : average(this.attemptMs, result.durationMs);
+      this.watchReachability(result);
       free();
     }, free);
     this.inFlight.add(slot);
@@ -238,6 +252,19 @@ export class DestinationWorker {
         this.waiter.wake();
       });
     this.recording.add(recorded);
+  }
+
+  /** Feeds the breaker; holds the destination while its consumer cannot be reached. */
+  private watchReachability(result: AttemptResult): void {
+    if (this.abortSignal.aborted) return; // our own shutdown, not the consumer
+    const now = this.clock();
+    const change = this.breaker.record(result.status !== undefined, result.startedAt, now);
+    if (change.holdUntil !== undefined && change.holdUntil > this.heldUntil) this.heldUntil = change.holdUntil;
+    if (change.opened) {
+      this.log.warn({ error: result.error, probeInMs: change.holdUntil! - now }, `consumer unreachable (${BREAKER_THRESHOLD} attempts in a row without an answer): destination held, then probed one request at a time`);
+    } else if (change.closed) {
+      this.log.info('consumer answering again: destination back to full concurrency');
+    }
   }
 
   /** Decides what the attempt's result means, records it, and logs it. */

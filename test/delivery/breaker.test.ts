@@ -1,0 +1,49 @@
+/**
+ * A consumer that cannot be reached is held and probed one request at a time (circuit-breaker.ts),
+ * instead of every waiting event retrying on its own schedule; once it answers, the destination
+ * goes back to full concurrency.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { postMany } from '../helpers/post.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+
+let gateway: TestGateway | undefined;
+let receiver: Receiver | undefined;
+afterEach(async () => {
+  await gateway?.stop();
+  await receiver?.close();
+  gateway = receiver = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('circuit breaker', () => {
+  it('probes a consumer that refuses connections one request at a time, then resumes at full concurrency', async () => {
+    const placeholder = await startReceiver();
+    const port = Number(new URL(placeholder.url).port);
+    await placeholder.close();
+    gateway = await startTestGateway({
+      destinations: { crm: { url: `http://127.0.0.1:${port}/`, concurrency: 8, retry: { initial: '200ms', max: '400ms', max_attempts: 1000 } } },
+      sources: { shop: { path: '/in/shop', to: 'crm' } },
+    });
+    const ids = await postMany(`${gateway.url}/in/shop`, 50);
+    await sleep(2_000);
+    const attemptsWhileDown = await countAttempts(gateway, ids);
+    // Without the breaker each of the 50 events is tried every 200-400 ms: well over 150 attempts.
+    // With it: the first few refusals, then one probe per 200-400 ms.
+    expect(attemptsWhileDown).toBeGreaterThan(0);
+    expect(attemptsWhileDown).toBeLessThanOrEqual(8 + 2_500 / 200);
+    expect(gateway.scheduler.state('crm')!.inFlight).toBeLessThanOrEqual(1);
+
+    receiver = await startReceiver(() => ({ delayMs: 30 }), port);
+    await receiver.waitFor(ids.length, 15_000);
+    expect(receiver.maxInFlight).toBeGreaterThan(1);
+  });
+});
+
+async function countAttempts(g: TestGateway, ids: string[]): Promise<number> {
+  let n = 0;
+  for (const id of ids) n += (await g.journal.getEvent(id))!.deliveries[0]!.attemptLog.length;
+  return n;
+}
