@@ -190,11 +190,12 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   /** Ends the attempt with `reason` as its error (deadline, shutdown). */
   cancel(reason: string): void {
-    if (this.settled || this.cancelled !== undefined) return;
+    if (this.settled) return;
     this.cancelled = reason;
-    // Not on a connection yet (connecting, or queued): settle now, abort once it gets one.
-    if (this.controller) this.controller.abort(new Error(reason));
-    else this.finish({ error: reason });
+    // Not on a connection yet (connecting, or queued): onRequestStart aborts it once it gets one.
+    this.controller?.abort(new Error(reason));
+    // Settled here, not in onResponseError: the deadline frees the slot whatever undici does next.
+    this.finish({ error: reason });
   }
 
   /** Ends the attempt with a failure thrown before it reached undici's handler callbacks. */
