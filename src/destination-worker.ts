@@ -8,7 +8,9 @@
  *   pending ──claim (lease, attempt+1)──▶ in_flight ──2xx──────────────────────────▶ delivered
  *      ▲                                    │  ├──408/429/5xx/network error/timeout──▶ pending (due after backoff or Retry-After)
  *      │                                    │  ├──other status, or attempts/age spent──▶ dead
- *      └──────── lease expires (crash) ◀────┘  └──shutdown grace over──────────────────▶ pending (due now)
+ *      │                                    │  ├──shutdown grace over──────────────────▶ pending (due now)
+ *      │                                    │  └──given back, never sent───────────────▶ pending (due now, attempt-1)
+ *      └──────── lease expires (crash) ◀────┘
  *
  * A destination claims a little ahead of its free slots (see `claimLimit`), so that a slot freed
  * by an answer is refilled at once; a claim not sent yet when a pause, a hold or shutdown comes is
@@ -18,9 +20,9 @@
  * The claim counts the attempt, so an event that crashes the process on every try still dies
  * after max_attempts. A lost lease is fenced by the attempt number: an outcome recorded for an
  * older claim is ignored. fifo destinations claim only the oldest unfinished event, one at a time.
- * 429/503 with Retry-After hold the whole destination until then; so does a consumer that cannot be
- * reached at all, which is then probed one request at a time (circuit-breaker.ts). A paused destination claims
- * nothing (its attempts in flight finish); ingest goes on. Replayed deliveries (see
+ * 429/503 with Retry-After hold the whole destination until then; so does a consumer that cannot
+ * be reached at all, which is then probed one request at a time (circuit-breaker.ts). A paused
+ * destination claims nothing (its attempts in flight finish); ingest goes on. Replayed deliveries (see
  * `Journal.replay`) are claimed only with what live ones leave, and get a fresh retry budget.
  */
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -34,7 +36,7 @@ import { TokenBucket } from './token-bucket.js';
 import { Waiter } from './waiter.js';
 
 /**
- * A lease outlives the attempt's own timeout (which undici and an AbortSignal enforce) by this
+ * A lease outlives the attempt's own timeout (a timer per attempt enforces it) by this
  * much: enough to record the outcome, short enough that a crash delays redelivery only briefly.
  */
 const LEASE_MARGIN_MS = 5_000;
