@@ -56,7 +56,10 @@ export const DestinationSchema = z
     oldest_pending_age_seconds: z.number().int().nullable().openapi({ description: 'Age of the oldest event not yet finished; null when none' }),
     rate_per_second: z.number().openapi({ description: 'Deliveries per second over the last minute (counted from the first delivery in it when this process started or resumed less than a minute ago)' }),
     eta_seconds: z.number().int().nullable().openapi({ description: 'Time to drain pending + retrying + in flight at that rate (or at the configured rate when lower); 0 with no backlog; null when nothing was delivered in the last minute or the destination is paused' }),
-    held_until: isoTime.nullable().openapi({ description: 'A 429/503 Retry-After holds the destination until then' }),
+    held_until: isoTime.nullable().openapi({ description: 'Nothing is sent to the destination before then (see held_by); null when not held' }),
+    held_by: z.enum(['retry_after', 'unreachable']).nullable().openapi({
+      description: "retry_after: the consumer's 429/503 Retry-After; unreachable: attempts in a row got no answer, and the consumer is probed one request at a time after the hold",
+    }),
   })
   .openapi('Destination');
 

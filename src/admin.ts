@@ -220,6 +220,7 @@ export function destinationStatus(
     rate_per_second: Math.round(rate * 1000) / 1000,
     eta_seconds: backlog === 0 ? 0 : paused || drainRate === 0 ? null : Math.ceil(backlog / drainRate),
     held_until: at.state?.heldUntil === undefined ? null : new Date(at.state.heldUntil).toISOString(),
+    held_by: at.state?.heldBy ?? null,
   };
 }
 

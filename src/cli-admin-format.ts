@@ -16,6 +16,7 @@ export interface DestinationRow {
   rate_per_second: number;
   eta_seconds: number | null;
   held_until: string | null;
+  held_by: 'retry_after' | 'unreachable' | null;
 }
 
 interface EventSummaryRow {
@@ -78,7 +79,13 @@ export function formatDestinations(rows: DestinationRow[]): string {
     String(d.rate_per_second),
     formatSeconds(d.eta_seconds),
   ]);
-  const held = rows.filter((d) => d.held_until !== null).map((d) => `${d.name}: held by the consumer's Retry-After until ${d.held_until}\n`);
+  const held = rows
+    .filter((d) => d.held_until !== null)
+    .map((d) =>
+      d.held_by === 'unreachable'
+        ? `${d.name}: the consumer is not answering; held until ${d.held_until}, then probed one request at a time\n`
+        : `${d.name}: held by the consumer's Retry-After until ${d.held_until}\n`,
+    );
   return table(headers, body, new Set([2, 3, 4, 5, 6, 7, 8, 9])) + held.join('');
 }
 

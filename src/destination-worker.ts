@@ -31,7 +31,7 @@ import { createDeliveryClient, type AttemptResult, type DeliveryClient } from '.
 import type { Claim } from './journal.js';
 import type { Logger } from './log.js';
 import { decide } from './retry-policy.js';
-import type { SchedulerOptions } from './scheduler.js';
+import type { HoldReason, SchedulerOptions } from './scheduler.js';
 import { TokenBucket } from './token-bucket.js';
 import { Waiter } from './waiter.js';
 
@@ -86,6 +86,8 @@ export class DestinationWorker {
   private stopping: AbortSignal | undefined;
   /** Retry-After on 429/503, or the breaker: nothing is sent to this destination before this time. */
   heldUntil = 0;
+  /** What set `heldUntil`. */
+  heldBy: HoldReason = 'retry_after';
   private readonly breaker: CircuitBreaker;
   /** Paused by the operator: nothing is claimed (ingest goes on). */
   paused: boolean;
@@ -256,12 +258,17 @@ export class DestinationWorker {
     this.recording.add(recorded);
   }
 
+  private hold(until: number, reason: HoldReason): void {
+    this.heldUntil = until;
+    this.heldBy = reason;
+  }
+
   /** Feeds the breaker; holds the destination while its consumer cannot be reached. */
   private watchReachability(result: AttemptResult): void {
     if (this.abortSignal.aborted) return; // our own shutdown, not the consumer
     const now = this.clock();
     const change = this.breaker.record(result.status !== undefined, result.startedAt, now);
-    if (change.holdUntil !== undefined && change.holdUntil > this.heldUntil) this.heldUntil = change.holdUntil;
+    if (change.holdUntil !== undefined && change.holdUntil > this.heldUntil) this.hold(change.holdUntil, 'unreachable');
     if (change.opened) {
       this.log.warn({ error: result.error, probeInMs: change.holdUntil! - now }, `consumer unreachable (${BREAKER_THRESHOLD} attempts in a row without an answer): destination held, then probed one request at a time`);
     } else if (change.closed) {
@@ -277,7 +284,7 @@ export class DestinationWorker {
       ? { verdict: { kind: 'retry' as const, at: now }, reason: result.error }
       : decide(result, { attempt: claim.attempt - claim.budget.attemptsBefore, receivedAt: claim.budget.since, now, retry: this.destination.retry, ...(this.options.random && { random: this.options.random }) });
     if (decision.holdUntil !== undefined && decision.holdUntil > this.heldUntil) {
-      this.heldUntil = decision.holdUntil;
+      this.hold(decision.holdUntil, 'retry_after');
       this.log.warn({ until: new Date(decision.holdUntil).toISOString() }, 'consumer asked to slow down: destination held');
     }
     const record = toRecord(claim.attempt, result, decision.reason);

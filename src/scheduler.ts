@@ -32,12 +32,17 @@ export interface AttemptEvent {
   durationMs: number;
 }
 
+/** Why a destination is held: a 429/503 Retry-After, or a consumer that cannot be reached (circuit breaker). */
+export type HoldReason = 'retry_after' | 'unreachable';
+
 /** What the scheduler knows of a destination right now. */
 export interface DestinationState {
   paused: boolean;
   inFlight: number;
-  /** Retry-After hold: nothing is sent before this time (absent when not held). */
+  /** Hold: nothing is sent before this time (absent when not held). */
   heldUntil: number | undefined;
+  /** Why it is held: the consumer's Retry-After, or a consumer that does not answer at all (absent when not held). */
+  heldBy: HoldReason | undefined;
 }
 
 /** Running delivery loops. */
@@ -85,7 +90,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     },
     state(destination) {
       const w = byName.get(destination);
-      return w && { paused: w.paused, inFlight: w.inFlight.size, heldUntil: w.heldUntil > (options.clock ?? Date.now)() ? w.heldUntil : undefined };
+      if (!w) return undefined;
+      const held = w.heldUntil > (options.clock ?? Date.now)();
+      return { paused: w.paused, inFlight: w.inFlight.size, heldUntil: held ? w.heldUntil : undefined, heldBy: held ? w.heldBy : undefined };
     },
     async stop(graceMs) {
       stopLoops.abort();

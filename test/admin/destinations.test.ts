@@ -58,6 +58,7 @@ describe('GET /destinations', () => {
       rate_per_second: expect.any(Number),
       eta_seconds: null, // paused: it does not drain
       held_until: null,
+      held_by: null,
     });
     expect(crm!.oldest_pending_age_seconds).toBeLessThanOrEqual(maxAge);
     // 3 in the last minute, counted over the time since the first of them (10 s at least).
@@ -76,6 +77,7 @@ describe('GET /destinations', () => {
       rate_per_second: expect.any(Number),
       eta_seconds: 7_200, // 2 left: the burst is spent, and 1/h is all the bucket gives
       held_until: null,
+      held_by: null,
     });
     expect(erp!.oldest_pending_age_seconds).toBeLessThanOrEqual(maxAge);
     expect(erp!.rate_per_second).toBeGreaterThanOrEqual(0.05);

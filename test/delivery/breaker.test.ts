@@ -35,6 +35,14 @@ describe('circuit breaker', () => {
     expect(attemptsWhileDown).toBeGreaterThan(0);
     expect(attemptsWhileDown).toBeLessThanOrEqual(8 + 2_500 / 200);
     expect(gateway.scheduler.state('crm')!.inFlight).toBeLessThanOrEqual(1);
+    // Operators see why: the admin API names the hold (between probes, which is nearly all the time).
+    let row: { held_by: string | null; held_until: string | null } | undefined;
+    for (let i = 0; i < 50 && row?.held_by !== 'unreachable'; i++) {
+      const { destinations } = (await (await fetch(`${gateway.adminUrl}/destinations`)).json()) as { destinations: (typeof row & { name: string })[] };
+      row = destinations.find((d) => d.name === 'crm');
+      if (row?.held_by !== 'unreachable') await sleep(20);
+    }
+    expect(row).toMatchObject({ held_by: 'unreachable', held_until: expect.any(String) });
 
     receiver = await startReceiver(() => ({ delayMs: 30 }), port);
     await receiver.waitFor(ids.length, 15_000);
