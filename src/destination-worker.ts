@@ -101,6 +101,7 @@ export class DestinationWorker {
     this.clock = options.clock ?? Date.now;
     this.client = options.createClient ? options.createClient(destination, name) : createDeliveryClient(destination);
     this.paused = options.paused?.includes(name) ?? false;
+    this.heldUntil = options.held?.[name] ?? 0;
     this.bucket = destination.rate === undefined ? undefined : new TokenBucket(destination.rate, destination.burst, this.clock());
     this.log = options.logger.child({ destination: name });
     this.leaseMs = destination.timeout + LEASE_MARGIN_MS;
@@ -285,6 +286,8 @@ export class DestinationWorker {
       : decide(result, { attempt: claim.attempt - claim.budget.attemptsBefore, receivedAt: claim.budget.since, now, retry: this.destination.retry, ...(this.options.random && { random: this.options.random }) });
     if (decision.holdUntil !== undefined && decision.holdUntil > this.heldUntil) {
       this.hold(decision.holdUntil, 'retry_after');
+      // Kept in the journal, so that a restart does not send before the time the consumer asked for.
+      this.options.journal.setHold(this.name, decision.holdUntil, now).catch((error: unknown) => this.log.error({ err: error }, 'could not record the hold; a restart will not keep it'));
       this.log.warn({ until: new Date(decision.holdUntil).toISOString() }, 'consumer asked to slow down: destination held');
     }
     const record = toRecord(claim.attempt, result, decision.reason);

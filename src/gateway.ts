@@ -57,12 +57,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let accepting = true;
   let listening = false;
 
-  // Pauses outlive restarts: a paused destination must not send a single event on start-up.
+  // Pauses and Retry-After holds outlive restarts: a paused or held destination must not send on start-up.
   const paused = (await journal.pausedDestinations()).filter((name) => name in config.destinations);
+  const held = await journal.heldDestinations((options.clock ?? Date.now)());
   const scheduler = startScheduler({
     destinations: config.destinations,
     journal,
     paused,
+    held,
     logger,
     onAttempt: (attempt) => metrics.attempt(attempt),
     ...(options.clock && { clock: options.clock }),

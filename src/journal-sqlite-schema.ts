@@ -85,9 +85,11 @@ export const dedupeKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.source, t.key] }), index('dedupe_keys_expiry').on(t.expiresAt)],
 );
 
-/** Operator state of a destination that must survive restarts (pause). */
+/** State of a destination that must survive restarts: the operator's pause, the consumer's Retry-After hold. */
 export const destinationState = sqliteTable('destination_state', {
   name: text('name').primaryKey(),
   paused: integer('paused', { mode: 'boolean' }).notNull().default(false),
+  /** A 429/503 Retry-After: nothing is sent before this time (epoch ms); null when none was asked. */
+  heldUntil: integer('held_until'),
   updatedAt: integer('updated_at').notNull(),
 });

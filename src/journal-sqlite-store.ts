@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, exists, gte, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, gt, gte, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { JournalTooNewError, JournalUnavailableError } from './errors.js';
@@ -96,6 +96,7 @@ export type WriteOp =
   | { kind: 'replay'; filter: ReplayFilter; now: number; limit: number }
   | { kind: 'deleteEvent'; id: string }
   | { kind: 'setPaused'; destination: string; paused: boolean; now: number }
+  | { kind: 'setHold'; destination: string; until: number; now: number }
   | { kind: 'probe' };
 
 /** What the writer answers to an append. */
@@ -223,6 +224,13 @@ export class SqliteStore {
           .insert(destinationState)
           .values({ name: op.destination, paused: op.paused, updatedAt: op.now })
           .onConflictDoUpdate({ target: destinationState.name, set: { paused: op.paused, updatedAt: op.now } })
+          .run();
+        return undefined;
+      case 'setHold':
+        this.db
+          .insert(destinationState)
+          .values({ name: op.destination, heldUntil: op.until, updatedAt: op.now })
+          .onConflictDoUpdate({ target: destinationState.name, set: { heldUntil: op.until, updatedAt: op.now } })
           .run();
         return undefined;
     }
@@ -437,6 +445,16 @@ export class SqliteStore {
   /** See `Journal.pausedDestinations`. */
   pausedDestinations(): string[] {
     return this.db.select({ name: destinationState.name }).from(destinationState).where(eq(destinationState.paused, true)).all().map((r) => r.name);
+  }
+
+  /** See `Journal.heldDestinations`. */
+  heldDestinations(now: number): Record<string, number> {
+    const rows = this.db
+      .select({ name: destinationState.name, heldUntil: destinationState.heldUntil })
+      .from(destinationState)
+      .where(gt(destinationState.heldUntil, now))
+      .all();
+    return Object.fromEntries(rows.map((r) => [r.name, r.heldUntil!]));
   }
 
   /** See `Journal.countDeliveries`. */

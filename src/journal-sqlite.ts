@@ -146,6 +146,14 @@ export class SqliteJournal implements Journal {
     await this.write({ kind: 'probe' });
   }
 
+  async setHold(destination: string, until: number, now: number): Promise<void> {
+    await this.write({ kind: 'setHold', destination, until, now });
+  }
+
+  async heldDestinations(now: number): Promise<Record<string, number>> {
+    return this.reader.heldDestinations(now);
+  }
+
   async pausedDestinations(): Promise<string[]> {
     return this.reader.pausedDestinations();
   }

@@ -161,6 +161,13 @@ export interface Journal {
   setPaused(destination: string, paused: boolean, now: number): Promise<void>;
   /** Names of the paused destinations. */
   pausedDestinations(): Promise<string[]>;
+  /**
+   * Records a consumer's Retry-After hold on a destination (nothing is to be sent before `until`),
+   * so that a restart keeps to it. A later call replaces it.
+   */
+  setHold(destination: string, until: number, now: number): Promise<void>;
+  /** Holds that have not ended by `now`, by destination name. */
+  heldDestinations(now: number): Promise<Record<string, number>>;
   /** Resolves when the journal takes writes right now (readiness); rejects like a failed write. */
   probe(): Promise<void>;
   /** Finishes pending writes and closes the store. */

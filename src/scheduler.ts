@@ -20,6 +20,8 @@ export interface SchedulerOptions {
   createClient?: (destination: DestinationConfig, name: string) => DeliveryClient;
   /** Destinations paused when the scheduler starts (the journal remembers pauses across restarts). */
   paused?: readonly string[];
+  /** Retry-After holds still running when the scheduler starts, by destination (`Journal.heldDestinations`). */
+  held?: Readonly<Record<string, number>>;
   /** Told about every finished attempt (metrics). */
   onAttempt?: (event: AttemptEvent) => void;
 }

@@ -1357,6 +1357,33 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         await journal.setPaused('crm', true, T0 + 6);
         expect(await journal.pausedDestinations()).toEqual(['crm']);
       });
+
+      it('a hold and a pause of the same destination are independent', async () => {
+        await journal.setPaused('crm', true, T0);
+        await journal.setHold('crm', T0 + 5_000, T0 + 1);
+        await journal.setPaused('crm', false, T0 + 2);
+        expect(await journal.heldDestinations(T0 + 3)).toEqual({ crm: T0 + 5_000 });
+        expect(await journal.pausedDestinations()).toEqual([]);
+      });
+    });
+
+    describe('hold', () => {
+      it('setHold records a Retry-After hold; heldDestinations lists those not over by `now`', async () => {
+        expect(await journal.heldDestinations(T0)).toEqual({});
+        await journal.setHold('crm', T0 + 1_000, T0);
+        await journal.setHold('billing', T0 + 60_000, T0);
+        expect(await journal.heldDestinations(T0 + 999)).toEqual({ crm: T0 + 1_000, billing: T0 + 60_000 });
+        expect(await journal.heldDestinations(T0 + 1_000)).toEqual({ billing: T0 + 60_000 });
+        // A later hold replaces the earlier one, shorter or longer.
+        await journal.setHold('billing', T0 + 2_000, T0 + 1);
+        expect(await journal.heldDestinations(T0 + 1_500)).toEqual({ billing: T0 + 2_000 });
+        expect(await journal.heldDestinations(T0 + 2_000)).toEqual({});
+      });
+
+      it('does not pause: a held destination is not in pausedDestinations', async () => {
+        await journal.setHold('crm', T0 + 1_000, T0);
+        expect(await journal.pausedDestinations()).toEqual([]);
+      });
     });
   });
 }

@@ -313,6 +313,14 @@ describe('SQLite journal', () => {
       const third = open();
       expect(await third.pausedDestinations()).toEqual(['billing']);
     });
+
+    it('a Retry-After hold survives closing and reopening the file', async () => {
+      const first = open();
+      await first.setHold('crm', T0 + 60_000, T0);
+      await first.close();
+      const second = open();
+      expect(await second.heldDestinations(T0 + 1)).toEqual({ crm: T0 + 60_000 });
+    });
   });
 
   describe('purge', () => {
