@@ -3,18 +3,12 @@
  * instead of every waiting event retrying on its own schedule; once it answers, the destination
  * goes back to full concurrency.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
 
-let gateway: TestGateway | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await gateway?.stop();
-  await receiver?.close();
-  gateway = receiver = undefined;
-});
+const t = gatewayTest();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,10 +17,10 @@ describe('circuit breaker', () => {
     const placeholder = await startReceiver();
     const port = Number(new URL(placeholder.url).port);
     await placeholder.close();
-    gateway = await startTestGateway({
+    const gateway = (t.gateway = await startTestGateway({
       destinations: { crm: { url: `http://127.0.0.1:${port}/`, concurrency: 8, retry: { initial: '200ms', max: '400ms', max_attempts: 1000 } } },
       sources: { shop: { path: '/in/shop', to: 'crm' } },
-    });
+    }));
     const ids = await postMany(`${gateway.url}/in/shop`, 50);
     await sleep(2_000);
     const attemptsWhileDown = await countAttempts(gateway, ids);
@@ -44,7 +38,7 @@ describe('circuit breaker', () => {
     }
     expect(row).toMatchObject({ held_by: 'unreachable', held_until: expect.any(String) });
 
-    receiver = await startReceiver(() => ({ delayMs: 30 }), port);
+    const receiver = (t.receiver = await startReceiver(() => ({ delayMs: 30 }), port));
     await receiver.waitFor(ids.length, 15_000);
     expect(receiver.maxInFlight).toBeGreaterThan(1);
   });

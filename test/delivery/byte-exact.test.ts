@@ -1,24 +1,18 @@
 import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayTest, startTestGateway } from '../helpers/gateway.js';
+import { startReceiver } from '../helpers/receiver.js';
 
-let gateway: TestGateway | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await gateway?.stop();
-  await receiver?.close();
-  gateway = receiver = undefined;
-});
+const t = gatewayTest();
 
 async function setup() {
-  receiver = await startReceiver();
-  gateway = await startTestGateway({
+  const receiver = (t.receiver = await startReceiver());
+  const gateway = (t.gateway = await startTestGateway({
     destinations: { crm: { url: `${receiver.url}/hooks?k=1` } },
     sources: { shop: { path: '/in/shop', methods: ['POST', 'PUT'], to: 'crm' } },
-  });
+  }));
   return { receiver, gateway };
 }
 

@@ -3,29 +3,23 @@
  * without waiting for a commit). What it claimed but did not send must go back to the journal
  * untouched when a pause or shutdown comes: pending, no attempt counted, nothing recorded.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openSqliteJournal } from '../../src/journal-sqlite.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
-let gateway: TestGateway | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await gateway?.stop();
-  await receiver?.close();
-  gateway = receiver = undefined;
-});
+const t = gatewayTest();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a gateway draining to a receiver that takes 50 ms per request, two at a time, and posts `n` events. */
 async function draining(n: number): Promise<{ gateway: TestGateway; receiver: Receiver; ids: string[] }> {
-  receiver = await startReceiver(() => ({ delayMs: 50 }));
-  gateway = await startTestGateway({
+  const receiver = (t.receiver = await startReceiver(() => ({ delayMs: 50 })));
+  const gateway = (t.gateway = await startTestGateway({
     destinations: { crm: { url: receiver.url, concurrency: 2 } },
     sources: { shop: { path: '/in/shop', to: 'crm' } },
-  });
+  }));
   const ids = await postMany(`${gateway.url}/in/shop`, n);
   return { gateway, receiver, ids };
 }
@@ -78,17 +72,17 @@ describe('claiming ahead', () => {
 
   it('a Retry-After hold gives back what was claimed; every recorded attempt is a request the consumer saw', async () => {
     let held = false;
-    receiver = await startReceiver((r) => {
+    const receiver = (t.receiver = await startReceiver((r) => {
       if (r.index === 20) {
         held = true;
         return { status: 429, headers: { 'retry-after': '2' } };
       }
       return { delayMs: 50 };
-    });
-    gateway = await startTestGateway({
+    }));
+    const gateway = (t.gateway = await startTestGateway({
       destinations: { crm: { url: receiver.url, concurrency: 2, retry: { initial: '50ms', max: '200ms' } } },
       sources: { shop: { path: '/in/shop', to: 'crm' } },
-    });
+    }));
     const ids = await postMany(`${gateway.url}/in/shop`, 120);
     while (!held) await sleep(10);
     // During the hold nothing stays leased but what was at the consumer when the 429 came.

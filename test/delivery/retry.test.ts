@@ -1,24 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayTest, startTestGateway } from '../helpers/gateway.js';
 import { post, postMany } from '../helpers/post.js';
 import { startReceiver, type Receiver, type Reply } from '../helpers/receiver.js';
 
-let gateway: TestGateway | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await gateway?.stop();
-  await receiver?.close();
-  gateway = receiver = undefined;
-});
+const t = gatewayTest();
 
 const fastRetry = { initial: '50ms', max: '200ms' };
 
 async function setup(reply: (n: number, body: string) => Reply, destination: Record<string, unknown> = {}) {
-  receiver = await startReceiver((r) => reply(r.index, r.body.toString()));
-  gateway = await startTestGateway({
+  const receiver = (t.receiver = await startReceiver((r) => reply(r.index, r.body.toString())));
+  const gateway = (t.gateway = await startTestGateway({
     destinations: { crm: { url: receiver.url, ...destination, retry: { ...fastRetry, ...(destination.retry as object) } } },
     sources: { shop: { path: '/in/shop', to: 'crm' } },
-  });
+  }));
   return { receiver, gateway };
 }
 
@@ -26,7 +20,7 @@ async function setup(reply: (n: number, body: string) => Reply, destination: Rec
 async function settled(id: string, timeoutMs = 10_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const event = await gateway!.journal.getEvent(id);
+    const event = await t.gateway!.journal.getEvent(id);
     const d = event!.deliveries[0]!;
     if (d.status === 'delivered' || d.status === 'dead') return d;
     if (Date.now() > until) throw new Error(`delivery still ${d.status} after ${timeoutMs} ms`);
@@ -69,10 +63,10 @@ describe('retries', () => {
     const closed = await startReceiver();
     const closedPort = new URL(closed.url).port;
     await closed.close();
-    gateway = await startTestGateway({
+    const gateway = (t.gateway = await startTestGateway({
       destinations: { crm: { url: `http://127.0.0.1:${closedPort}/`, retry: { ...fastRetry, max_attempts: 2 } } },
       sources: { shop: { path: '/in/shop', to: 'crm' } },
-    });
+    }));
     const { id } = await post(`${gateway.url}/in/shop`, '{}');
     const d = await settled(id!);
     expect(d.status).toBe('dead');

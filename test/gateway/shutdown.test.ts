@@ -1,25 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openSqliteJournal } from '../../src/journal-sqlite.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewayTest, startTestGateway } from '../helpers/gateway.js';
 import { post } from '../helpers/post.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
 import { join } from 'node:path';
 
-let gateway: TestGateway | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await gateway?.stop();
-  await receiver?.close();
-  gateway = receiver = undefined;
-});
+const t = gatewayTest();
 
 describe('graceful shutdown', () => {
   it('lets an in-flight delivery finish and records it before closing the journal', async () => {
-    receiver = await startReceiver(() => ({ delayMs: 400 }));
-    gateway = await startTestGateway({
+    const receiver = (t.receiver = await startReceiver(() => ({ delayMs: 400 })));
+    const gateway = (t.gateway = await startTestGateway({
       destinations: { crm: { url: receiver.url } },
       sources: { shop: { path: '/in/shop', to: 'crm' } },
-    });
+    }));
     const { id } = await post(`${gateway.url}/in/shop`, '{}');
     await receiver.waitFor(1);
     await gateway.close();
@@ -30,11 +24,11 @@ describe('graceful shutdown', () => {
   });
 
   it('acknowledges no new event once shutdown began', async () => {
-    receiver = await startReceiver(() => ({ delayMs: 400 }));
-    gateway = await startTestGateway({
+    const receiver = (t.receiver = await startReceiver(() => ({ delayMs: 400 })));
+    const gateway = (t.gateway = await startTestGateway({
       destinations: { crm: { url: receiver.url } },
       sources: { shop: { path: '/in/shop', to: 'crm' } },
-    });
+    }));
     await post(`${gateway.url}/in/shop`, '{}');
     await receiver.waitFor(1);
     const closing = gateway.close();
@@ -50,12 +44,12 @@ describe('graceful shutdown', () => {
   });
 
   it('after the grace period, aborts the attempt and leaves the event due for the next start', async () => {
-    receiver = await startReceiver(() => ({ delayMs: 10_000 }));
-    gateway = await startTestGateway({
+    const receiver = (t.receiver = await startReceiver(() => ({ delayMs: 10_000 })));
+    const gateway = (t.gateway = await startTestGateway({
       server: { shutdown_grace: '200ms' },
       destinations: { crm: { url: receiver.url, timeout: '30s' } },
       sources: { shop: { path: '/in/shop', to: 'crm' } },
-    });
+    }));
     const { id } = await post(`${gateway.url}/in/shop`, '{}');
     await receiver.waitFor(1);
     const started = performance.now();

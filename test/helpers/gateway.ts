@@ -3,11 +3,13 @@
  * port) from a config written as a plain object and validated by the real schema.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '../../src/config.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { silentLogger } from '../../src/log.js';
+import type { Receiver } from './receiver.js';
 
 /** A fresh temp directory, removed by the returned function. */
 export function tempDir(): { dir: string; remove(): void } {
@@ -45,4 +47,24 @@ export async function startTestGateway(input: Record<string, unknown>, extra: Pa
       tmp.remove();
     },
   };
+}
+
+/** What one in-process gateway test holds; `gatewayTest()` releases it after each test. */
+export interface GatewayTest {
+  gateway?: TestGateway | undefined;
+  receiver?: Receiver | undefined;
+}
+
+/**
+ * Per-test state of a test that runs a gateway in-process against a receiver: the afterEach it
+ * registers stops the gateway first (its in-flight attempts end), then closes the receiver.
+ */
+export function gatewayTest(): GatewayTest {
+  const state: GatewayTest = {};
+  afterEach(async () => {
+    await state.gateway?.stop();
+    await state.receiver?.close();
+    state.gateway = state.receiver = undefined;
+  });
+  return state;
 }

@@ -5,29 +5,23 @@
  * `stripe.webhooks.constructEvent` accepts it only when the source re-signs.
  */
 import Stripe from 'stripe';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config.js';
 import { createDeliveryClient } from '../../src/delivery.js';
 import { createResigner } from '../../src/resign.js';
 import { header } from '../helpers/claim.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { gatewayTest, startTestGateway } from '../helpers/gateway.js';
 import { post } from '../helpers/post.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
 
 const stripe = new Stripe('sk_test_unused');
 const SECRET = 'whsec_end_to_end';
 const HELD_BACK_MS = 30 * 60_000;
 
-let gateway: TestGateway | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await gateway?.stop();
-  await receiver?.close();
-  gateway = receiver = undefined;
-});
+const t = gatewayTest();
 
 async function run(resign: boolean) {
-  receiver = await startReceiver();
+  const receiver = (t.receiver = await startReceiver());
   const input = {
     destinations: { crm: { url: `${receiver.url}/stripe` } },
     sources: { stripe: { path: '/in/stripe', to: 'crm', verify: { type: 'stripe', secret: SECRET }, resign } },
@@ -35,7 +29,7 @@ async function run(resign: boolean) {
   const sources = configSchema.parse(input).sources;
   const clock = () => Date.now() - HELD_BACK_MS;
   // The wiring the gateway's default createClient is to get: the re-signer built from config.sources.
-  gateway = await startTestGateway(input, { clock, createClient: (destination) => createDeliveryClient(destination, { sign: createResigner(sources) }) });
+  const gateway = (t.gateway = await startTestGateway(input, { clock, createClient: (destination) => createDeliveryClient(destination, { sign: createResigner(sources) }) }));
 
   const body = JSON.stringify({ id: 'evt_held', object: 'event', type: 'payment_intent.succeeded' });
   const signature = stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp: Math.floor(clock() / 1000) });
