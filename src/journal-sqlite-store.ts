@@ -220,20 +220,20 @@ export class SqliteStore {
         // Runs inside the writer's IMMEDIATE transaction: it needs the write lock, like any write.
         return undefined;
       case 'setPaused':
-        this.db
-          .insert(destinationState)
-          .values({ name: op.destination, paused: op.paused, updatedAt: op.now })
-          .onConflictDoUpdate({ target: destinationState.name, set: { paused: op.paused, updatedAt: op.now } })
-          .run();
-        return undefined;
+        return this.setDestinationState(op.destination, { paused: op.paused }, op.now);
       case 'setHold':
-        this.db
-          .insert(destinationState)
-          .values({ name: op.destination, heldUntil: op.until, updatedAt: op.now })
-          .onConflictDoUpdate({ target: destinationState.name, set: { heldUntil: op.until, updatedAt: op.now } })
-          .run();
-        return undefined;
+        return this.setDestinationState(op.destination, { heldUntil: op.until }, op.now);
     }
+  }
+
+  /** Sets some of a destination's lasting state (a pause, a hold), leaving the rest as it was. */
+  private setDestinationState(name: string, set: { paused: boolean } | { heldUntil: number }, now: number): undefined {
+    this.db
+      .insert(destinationState)
+      .values({ name, ...set, updatedAt: now })
+      .onConflictDoUpdate({ target: destinationState.name, set: { ...set, updatedAt: now } })
+      .run();
+    return undefined;
   }
 
   /** Inserts an event and its pending deliveries, unless it duplicates a recent one. */
