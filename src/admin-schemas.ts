@@ -64,13 +64,11 @@ export const DestinationSchema = z
   .openapi('Destination');
 
 const DeliverySummary = z.object({ destination: z.string(), status: deliveryStatus, attempts: z.number().int(), last_error: z.string().nullable() });
+/** The fields every view of an event starts with. */
+const eventIdentity = { id: z.string(), seq: z.number().int(), source: z.string(), method: z.string(), path: z.string() };
 export const EventSummarySchema = z
   .object({
-    id: z.string(),
-    seq: z.number().int(),
-    source: z.string(),
-    method: z.string(),
-    path: z.string(),
+    ...eventIdentity,
     received_at: isoTime,
     body_size: z.number().int(),
     deliveries: z.array(DeliverySummary),
@@ -88,11 +86,7 @@ const AttemptSchema = z.object({
 });
 export const EventDetailSchema = z
   .object({
-    id: z.string(),
-    seq: z.number().int(),
-    source: z.string(),
-    method: z.string(),
-    path: z.string(),
+    ...eventIdentity,
     query: z.string(),
     remote_addr: z.string().nullable(),
     received_at: isoTime,

@@ -224,13 +224,14 @@ export function destinationStatus(
   };
 }
 
+/** The fields every view of an event starts with (`eventIdentity` in admin-schemas.ts). */
+function eventIdentity(e: Pick<EventSummary, 'id' | 'seq' | 'source' | 'method' | 'path'>) {
+  return { id: e.id, seq: e.seq, source: e.source, method: e.method, path: e.path };
+}
+
 function eventSummary(e: EventSummary) {
   return {
-    id: e.id,
-    seq: e.seq,
-    source: e.source,
-    method: e.method,
-    path: e.path,
+    ...eventIdentity(e),
     received_at: iso(e.receivedAt),
     body_size: e.bodySize,
     deliveries: e.deliveries.map((d) => ({ destination: d.destination, status: d.status, attempts: d.attempts, last_error: d.lastError })),
@@ -240,11 +241,7 @@ function eventSummary(e: EventSummary) {
 function eventDetail(e: StoredEvent & { deliveries: DeliveryRecord[] }) {
   const body = encode(e.body);
   return {
-    id: e.id,
-    seq: e.seq,
-    source: e.source,
-    method: e.method,
-    path: e.path,
+    ...eventIdentity(e),
     query: e.query,
     remote_addr: e.remoteAddr,
     received_at: iso(e.receivedAt),

@@ -3,22 +3,16 @@
  * and outcome, attempts by destination and outcome, the attempt histogram, journal commits, and the
  * backlog gauges read from the journal at scrape time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Journal } from '../src/journal.js';
 import { openSqliteJournal } from '../src/journal-sqlite.js';
 import { createMetrics } from '../src/metrics.js';
-import { startAdminFixture, until, type AdminFixture } from './helpers/admin.js';
+import { adminTest, startAdminFixture, until, type AdminFixture } from './helpers/admin.js';
 import { tempDir } from './helpers/gateway.js';
 import { parsePrometheus, sample } from './helpers/prometheus.js';
-import { startReceiver, type Receiver } from './helpers/receiver.js';
+import { startReceiver } from './helpers/receiver.js';
 
-let fx: AdminFixture | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await fx?.close();
-  await receiver?.close();
-  fx = receiver = undefined;
-});
+const t = adminTest();
 
 async function scrape(f: AdminFixture) {
   const res = await f.admin('/metrics');
@@ -30,7 +24,7 @@ async function scrape(f: AdminFixture) {
 describe('GET /metrics', () => {
   it('parses as Prometheus text and counts what happened', async () => {
     const seen = new Set<string>();
-    receiver = await startReceiver((r) => {
+    const receiver = (t.receiver = await startReceiver((r) => {
       const { kind } = JSON.parse(r.body.toString()) as { kind: string };
       if (kind === 'bad') return { status: 400 };
       if (kind === 'flaky' && !seen.has(kind)) {
@@ -38,11 +32,11 @@ describe('GET /metrics', () => {
         return { status: 500 };
       }
       return { status: 200 };
-    });
-    fx = await startAdminFixture({
+    }));
+    const fx = (t.fx = await startAdminFixture({
       destinations: { crm: { url: receiver.url, concurrency: 4, retry: { initial: '50ms', max: '100ms' } } },
       sources: { shop: { path: '/in/shop', to: 'crm' }, guarded: { path: '/in/guarded', to: 'crm', verify: { type: 'bearer', token: 's3cret' } } },
-    });
+    }));
     const body = (kind: string) => JSON.stringify({ kind });
     for (const kind of ['ok', 'ok', 'ok', 'flaky', 'bad']) await fx.post('/in/shop', body(kind));
     expect((await fx.postRaw('/in/guarded', body('ok'))).status).toBe(401);
@@ -85,8 +79,8 @@ describe('GET /metrics', () => {
   });
 
   it('reads the backlog gauges from the journal when scraped', async () => {
-    receiver = await startReceiver();
-    fx = await startAdminFixture({ destinations: { crm: { url: receiver.url } } });
+    const receiver = (t.receiver = await startReceiver());
+    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: receiver.url } } }));
     await fx.adminJson('/destinations/crm/pause', { method: 'POST' });
     const before = Date.now();
     for (let i = 0; i < 4; i++) await fx.post('/in/shop', `{"n":${i}}`);

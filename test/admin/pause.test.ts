@@ -2,25 +2,19 @@
  * POST /destinations/:name/pause holds every delivery while ingest goes on, a restart (a fresh
  * scheduler on the same journal file) keeps the pause, and /resume sends the held events.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { describe, expect, it } from 'vitest';
+import { adminTest, startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
+import { startReceiver } from '../helpers/receiver.js';
 
-let fx: AdminFixture | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await fx?.close();
-  await receiver?.close();
-  fx = receiver = undefined;
-});
+const t = adminTest();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const crmRow = async (f: AdminFixture) => (await f.adminJson<{ destinations: Record<string, unknown>[] }>('/destinations')).destinations.find((d) => d.name === 'crm')!;
 
 describe('pause and resume', () => {
   it('holds deliveries across a restart, keeps ingesting, and sends everything on resume', async () => {
-    receiver = await startReceiver();
-    fx = await startAdminFixture({ destinations: { crm: { url: `${receiver.url}/crm`, concurrency: 4 }, erp: { url: `${receiver.url}/erp` } } });
+    const receiver = (t.receiver = await startReceiver());
+    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: `${receiver.url}/crm`, concurrency: 4 }, erp: { url: `${receiver.url}/erp` } } }));
     expect(await fx.adminJson('/destinations/crm/pause', { method: 'POST' })).toEqual({ name: 'crm', state: 'paused' });
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await fx.post('/in/shop', JSON.stringify({ n: i })));
@@ -54,8 +48,8 @@ describe('pause and resume', () => {
   });
 
   it('is idempotent: pausing twice and resuming twice answer the same', async () => {
-    receiver = await startReceiver();
-    fx = await startAdminFixture({ destinations: { crm: { url: receiver.url } } });
+    const receiver = (t.receiver = await startReceiver());
+    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: receiver.url } } }));
     for (let i = 0; i < 2; i++) expect(await fx.adminJson('/destinations/crm/pause', { method: 'POST' })).toEqual({ name: 'crm', state: 'paused' });
     expect(await fx.journal.pausedDestinations()).toEqual(['crm']);
     for (let i = 0; i < 2; i++) expect(await fx.adminJson('/destinations/crm/resume', { method: 'POST' })).toEqual({ name: 'crm', state: 'running' });

@@ -3,26 +3,20 @@
  * reach the consumer long before the replayed backlog is through, and the backlog is still
  * delivered in full, within the destination's rate.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminFixture, type AdminFixture } from '../helpers/admin.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { describe, expect, it } from 'vitest';
+import { adminTest, startAdminFixture, type AdminFixture } from '../helpers/admin.js';
+import { startReceiver } from '../helpers/receiver.js';
 
 const DEAD = 2_000;
 const LIVE = 10;
 
-let fx: AdminFixture | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await fx?.close();
-  await receiver?.close();
-  fx = receiver = undefined;
-});
+const t = adminTest();
 
 describe('bulk replay and live events', () => {
   it(`gives live events their share during a replay of ${DEAD} dead events`, { timeout: 180_000 }, async () => {
-    receiver = await startReceiver();
+    const receiver = (t.receiver = await startReceiver());
     // 300/s: the replay takes at least ~6.7 s to go through.
-    fx = await startAdminFixture({ destinations: { crm: { url: receiver.url, rate: '300/s', burst: 1, concurrency: 2 } } });
+    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: receiver.url, rate: '300/s', burst: 1, concurrency: 2 } } }));
     const { journal } = fx;
 
     // Make DEAD dead deliveries through the journal port: stored while paused, then claimed and failed for good.

@@ -2,22 +2,16 @@
  * POST /events/:id/replay and POST /destinations/:name/replay deliver finished events again
  * (dead by default, delivered on request, by time range), with every attempt kept on record.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { describe, expect, it } from 'vitest';
+import { adminTest, startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
+import { startReceiver } from '../helpers/receiver.js';
 
-let fx: AdminFixture | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await fx?.close();
-  await receiver?.close();
-  fx = receiver = undefined;
-});
+const t = adminTest();
 
 /** A consumer that answers 400 (dead at once) until it is fixed. */
 async function brokenConsumer() {
   const state = { fixed: false };
-  receiver = await startReceiver(() => ({ status: state.fixed ? 200 : 400, body: state.fixed ? 'thanks' : 'bad field' }));
+  t.receiver = await startReceiver(() => ({ status: state.fixed ? 200 : 400, body: state.fixed ? 'thanks' : 'bad field' }));
   return state;
 }
 
@@ -28,16 +22,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('replay one event', () => {
   it('delivers a dead event again once the consumer is fixed, keeping every attempt', async () => {
     const consumer = await brokenConsumer();
-    fx = await startAdminFixture({ destinations: { crm: { url: receiver!.url } } });
+    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: t.receiver!.url } } }));
     const id = await fx.post('/in/shop', '{"order":1}');
     await until(async () => (await statusOf(fx!, id))[0] === 'dead', 10_000, 'dead');
 
     consumer.fixed = true;
     expect(await fx.adminJson(`/events/${id}/replay`, { method: 'POST' })).toEqual({ replayed: 1 });
-    await receiver!.waitFor(2);
+    await t.receiver!.waitFor(2);
     await until(async () => (await statusOf(fx!, id))[0] === 'delivered', 10_000, 'delivered');
-    expect(receiver!.received.map((r) => r.headers['sluice-event-id'])).toEqual([id, id]);
-    expect(receiver!.received[1]!.body.toString()).toBe('{"order":1}');
+    expect(t.receiver!.received.map((r) => r.headers['sluice-event-id'])).toEqual([id, id]);
+    expect(t.receiver!.received[1]!.body.toString()).toBe('{"order":1}');
     const detail = await fx.adminJson<Detail>(`/events/${id}`);
     expect(detail.deliveries[0]).toMatchObject({ destination: 'crm', status: 'delivered', attempts: 2 });
     expect(detail.deliveries[0]!.attempt_log.map((a) => [a.status, a.response])).toEqual([
@@ -47,12 +41,12 @@ describe('replay one event', () => {
 
     // A delivered event can be sent again on purpose.
     expect(await fx.adminJson(`/events/${id}/replay`, { method: 'POST', body: { destination: 'crm' } })).toEqual({ replayed: 1 });
-    await receiver!.waitFor(3);
+    await t.receiver!.waitFor(3);
   });
 
   it('answers 404 for an unknown event or destination, 409 while the event is not finished, 400 for a bad body', async () => {
-    receiver = await startReceiver();
-    fx = await startAdminFixture({ destinations: { crm: { url: receiver.url } } });
+    const receiver = (t.receiver = await startReceiver());
+    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: receiver.url } } }));
     await fx.adminJson('/destinations/crm/pause', { method: 'POST' });
     const id = await fx.post('/in/shop', '{}');
     const code = async (path: string, body?: unknown) => {
@@ -74,7 +68,7 @@ describe('replay one event', () => {
 describe('replay a destination', () => {
   it('replays dead events by time range, then all, then delivered ones on request', async () => {
     const consumer = await brokenConsumer();
-    fx = await startAdminFixture({ destinations: { crm: { url: receiver!.url, concurrency: 4 } } });
+    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: t.receiver!.url, concurrency: 4 } } }));
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       ids.push(await fx.post('/in/shop', JSON.stringify({ n: i })));
@@ -87,18 +81,18 @@ describe('replay a destination', () => {
     // [event 2, event 4): ISO since, epoch-ms until.
     const range = { since: receivedAt[2], until: Date.parse(receivedAt[4]!) };
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST', body: range })).toEqual({ replayed: 2 });
-    await receiver!.waitFor(8);
-    expect(receiver!.received.slice(6).map((r) => r.headers['sluice-event-id']).sort()).toEqual([ids[2], ids[3]].sort());
+    await t.receiver!.waitFor(8);
+    expect(t.receiver!.received.slice(6).map((r) => r.headers['sluice-event-id']).sort()).toEqual([ids[2], ids[3]].sort());
     await until(async () => (await fx!.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead === 4, 10_000, '2 delivered');
 
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST' })).toEqual({ replayed: 4 });
-    await receiver!.waitFor(12);
+    await t.receiver!.waitFor(12);
     await until(async () => (await fx!.adminJson<{ destinations: { delivered_last_hour: number }[] }>('/destinations')).destinations[0]!.delivered_last_hour === 6, 10_000, 'all delivered');
     // Nothing dead is left to replay.
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST', body: {} })).toEqual({ replayed: 0 });
 
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST', body: { status: 'delivered' } })).toEqual({ replayed: 6 });
-    await receiver!.waitFor(18);
-    expect(new Set(receiver!.received.slice(12).map((r) => r.headers['sluice-event-id']))).toEqual(new Set(ids));
+    await t.receiver!.waitFor(18);
+    expect(new Set(t.receiver!.received.slice(12).map((r) => r.headers['sluice-event-id']))).toEqual(new Set(ids));
   });
 });

@@ -3,6 +3,7 @@
  * temp dir (its commits feeding the metrics), a real scheduler delivering to real receivers (its
  * attempts feeding the metrics), the real ingest app, and the admin app under test.
  */
+import { afterEach } from 'vitest';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { createAdminApp } from '../../src/admin.js';
@@ -13,6 +14,7 @@ import { silentLogger } from '../../src/log.js';
 import { createMetrics, type Metrics, type ReceivedOutcome } from '../../src/metrics.js';
 import { startScheduler, type Scheduler } from '../../src/scheduler.js';
 import { tempDir } from './gateway.js';
+import type { Receiver } from './receiver.js';
 
 export const TOKEN = 'admin-token-for-tests';
 
@@ -160,4 +162,21 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** What one admin test holds; `adminTest()` releases it after each test. */
+export interface AdminTest {
+  fx?: AdminFixture | undefined;
+  receiver?: Receiver | undefined;
+}
+
+/** Per-test state of an admin test: the afterEach it registers closes the fixture, then the receiver. */
+export function adminTest(): AdminTest {
+  const state: AdminTest = {};
+  afterEach(async () => {
+    await state.fx?.close();
+    await state.receiver?.close();
+    state.fx = state.receiver = undefined;
+  });
+  return state;
 }
