@@ -176,8 +176,6 @@ class Attempt implements Dispatcher.DispatchHandler {
   private settle!: (outcome: Outcome) => void;
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
-  /** Why we cut the attempt short, when we did. */
-  private cancelled: string | undefined;
   private status: number | undefined;
   private retryAfter: string | undefined;
   private readonly chunks: Buffer[] = [];
@@ -191,7 +189,6 @@ class Attempt implements Dispatcher.DispatchHandler {
   /** Ends the attempt with `reason` as its error (deadline, shutdown). */
   cancel(reason: string): void {
     if (this.settled) return;
-    this.cancelled = reason;
     // Not on a connection yet (connecting, or queued): onRequestStart aborts it once it gets one.
     this.controller?.abort(new Error(reason));
     // Settled here, not in onResponseError: the deadline frees the slot whatever undici does next.
@@ -205,7 +202,8 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.cancelled !== undefined) controller.abort(new Error(this.cancelled));
+    // Only a cancelled attempt is over before it has a connection.
+    if (this.settled) controller.abort(new Error('attempt cancelled before it was sent'));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -231,7 +229,8 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.finish({ error: this.cancelled ?? describeFailure(error) });
+    // After our own cancel() this changes nothing: the attempt has settled with the reason already.
+    this.finish({ error: describeFailure(error) });
   }
 
   private finishAnswer(then?: () => void): void {

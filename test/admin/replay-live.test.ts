@@ -4,7 +4,7 @@
  * delivered in full, within the destination's rate.
  */
 import { describe, expect, it } from 'vitest';
-import { adminTest, startAdminFixture, type AdminFixture } from '../helpers/admin.js';
+import { adminTest, startAdminFixture } from '../helpers/admin.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const DEAD = 2_000;

@@ -3,7 +3,6 @@
  * temp dir (its commits feeding the metrics), a real scheduler delivering to real receivers (its
  * attempts feeding the metrics), the real ingest app, and the admin app under test.
  */
-import { afterEach } from 'vitest';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { createAdminApp } from '../../src/admin.js';
@@ -13,7 +12,7 @@ import { openSqliteJournal, type SqliteJournal } from '../../src/journal-sqlite.
 import { silentLogger } from '../../src/log.js';
 import { createMetrics, type Metrics, type ReceivedOutcome } from '../../src/metrics.js';
 import { startScheduler, type Scheduler } from '../../src/scheduler.js';
-import { tempDir } from './gateway.js';
+import { perTest, tempDir } from './gateway.js';
 import type { Receiver } from './receiver.js';
 
 export const TOKEN = 'admin-token-for-tests';
@@ -170,13 +169,10 @@ export interface AdminTest {
   receiver?: Receiver | undefined;
 }
 
-/** Per-test state of an admin test: the afterEach it registers closes the fixture, then the receiver. */
+/** Per-test state of an admin test: the fixture is closed first, then the receiver. */
 export function adminTest(): AdminTest {
-  const state: AdminTest = {};
-  afterEach(async () => {
-    await state.fx?.close();
-    await state.receiver?.close();
-    state.fx = state.receiver = undefined;
+  return perTest<AdminTest>(async (t) => {
+    await t.fx?.close();
+    await t.receiver?.close();
   });
-  return state;
 }

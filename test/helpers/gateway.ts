@@ -56,15 +56,25 @@ export interface GatewayTest {
 }
 
 /**
- * Per-test state of a test that runs a gateway in-process against a receiver: the afterEach it
- * registers stops the gateway first (its in-flight attempts end), then closes the receiver.
+ * Per-test state: the tests fill it in, and the afterEach registered here hands it to `release`,
+ * then empties it for the next test.
  */
-export function gatewayTest(): GatewayTest {
-  const state: GatewayTest = {};
+export function perTest<T extends object>(release: (state: T) => Promise<void>): T {
+  const state = {} as T;
   afterEach(async () => {
-    await state.gateway?.stop();
-    await state.receiver?.close();
-    state.gateway = state.receiver = undefined;
+    await release(state);
+    for (const key of Object.keys(state)) delete state[key as keyof T];
   });
   return state;
+}
+
+/**
+ * Per-test state of a test that runs a gateway in-process against a receiver: the gateway is
+ * stopped first (its in-flight attempts end), then the receiver is closed.
+ */
+export function gatewayTest(): GatewayTest {
+  return perTest<GatewayTest>(async (t) => {
+    await t.gateway?.stop();
+    await t.receiver?.close();
+  });
 }
