@@ -1,16 +1,18 @@
 /**
  * SQLite backend of the `Journal` port: one file, WAL, `synchronous=FULL` (a commit is on disk
  * before it returns). Writes go to a writer thread (journal-sqlite-worker.ts) that runs them in
- * group commits; reads run here, on a second connection (WAL lets them proceed during a commit).
+ * group commits. The scheduler's small reads run here, on a second connection (WAL lets them
+ * proceed during a commit); the admin API's and the metrics' reads, which can visit a whole
+ * backlog, run on a reader thread (journal-sqlite-reader.ts), so that they never hold up HTTP.
  * Migrations are applied on open, before the writer starts; a file with migrations this build
  * does not know is refused.
  *
  * Writes issued during one turn of the event loop travel to the writer in one message, and
  * each promise settles only once the commit that holds its write has returned.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { JournalUnavailableError, SluiceError } from './errors.js';
+import { JournalUnavailableError } from './errors.js';
 import { newEventId } from './event-id.js';
 import type {
   AppendResult,
@@ -30,7 +32,9 @@ import type {
   Verdict,
 } from './journal.js';
 import { migrateJournal, openConnection, SqliteStore, type AppendOutcome, type WriteOp } from './journal-sqlite-store.js';
+import type { ReadOp } from './journal-sqlite-reader.js';
 import type { Result, WriterData } from './journal-sqlite-worker.js';
+import { ReadThread, spawnThread, toError } from './journal-sqlite-threads.js';
 import type { CommitObserver } from './journal-sqlite-writer.js';
 
 export { MIGRATIONS_FOLDER } from './journal-sqlite-store.js';
@@ -45,19 +49,6 @@ export interface SqliteJournalOptions {
   busyTimeoutMs?: number;
   /** Called after each group commit with its size and duration. */
   onCommit?: CommitObserver;
-}
-
-/**
- * The writer thread's module. The built package runs the compiled .js directly; running from
- * TypeScript sources (vitest), the worker first registers tsx's loader so it can import the .ts.
- */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './journal-sqlite-worker.ts' : './journal-sqlite-worker.js', import.meta.url);
-
-function spawnWriter(data: WriterData): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData: data });
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
 /** Opens (creating and migrating as needed) a SQLite journal and starts its writer thread. */
@@ -84,6 +75,7 @@ interface Pending {
 /** `Journal` on a SQLite file. Create it with `openSqliteJournal`. */
 export class SqliteJournal implements Journal {
   private readonly reader: SqliteStore;
+  private readonly readThread: ReadThread;
   private worker: Worker | undefined;
   private queue: Pending[] = [];
   private scheduled = false;
@@ -96,6 +88,7 @@ export class SqliteJournal implements Journal {
     private readonly options: SqliteJournalOptions,
   ) {
     this.reader = new SqliteStore(sqlite);
+    this.readThread = new ReadThread({ path: options.path, busyTimeoutMs: options.busyTimeoutMs });
     this.startWriter();
   }
 
@@ -159,11 +152,11 @@ export class SqliteJournal implements Journal {
   }
 
   async destinationStats(destination: string, now: number): Promise<DestinationStats> {
-    return this.reader.destinationStats(destination, now);
+    return (await this.read({ kind: 'destinationStats', destination, now })) as DestinationStats;
   }
 
   async listEvents(query: EventQuery): Promise<EventPage> {
-    return this.reader.listEvents(query);
+    return (await this.read({ kind: 'listEvents', query })) as EventPage;
   }
 
   async nextDueAt(destination: string, fifo: boolean): Promise<number | undefined> {
@@ -171,11 +164,11 @@ export class SqliteJournal implements Journal {
   }
 
   async getEvent(id: string): Promise<(StoredEvent & { deliveries: DeliveryRecord[] }) | undefined> {
-    return this.reader.getEvent(id);
+    return (await this.read({ kind: 'getEvent', id })) as (StoredEvent & { deliveries: DeliveryRecord[] }) | undefined;
   }
 
   async countDeliveries(destination: string): Promise<Record<DeliveryStatus, number>> {
-    return this.reader.countDeliveries(destination);
+    return (await this.read({ kind: 'countDeliveries', destination })) as Record<DeliveryStatus, number>;
   }
 
   async close(): Promise<void> {
@@ -189,7 +182,13 @@ export class SqliteJournal implements Journal {
       worker.postMessage({ close: true });
       await exited;
     }
+    await this.readThread.close();
     this.reader.sqlite.close();
+  }
+
+  private read(read: ReadOp): Promise<unknown> {
+    if (this.closed) return Promise.reject(new JournalUnavailableError('journal is closed'));
+    return this.readThread.run(read);
   }
 
   private write(op: WriteOp): Promise<unknown> {
@@ -217,7 +216,7 @@ export class SqliteJournal implements Journal {
 
   private startWriter(): void {
     const data: WriterData = { path: this.options.path, maxSize: this.options.maxSize, busyTimeoutMs: this.options.busyTimeoutMs };
-    const worker = spawnWriter(data);
+    const worker = spawnThread('journal-sqlite-worker', data);
     worker.on('message', (message: { batch: number; results: Result[]; commits: [number, number][] }) => {
       if (!('batch' in message)) return;
       for (const [size, ms] of message.commits) this.options.onCommit?.(size, ms);
@@ -243,9 +242,4 @@ export class SqliteJournal implements Journal {
     });
     this.worker = worker;
   }
-}
-
-function toError(e: { name: string; code?: string; message: string }): Error {
-  if (e.code === 'JOURNAL_UNAVAILABLE') return new JournalUnavailableError(e.message);
-  return new SluiceError(e.code ?? 'JOURNAL_ERROR', e.message);
 }
