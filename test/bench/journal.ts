@@ -76,7 +76,7 @@ export function startSluice(ws: Workspace, timeoutMs = 30_000): Promise<Server> 
 }
 
 /** The admin API's URL, from its start-up line (logged right after the "listening on" one). */
-async function adminUrl(gateway: Child): Promise<string> {
+export async function adminUrl(gateway: Child): Promise<string> {
   const isAdminLine = (line: string) => line.includes('"admin API on');
   const line = gateway.tail().split('\n').find(isAdminLine) ?? (await gateway.waitForLine(isAdminLine, 5_000));
   return (JSON.parse(line) as { url: string }).url;

@@ -5,8 +5,8 @@
  */
 import { CONNECTIONS, runLoad, webhookBody, type LoadRun } from '../load.js';
 import { memoryMb } from '../proc.js';
-import { spawnWorker, startServer, type Server } from '../processes.js';
-import { JournalReader, SOURCE_PATH, startSluice, workspace, type Workspace } from '../journal.js';
+import { sleep, spawnWorker, startServer, type Server } from '../processes.js';
+import { adminUrl, JournalReader, SOURCE_PATH, startSluice, workspace, type Workspace } from '../journal.js';
 import { atLeast, below, fmt, type Row, zeroInEveryRun } from '../report.js';
 import type { BenchCase, Settings } from '../settings.js';
 
@@ -30,19 +30,41 @@ export interface SluiceRun {
   /** Resident memory in MB right after start-up, and its peak by the end of the load. */
   rssAtStart: number;
   rssPeak: number;
+  /** Longest `GET /metrics` while the load ran (NaN when not scraped). */
+  slowestScrapeMs: number;
+}
+
+/** While `work` runs, scrapes the gateway's `/metrics` every `everyMs`, as Prometheus would; resolves the slowest scrape. */
+async function scrapeDuring(gateway: Server, everyMs: number, work: Promise<unknown>): Promise<number> {
+  const url = `${await adminUrl(gateway)}/metrics`;
+  let done = false;
+  void work.finally(() => (done = true)).catch(() => {});
+  let slowest = 0;
+  while (!done) {
+    const started = performance.now();
+    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    await response.text();
+    slowest = Math.max(slowest, performance.now() - started);
+    await sleep(everyMs);
+  }
+  return slowest;
 }
 
 /**
  * Starts Sluice on `ws`, loads its ingest, stops it, then checks that every acknowledged event is
  * in the journal (`eventsBefore`: events the journal already held, e.g. a preloaded backlog).
+ * With `scrapeEveryMs`, `/metrics` is scraped that often during the load.
  */
-export async function measureSluice(settings: Settings, ws: Workspace, eventsBefore = 0): Promise<SluiceRun> {
+export async function measureSluice(settings: Settings, ws: Workspace, eventsBefore = 0, scrapeEveryMs?: number): Promise<SluiceRun> {
   const gateway = await startSluice(ws);
   const rssAtStart = memoryMb(gateway.pid)?.rss ?? NaN;
   let run: LoadRun;
   let rssPeak = NaN;
+  let slowestScrapeMs = NaN;
   try {
-    run = await loadServer(gateway, settings);
+    const load = loadServer(gateway, settings);
+    if (scrapeEveryMs !== undefined) slowestScrapeMs = await scrapeDuring(gateway, scrapeEveryMs, load);
+    run = await load;
     rssPeak = memoryMb(gateway.pid)?.peak ?? NaN;
   } finally {
     await gateway.stop();
@@ -51,7 +73,7 @@ export async function measureSluice(settings: Settings, ws: Workspace, eventsBef
   const journaled = reader.progress().events - eventsBefore;
   reader.close();
   // More journaled than acknowledged is fine: answers in flight when the load generator stopped.
-  return { run, gateway, missing: Math.max(0, run.totalOk - journaled), rssAtStart, rssPeak };
+  return { run, gateway, missing: Math.max(0, run.totalOk - journaled), rssAtStart, rssPeak, slowestScrapeMs };
 }
 
 export const ingestCase: BenchCase = {
