@@ -41,6 +41,11 @@ export interface ConnectionOptions {
   maxSize?: number | undefined;
   /** How long a write waits for a lock held by another process before failing, in ms. */
   busyTimeoutMs?: number | undefined;
+  /**
+   * SQLite's page cache for this connection, in KiB. better-sqlite3 builds SQLite with 16 MiB per
+   * connection; a reader that counts a backlog fills it, and keeps it: 16–32 MiB of RSS each.
+   */
+  cacheKiB?: number | undefined;
 }
 
 /** Opens a connection with the journal's pragmas: WAL, fsync on every commit, foreign keys. */
@@ -58,6 +63,7 @@ export function openConnection(path: string, options: ConnectionOptions = {}): D
     sqlite.pragma('foreign_keys = ON');
     // Waiting blocks the thread (better-sqlite3 is synchronous): keep it short and answer 503 instead.
     sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 200}`);
+    if (options.cacheKiB !== undefined) sqlite.pragma(`cache_size = -${options.cacheKiB}`);
     if (options.maxSize) {
       const pageSize = sqlite.pragma('page_size', { simple: true }) as number;
       sqlite.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSize / pageSize))}`);
@@ -397,12 +403,18 @@ export class SqliteStore {
 
   /** See `Journal.destinationStats`. */
   destinationStats(destination: string, now: number): DestinationStats {
+    // Sums in one pass rather than GROUP BY: no temporary b-tree, half the time on a large backlog
+    // (219 against 402 ms for a million unfinished deliveries).
+    const tried = sql`${deliveries.attempts} > ${deliveries.attemptsBeforeReplay}`;
     const unfinished = this.db
-      .select({ status: deliveries.status, tried: sql<number>`${deliveries.attempts} > ${deliveries.attemptsBeforeReplay}`, n: sql<number>`count(*)` })
+      .select({
+        pending: sql<number>`coalesce(sum(${deliveries.status} = 'pending' and not ${tried}), 0)`,
+        retrying: sql<number>`coalesce(sum(${deliveries.status} = 'pending' and ${tried}), 0)`,
+        inFlight: sql<number>`coalesce(sum(${deliveries.status} = 'in_flight'), 0)`,
+      })
       .from(deliveries)
       .where(and(eq(deliveries.destination, destination), isNotNull(deliveries.dueAt)))
-      .groupBy(sql`1`, sql`2`)
-      .all();
+      .get()!;
     const finishedSince = (status: 'delivered' | 'dead', since: number) =>
       this.db
         .select({ n: sql<number>`count(*)` })
@@ -417,12 +429,10 @@ export class SqliteStore {
       .orderBy(asc(deliveries.eventSeq))
       .limit(1)
       .get();
-    const count = (status: DeliveryStatus, tried?: boolean) =>
-      unfinished.filter((r) => r.status === status && (tried === undefined || Boolean(r.tried) === tried)).reduce((n, r) => n + r.n, 0);
     return {
-      pending: count('pending', false),
-      retrying: count('pending', true),
-      inFlight: count('in_flight'),
+      pending: unfinished.pending,
+      retrying: unfinished.retrying,
+      inFlight: unfinished.inFlight,
       dead: finishedSince('dead', 0),
       delivered: finishedSince('delivered', 0),
       deliveredLastHour: finishedSince('delivered', now - 3_600_000),

@@ -53,7 +53,7 @@ export interface SqliteJournalOptions {
 
 /** Opens (creating and migrating as needed) a SQLite journal and starts its writer thread. */
 export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal {
-  const sqlite = openConnection(options.path, options);
+  const sqlite = openConnection(options.path, { ...options, cacheKiB: READER_CACHE_KIB });
   try {
     migrateJournal(sqlite, options.path);
   } catch (error) {
@@ -62,6 +62,19 @@ export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal 
   }
   return new SqliteJournal(sqlite, options);
 }
+
+/**
+ * Page cache of each reading connection, in KiB (SQLite's own default; better-sqlite3's is 16 MiB).
+ * Their reads are index lookups (the scheduler's) or scans that no cache would hold (the backlog
+ * counts): with 16 MiB each, two `/metrics` scrapes of a million-event backlog left 33 MB more RSS.
+ */
+const READER_CACHE_KIB = 2_048;
+/**
+ * The writer's page cache, in KiB. Its hot pages are the ends of the tables and indexes it appends
+ * to and the deliveries being claimed; 4 MiB against 16 MiB: the same ingest and delivery rates
+ * (scratch A/B, 2 runs each), 15 MB less peak RSS under load.
+ */
+const WRITER_CACHE_KIB = 4_096;
 
 /** Deliveries replayed per write. */
 const REPLAY_BATCH = 1_000;
@@ -88,7 +101,7 @@ export class SqliteJournal implements Journal {
     private readonly options: SqliteJournalOptions,
   ) {
     this.reader = new SqliteStore(sqlite);
-    this.readThread = new ReadThread({ path: options.path, busyTimeoutMs: options.busyTimeoutMs });
+    this.readThread = new ReadThread({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, cacheKiB: READER_CACHE_KIB });
     this.startWriter();
   }
 
@@ -215,7 +228,7 @@ export class SqliteJournal implements Journal {
   }
 
   private startWriter(): void {
-    const data: WriterData = { path: this.options.path, maxSize: this.options.maxSize, busyTimeoutMs: this.options.busyTimeoutMs };
+    const data: WriterData = { path: this.options.path, maxSize: this.options.maxSize, busyTimeoutMs: this.options.busyTimeoutMs, cacheKiB: WRITER_CACHE_KIB };
     const worker = spawnThread('journal-sqlite-worker', data);
     worker.on('message', (message: { batch: number; results: Result[]; commits: [number, number][] }) => {
       if (!('batch' in message)) return;
