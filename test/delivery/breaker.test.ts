@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
+import { portOutsideEphemeralRange } from '../helpers/drill.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const t = gatewayTest();
@@ -14,9 +15,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('circuit breaker', () => {
   it('probes a consumer that refuses connections one request at a time, then resumes at full concurrency', async () => {
-    const placeholder = await startReceiver();
-    const port = Number(new URL(placeholder.url).port);
-    await placeholder.close();
+    // Nothing listens there yet: connections are refused until the receiver starts on it below.
+    const port = await portOutsideEphemeralRange();
     const gateway = (t.gateway = await startTestGateway({
       destinations: { crm: { url: `http://127.0.0.1:${port}/`, concurrency: 8, retry: { initial: '200ms', max: '400ms', max_attempts: 1000 } } },
       sources: { shop: { path: '/in/shop', to: 'crm' } },

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../helpers/child.js';
-import { FULL, cpuMs, eventNumbers, postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
+import { FULL, cpuMs, eventNumbers, portOutsideEphemeralRange, postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
 import { tempDir } from '../helpers/gateway.js';
 import { startReceiver } from '../helpers/receiver.js';
 
@@ -15,10 +15,8 @@ const t = processTest();
 describe('drill: consumer outage', () => {
   it('delivers everything once the consumer is back, without spinning while it is down', { timeout: 120_000 }, async () => {
     const outageMs = FULL ? 30_000 : 3_000;
-    // Reserve a port, then close it: the consumer is "down" (connection refused) at a known address.
-    const placeholder = await startReceiver();
-    const url = placeholder.url;
-    await placeholder.close();
+    // Nothing listens there: the consumer is "down" (connection refused) at a known address.
+    const url = `http://127.0.0.1:${await portOutsideEphemeralRange()}/`;
     t.tmp = tempDir();
     const config = writeDrillConfig(t.tmp.dir, { receiverUrl: url, dbPath: join(t.tmp.dir, 'sluice.db'), destination: 'concurrency: 8, retry: { initial: 500ms, max: 2s, max_attempts: 1000 }' });
     t.child = await startGatewayProcess(config);

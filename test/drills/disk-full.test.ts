@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../helpers/child.js';
-import { eventNumbers, postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
+import { eventNumbers, portOutsideEphemeralRange, postN, waitUntil, writeDrillConfig } from '../helpers/drill.js';
 import { tempDir } from '../helpers/gateway.js';
 import { startReceiver } from '../helpers/receiver.js';
 
@@ -33,9 +33,7 @@ describe('drill: disk full', () => {
     const realDisk = mountSmallDisk(disk);
     if (realDisk) t.cleanups.push(() => execFileSync('umount', ['-l', disk]));
     // The consumer is down (nobody listens on its port) until the end: nothing is delivered meanwhile.
-    const closed = await startReceiver();
-    const downUrl = closed.url;
-    await closed.close();
+    const downUrl = `http://127.0.0.1:${await portOutsideEphemeralRange()}`;
     const config = writeDrillConfig(t.tmp.dir, {
       receiverUrl: downUrl,
       dbPath: join(disk, 'sluice.db'),

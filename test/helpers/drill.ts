@@ -1,5 +1,6 @@
 /** Shared pieces of the fault drills: a gateway process config, raw posting, CPU readings. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 
@@ -54,4 +55,25 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
 /** The `n` of every JSON body a receiver got (drill events are `{"n": …}`). */
 export function eventNumbers(received: readonly { body: Buffer }[]): Set<number> {
   return new Set(received.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n));
+}
+
+/**
+ * A free port on 127.0.0.1 below the kernel's ephemeral range, for a consumer that is down for a
+ * while and then comes back on the same port. A port from the ephemeral range (what port 0 gives)
+ * can be taken meanwhile as the local port of any outgoing connection on the machine, and the
+ * consumer then cannot listen on it again: the full outage drill failed that way (EADDRINUSE).
+ */
+export async function portOutsideEphemeralRange(): Promise<number> {
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const top = Math.min(low ?? 32_768, 32_768) - 1;
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 10_000 + Math.floor(Math.random() * (top - 10_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
