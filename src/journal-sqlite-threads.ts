@@ -34,55 +34,58 @@ interface PendingRead {
 
 /** The main thread's handle on the reader thread (journal-sqlite-reader.ts). */
 export class ReadThread {
-  private worker: Worker | undefined;
+  /** The running thread and its unanswered reads; each thread has its own. */
+  private current: { worker: Worker; pending: Map<number, PendingRead> } | undefined;
   private nextId = 0;
-  private readonly pending = new Map<number, PendingRead>();
 
   constructor(private readonly data: ReaderData) {}
 
   /** Runs `read` on the reader thread. */
   run(read: ReadOp): Promise<unknown> {
-    const worker = this.worker ?? this.start();
+    const { worker, pending } = this.current ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       // A read in progress keeps the process alive, an idle reader does not.
-      if (this.pending.size === 0) worker.ref();
-      this.pending.set(id, { resolve, reject });
+      if (pending.size === 0) worker.ref();
+      pending.set(id, { resolve, reject });
       worker.postMessage({ id, read });
     });
   }
 
   /** Closes the reader's connection and ends the thread; reads still unanswered fail. */
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    this.worker = undefined;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ close: true });
+    const current = this.current;
+    if (!current) return;
+    this.current = undefined;
+    const exited = new Promise<void>((resolve) => current.worker.once('exit', () => resolve()));
+    current.worker.postMessage({ close: true });
     await exited;
   }
 
-  private start(): Worker {
+  private start(): { worker: Worker; pending: Map<number, PendingRead> } {
     const worker = spawnThread('journal-sqlite-reader', this.data);
+    const pending = new Map<number, PendingRead>();
+    const current = { worker, pending };
     worker.on('message', (message: { id: number; result: Result }) => {
-      const p = this.pending.get(message.id);
+      const p = pending.get(message.id);
       if (!p) return;
-      this.pending.delete(message.id);
-      if (this.pending.size === 0) worker.unref();
+      pending.delete(message.id);
+      if (pending.size === 0) worker.unref();
       if (message.result.ok) p.resolve(message.result.value);
       else p.reject(toError(message.result.error));
     });
-    // A reader that dies fails its unanswered reads; the next read starts a new one.
+    // A reader that dies fails its own unanswered reads (not its successor's: its 'exit' can come
+    // after the next read has started a new thread); the next read starts a new one.
     const failAll = (cause: unknown) => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.current === current) this.current = undefined;
       const error = new JournalUnavailableError('journal reader stopped', { cause });
-      for (const p of this.pending.values()) p.reject(error);
-      this.pending.clear();
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
     };
     worker.on('error', failAll);
     worker.on('exit', (code) => failAll(new Error(`reader thread exited with code ${code}`)));
     worker.unref();
-    this.worker = worker;
-    return worker;
+    this.current = current;
+    return current;
   }
 }

@@ -93,7 +93,8 @@ export class SqliteJournal implements Journal {
   private queue: Pending[] = [];
   private scheduled = false;
   private nextBatch = 0;
-  private readonly inFlight = new Map<number, Pending[]>();
+  /** Batches sent to the current writer and not answered yet; each writer has its own map. */
+  private inFlight = new Map<number, Pending[]>();
   private closed = false;
 
   constructor(
@@ -230,11 +231,14 @@ export class SqliteJournal implements Journal {
   private startWriter(): void {
     const data: WriterData = { path: this.options.path, maxSize: this.options.maxSize, busyTimeoutMs: this.options.busyTimeoutMs, cacheKiB: WRITER_CACHE_KIB };
     const worker = spawnThread('journal-sqlite-worker', data);
+    // This writer's batches only: a writer that died must not fail those sent to its successor
+    // (its 'exit' can come after a new writer has taken writes).
+    const inFlight = new Map<number, Pending[]>();
     worker.on('message', (message: { batch: number; results: Result[]; commits: [number, number][] }) => {
       if (!('batch' in message)) return;
       for (const [size, ms] of message.commits) this.options.onCommit?.(size, ms);
-      const batch = this.inFlight.get(message.batch)!;
-      this.inFlight.delete(message.batch);
+      const batch = inFlight.get(message.batch)!;
+      inFlight.delete(message.batch);
       batch.forEach((p, i) => {
         const result = message.results[i]!;
         if (result.ok) p.resolve(result.value);
@@ -246,13 +250,15 @@ export class SqliteJournal implements Journal {
     const failAll = (cause: unknown) => {
       if (this.worker === worker) this.worker = undefined;
       const error = new JournalUnavailableError('journal writer stopped', { cause });
-      for (const batch of this.inFlight.values()) for (const p of batch) p.reject(error);
-      this.inFlight.clear();
+      for (const batch of inFlight.values()) for (const p of batch) p.reject(error);
+      inFlight.clear();
     };
     worker.on('error', failAll);
     worker.on('exit', (code) => {
-      if (this.inFlight.size > 0) failAll(new Error(`writer thread exited with code ${code}`));
+      if (inFlight.size > 0) failAll(new Error(`writer thread exited with code ${code}`));
     });
     this.worker = worker;
+    this.inFlight = inFlight;
   }
+
 }

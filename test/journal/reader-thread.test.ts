@@ -2,20 +2,25 @@
  * The SQLite journal's backlog reads (admin API, metrics) run on a thread of their own: counting a
  * large backlog must not hold the event loop that parses HTTP, whatever it costs in wall time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
+import { JournalUnavailableError } from '../../src/errors.js';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal-sqlite.js';
+import { ReadThread } from '../../src/journal-sqlite-threads.js';
 
 const BACKLOG = 200_000;
 
 let dir: string | undefined;
 let journal: SqliteJournal | undefined;
+let reader: ReadThread | undefined;
 
 afterEach(async () => {
+  await reader?.close();
+  reader = undefined;
   await journal?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   journal = undefined;
@@ -59,4 +64,19 @@ it('counts a backlog without holding the calling thread', async () => {
   // Counting 200k deliveries takes tens of ms; on this thread it was all event-loop time.
   expect(wall).toBeGreaterThan(10);
   expect(busy).toBeLessThan(wall / 2);
+});
+
+it('fails a read as unavailable when the reader thread cannot open the journal, and starts a new one for the next read', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-reader-thread-'));
+  // A file where the journal's directory should be: the thread fails to open the journal.
+  const blocked = join(dir, 'data');
+  writeFileSync(blocked, '');
+  const path = join(blocked, 'journal.db');
+  reader = new ReadThread({ path });
+  await expect(reader.run({ kind: 'countDeliveries', destination: 'target' })).rejects.toBeInstanceOf(JournalUnavailableError);
+
+  rmSync(blocked);
+  mkdirSync(blocked);
+  journal = openSqliteJournal({ path });
+  await expect(reader.run({ kind: 'countDeliveries', destination: 'target' })).resolves.toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 0 });
 });
