@@ -434,7 +434,6 @@ export class SqliteStore {
       retrying: unfinished.retrying,
       inFlight: unfinished.inFlight,
       dead: finishedSince('dead', 0),
-      delivered: finishedSince('delivered', 0),
       deliveredLastHour: finishedSince('delivered', now - 3_600_000),
       deliveredLastMinute: finishedSince('delivered', now - 60_000),
       oldestUnfinishedAt: oldest?.receivedAt,
