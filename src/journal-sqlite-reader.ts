@@ -12,7 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DestinationStats, EventQuery } from './journal.js';
 import { openConnection, SqliteStore, type ConnectionOptions } from './journal-sqlite-store.js';
-import type { Result } from './journal-sqlite-worker.js';
+import { errorResult, type Result } from './journal-sqlite-threads.js';
 
 /** What the main thread passes as workerData. */
 export interface ReaderData extends ConnectionOptions {
@@ -54,8 +54,7 @@ if (parentPort) {
     try {
       result = { ok: true, value: runRead(store, message.read) };
     } catch (error) {
-      const e = error as Error & { code?: string };
-      result = { ok: false, error: { name: e.name, code: e.code, message: e.message } };
+      result = errorResult(error);
     }
     port.postMessage({ id: message.id, result });
   });

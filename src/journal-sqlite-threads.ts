@@ -1,11 +1,11 @@
 /**
- * Starting the SQLite journal's threads (the writer and the reader), and the main thread's side of
- * the reader: one request, one answer, started on first use and again after a crash.
+ * Starting the SQLite journal's threads (the writer and the reader), how an outcome crosses between
+ * threads, and the main thread's side of the reader: one request, one answer, started on first use
+ * and again after a crash.
  */
 import { Worker } from 'node:worker_threads';
 import { JournalUnavailableError, SluiceError } from './errors.js';
 import type { ReadOp, ReaderData } from './journal-sqlite-reader.js';
-import type { Result } from './journal-sqlite-worker.js';
 
 /**
  * The built package runs a thread's compiled .js directly; running from TypeScript sources
@@ -19,6 +19,15 @@ export function spawnThread(name: string, data: unknown): Worker {
   if (!FROM_SOURCE) return new Worker(url, { workerData: data });
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData: data });
+}
+
+/** One request's outcome, as sent back by a thread; errors travel as plain data (class instances do not survive cloning). */
+export type Result = { ok: true; value: unknown } | { ok: false; error: { name: string; code?: string; message: string } };
+
+/** The `Result` of a request that failed with `error` (the thread's side of `toError`). */
+export function errorResult(error: unknown): Result {
+  const e = error as Error & { code?: string };
+  return { ok: false, error: { name: e.name, code: e.code, message: e.message } };
 }
 
 /** Turns an error that crossed threads as plain data back into one of ours. */

@@ -12,6 +12,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openConnection, SqliteStore, type ConnectionOptions, type WriteOp } from './journal-sqlite-store.js';
+import { errorResult, type Result } from './journal-sqlite-threads.js';
 import { GroupCommitWriter } from './journal-sqlite-writer.js';
 
 /** What the main thread passes as workerData. */
@@ -19,8 +20,6 @@ export interface WriterData extends ConnectionOptions {
   path: string;
 }
 
-/** One op's outcome; errors travel as plain data (class instances do not survive cloning). */
-export type Result = { ok: true; value: unknown } | { ok: false; error: { name: string; code?: string; message: string } };
 
 if (parentPort) {
   const port = parentPort;
@@ -45,7 +44,7 @@ if (parentPort) {
     const settled = message.ops.map((op) =>
       writer.run(() => store.apply(op)).then(
         (value): Result => ({ ok: true, value }),
-        (error: Error & { code?: string }): Result => ({ ok: false, error: { name: error.name, code: error.code, message: error.message } }),
+        errorResult,
       ),
     );
     const answer = Promise.all(settled).then((results) => {

@@ -33,8 +33,8 @@ import type {
 } from './journal.js';
 import { migrateJournal, openConnection, SqliteStore, type AppendOutcome, type WriteOp } from './journal-sqlite-store.js';
 import type { ReadOp } from './journal-sqlite-reader.js';
-import type { Result, WriterData } from './journal-sqlite-worker.js';
-import { ReadThread, spawnThread, toError } from './journal-sqlite-threads.js';
+import type { WriterData } from './journal-sqlite-worker.js';
+import { ReadThread, spawnThread, toError, type Result } from './journal-sqlite-threads.js';
 import type { CommitObserver } from './journal-sqlite-writer.js';
 
 export { MIGRATIONS_FOLDER } from './journal-sqlite-store.js';
