@@ -1,11 +1,9 @@
 /**
- * Starting the SQLite journal's threads (the writer and the reader), how an outcome crosses between
- * threads, and the main thread's side of the reader: one request, one answer, started on first use
- * and again after a crash.
+ * The SQLite journal's threads (the writer and the reader), seen from the main thread: how one is
+ * started, how a request and its outcome cross over, and what happens when a thread dies.
  */
 import { Worker } from 'node:worker_threads';
 import { JournalUnavailableError, SluiceError } from './errors.js';
-import type { ReadOp, ReaderData } from './journal-sqlite-reader.js';
 
 /**
  * The built package runs a thread's compiled .js directly; running from TypeScript sources
@@ -36,32 +34,65 @@ export function toError(e: { name: string; code?: string; message: string }): Er
   return new SluiceError(e.code ?? 'JOURNAL_ERROR', e.message);
 }
 
-interface PendingRead {
-  resolve: (value: unknown) => void;
+interface Pending<Answer> {
+  resolve: (answer: Answer) => void;
   reject: (error: unknown) => void;
 }
 
-/** The main thread's handle on the reader thread (journal-sqlite-reader.ts). */
-export class ReadThread {
-  /** The running thread and its unanswered reads; each thread has its own. */
-  private current: { worker: Worker; pending: Map<number, PendingRead> } | undefined;
+/**
+ * One journal thread, answering requests: each request carries an `id`, and the thread's answer
+ * carries it back (other messages are ignored). Started on first use; a thread that dies (an
+ * uncaught error, or an exit) fails its own unanswered requests as unavailable, not those of its
+ * successor (its 'exit' can come after the next request has started a new thread), and the next
+ * request starts a new one.
+ */
+export class JournalThread<Request extends object, Answer extends object> {
+  /** The running thread and its unanswered requests; each thread has its own. */
+  private current: { worker: Worker; pending: Map<number, Pending<Answer>> } | undefined;
   private nextId = 0;
 
-  constructor(private readonly data: ReaderData) {}
+  /** `name`: the thread's module (see `spawnThread`); `role`: what errors call it ("writer"). */
+  constructor(
+    private readonly name: string,
+    private readonly role: string,
+    private readonly data: unknown,
+  ) {}
 
-  /** Runs `read` on the reader thread. */
-  run(read: ReadOp): Promise<unknown> {
-    const { worker, pending } = this.current ?? this.start();
+  /** Sends `request` to the thread (starting it if none runs); resolves with its answer. */
+  request(request: Request): Promise<Answer> {
+    const { worker, pending } = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      // A read in progress keeps the process alive, an idle reader does not.
-      if (pending.size === 0) worker.ref();
       pending.set(id, { resolve, reject });
-      worker.postMessage({ id, read });
+      worker.postMessage({ ...request, id });
     });
   }
 
-  /** Closes the reader's connection and ends the thread; reads still unanswered fail. */
+  /** Starts the thread now, unless one runs. */
+  start(): { worker: Worker; pending: Map<number, Pending<Answer>> } {
+    if (this.current) return this.current;
+    const worker = spawnThread(this.name, this.data);
+    const pending = new Map<number, Pending<Answer>>();
+    const current = { worker, pending };
+    worker.on('message', (message: Answer & { id?: number }) => {
+      const p = message.id === undefined ? undefined : pending.get(message.id);
+      if (!p) return;
+      pending.delete(message.id!);
+      p.resolve(message);
+    });
+    const failAll = (cause: unknown) => {
+      if (this.current === current) this.current = undefined;
+      const error = new JournalUnavailableError(`journal ${this.role} stopped`, { cause });
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`${this.role} thread exited with code ${code}`)));
+    this.current = current;
+    return current;
+  }
+
+  /** Asks the thread to close (it answers what it has taken first, if it can), and waits for it to end. */
   async close(): Promise<void> {
     const current = this.current;
     if (!current) return;
@@ -69,32 +100,5 @@ export class ReadThread {
     const exited = new Promise<void>((resolve) => current.worker.once('exit', () => resolve()));
     current.worker.postMessage({ close: true });
     await exited;
-  }
-
-  private start(): { worker: Worker; pending: Map<number, PendingRead> } {
-    const worker = spawnThread('journal-sqlite-reader', this.data);
-    const pending = new Map<number, PendingRead>();
-    const current = { worker, pending };
-    worker.on('message', (message: { id: number; result: Result }) => {
-      const p = pending.get(message.id);
-      if (!p) return;
-      pending.delete(message.id);
-      if (pending.size === 0) worker.unref();
-      if (message.result.ok) p.resolve(message.result.value);
-      else p.reject(toError(message.result.error));
-    });
-    // A reader that dies fails its own unanswered reads (not its successor's: its 'exit' can come
-    // after the next read has started a new thread); the next read starts a new one.
-    const failAll = (cause: unknown) => {
-      if (this.current === current) this.current = undefined;
-      const error = new JournalUnavailableError('journal reader stopped', { cause });
-      for (const p of pending.values()) p.reject(error);
-      pending.clear();
-    };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`reader thread exited with code ${code}`)));
-    worker.unref();
-    this.current = current;
-    return current;
   }
 }

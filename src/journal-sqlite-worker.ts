@@ -5,7 +5,7 @@
  * they all land in the next batch.
  *
  * Protocol (structured-cloned messages on the worker port):
- *   in:  { batch: number, ops: WriteOp[] }  → out: { batch, results: Result[], commits: [size, ms][] }
+ *   in:  { id: number, ops: WriteOp[] }  → out: { id, results: Result[], commits: [size, ms][] }
  *   in:  { close: true }                    → flushes, closes the connection, out: { closed: true }
  * All ops of one incoming message land in the same commit, so they settle together and are
  * answered in one message.
@@ -20,7 +20,6 @@ export interface WriterData extends ConnectionOptions {
   path: string;
 }
 
-
 if (parentPort) {
   const port = parentPort;
   const data = workerData as WriterData;
@@ -30,7 +29,7 @@ if (parentPort) {
 
   const answering = new Set<Promise<void>>();
 
-  port.on('message', (message: { batch: number; ops: WriteOp[] } | { close: true }) => {
+  port.on('message', (message: { id: number; ops: WriteOp[] } | { close: true }) => {
     if ('close' in message) {
       writer.close(); // commits what is queued
       // Answer every batch (their promises settle on the microtasks after the commit), then end.
@@ -50,7 +49,7 @@ if (parentPort) {
     const answer = Promise.all(settled).then((results) => {
       const done = commits;
       commits = [];
-      port.postMessage({ batch: message.batch, results, commits: done });
+      port.postMessage({ id: message.id, results, commits: done });
       answering.delete(answer);
     });
     answering.add(answer);

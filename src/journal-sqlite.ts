@@ -10,7 +10,6 @@
  * Writes issued during one turn of the event loop travel to the writer in one message, and
  * each promise settles only once the commit that holds its write has returned.
  */
-import type { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { JournalUnavailableError } from './errors.js';
 import { newEventId } from './event-id.js';
@@ -32,9 +31,9 @@ import type {
   Verdict,
 } from './journal.js';
 import { migrateJournal, openConnection, SqliteStore, type AppendOutcome, type WriteOp } from './journal-sqlite-store.js';
-import type { ReadOp } from './journal-sqlite-reader.js';
+import type { ReadOp, ReaderData } from './journal-sqlite-reader.js';
 import type { WriterData } from './journal-sqlite-worker.js';
-import { ReadThread, spawnThread, toError, type Result } from './journal-sqlite-threads.js';
+import { JournalThread, toError, type Result } from './journal-sqlite-threads.js';
 import type { CommitObserver } from './journal-sqlite-writer.js';
 
 export { MIGRATIONS_FOLDER } from './journal-sqlite-store.js';
@@ -88,13 +87,10 @@ interface Pending {
 /** `Journal` on a SQLite file. Create it with `openSqliteJournal`. */
 export class SqliteJournal implements Journal {
   private readonly reader: SqliteStore;
-  private readonly readThread: ReadThread;
-  private worker: Worker | undefined;
+  private readonly writer: JournalThread<{ ops: WriteOp[] }, { results: Result[]; commits: [number, number][] }>;
+  private readonly readThread: JournalThread<{ read: ReadOp }, { result: Result }>;
   private queue: Pending[] = [];
   private scheduled = false;
-  private nextBatch = 0;
-  /** Batches sent to the current writer and not answered yet; each writer has its own map. */
-  private inFlight = new Map<number, Pending[]>();
   private closed = false;
 
   constructor(
@@ -102,8 +98,11 @@ export class SqliteJournal implements Journal {
     private readonly options: SqliteJournalOptions,
   ) {
     this.reader = new SqliteStore(sqlite);
-    this.readThread = new ReadThread({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, cacheKiB: READER_CACHE_KIB });
-    this.startWriter();
+    const writerData: WriterData = { path: options.path, maxSize: options.maxSize, busyTimeoutMs: options.busyTimeoutMs, cacheKiB: WRITER_CACHE_KIB };
+    this.writer = new JournalThread('journal-sqlite-worker', 'writer', writerData);
+    const readerData: ReaderData = { path: options.path, busyTimeoutMs: options.busyTimeoutMs, cacheKiB: READER_CACHE_KIB };
+    this.readThread = new JournalThread('journal-sqlite-reader', 'reader', readerData);
+    this.writer.start();
   }
 
   async append(event: IncomingEvent): Promise<AppendResult> {
@@ -189,20 +188,17 @@ export class SqliteJournal implements Journal {
     if (this.closed) return;
     this.closed = true;
     this.send();
-    const worker = this.worker;
-    if (worker) {
-      // The writer commits what it holds, then closes its connection and ends.
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.postMessage({ close: true });
-      await exited;
-    }
+    // The writer commits and answers what it holds, then closes its connection and ends.
+    await this.writer.close();
     await this.readThread.close();
     this.reader.sqlite.close();
   }
 
-  private read(read: ReadOp): Promise<unknown> {
-    if (this.closed) return Promise.reject(new JournalUnavailableError('journal is closed'));
-    return this.readThread.run(read);
+  private async read(read: ReadOp): Promise<unknown> {
+    if (this.closed) throw new JournalUnavailableError('journal is closed');
+    const { result } = await this.readThread.request({ read });
+    if (!result.ok) throw toError(result.error);
+    return result.value;
   }
 
   private write(op: WriteOp): Promise<unknown> {
@@ -222,43 +218,20 @@ export class SqliteJournal implements Journal {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    if (!this.worker) this.startWriter();
-    const id = this.nextBatch++;
-    this.inFlight.set(id, batch);
-    this.worker!.postMessage({ batch: id, ops: batch.map((p) => p.op) });
+    // A writer that dies takes its unanswered writes with it: they fail (ingest answers 503, the
+    // sender retries), and the next batch starts a new writer.
+    this.writer.request({ ops: batch.map((p) => p.op) }).then(
+      ({ results, commits }) => {
+        for (const [size, ms] of commits) this.options.onCommit?.(size, ms);
+        batch.forEach((p, i) => {
+          const result = results[i]!;
+          if (result.ok) p.resolve(result.value);
+          else p.reject(toError(result.error));
+        });
+      },
+      (error: unknown) => {
+        for (const p of batch) p.reject(error);
+      },
+    );
   }
-
-  private startWriter(): void {
-    const data: WriterData = { path: this.options.path, maxSize: this.options.maxSize, busyTimeoutMs: this.options.busyTimeoutMs, cacheKiB: WRITER_CACHE_KIB };
-    const worker = spawnThread('journal-sqlite-worker', data);
-    // This writer's batches only: a writer that died must not fail those sent to its successor
-    // (its 'exit' can come after a new writer has taken writes).
-    const inFlight = new Map<number, Pending[]>();
-    worker.on('message', (message: { batch: number; results: Result[]; commits: [number, number][] }) => {
-      if (!('batch' in message)) return;
-      for (const [size, ms] of message.commits) this.options.onCommit?.(size, ms);
-      const batch = inFlight.get(message.batch)!;
-      inFlight.delete(message.batch);
-      batch.forEach((p, i) => {
-        const result = message.results[i]!;
-        if (result.ok) p.resolve(result.value);
-        else p.reject(toError(result.error));
-      });
-    });
-    // A writer that dies takes its unanswered writes with it: fail them (ingest answers 503, the
-    // sender retries) and start a new writer for the next ones.
-    const failAll = (cause: unknown) => {
-      if (this.worker === worker) this.worker = undefined;
-      const error = new JournalUnavailableError('journal writer stopped', { cause });
-      for (const batch of inFlight.values()) for (const p of batch) p.reject(error);
-      inFlight.clear();
-    };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => {
-      if (inFlight.size > 0) failAll(new Error(`writer thread exited with code ${code}`));
-    });
-    this.worker = worker;
-    this.inFlight = inFlight;
-  }
-
 }

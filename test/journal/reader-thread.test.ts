@@ -10,13 +10,14 @@ import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { JournalUnavailableError } from '../../src/errors.js';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal-sqlite.js';
-import { ReadThread } from '../../src/journal-sqlite-threads.js';
+import type { ReadOp } from '../../src/journal-sqlite-reader.js';
+import { JournalThread, type Result } from '../../src/journal-sqlite-threads.js';
 
 const BACKLOG = 200_000;
 
 let dir: string | undefined;
 let journal: SqliteJournal | undefined;
-let reader: ReadThread | undefined;
+let reader: JournalThread<{ read: ReadOp }, { result: Result }> | undefined;
 
 afterEach(async () => {
   await reader?.close();
@@ -72,11 +73,12 @@ it('fails a read as unavailable when the reader thread cannot open the journal, 
   const blocked = join(dir, 'data');
   writeFileSync(blocked, '');
   const path = join(blocked, 'journal.db');
-  reader = new ReadThread({ path });
-  await expect(reader.run({ kind: 'countDeliveries', destination: 'target' })).rejects.toBeInstanceOf(JournalUnavailableError);
+  reader = new JournalThread('journal-sqlite-reader', 'reader', { path });
+  const count = { read: { kind: 'countDeliveries', destination: 'target' } } as const;
+  await expect(reader.request(count)).rejects.toBeInstanceOf(JournalUnavailableError);
 
   rmSync(blocked);
   mkdirSync(blocked);
   journal = openSqliteJournal({ path });
-  await expect(reader.run({ kind: 'countDeliveries', destination: 'target' })).resolves.toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 0 });
+  await expect(reader.request(count)).resolves.toMatchObject({ result: { ok: true, value: { pending: 0, in_flight: 0, delivered: 0, dead: 0 } } });
 });

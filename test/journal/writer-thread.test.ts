@@ -27,10 +27,10 @@ it("a dead writer's late exit does not fail the writes its successor took", asyn
 
   // Fault injection: a message the writer cannot read throws in its handler, an uncaught
   // exception. The thread reports 'error' at once and 'exit' only once it has wound down.
-  const writer = (journal as unknown as { worker: Worker }).worker;
+  const writer = (journal as unknown as { writer: { start(): { worker: Worker } } }).writer.start().worker;
   const exited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
   const errored = new Promise<void>((resolve) => writer.once('error', () => resolve()));
-  writer.postMessage({ batch: -1, ops: null });
+  writer.postMessage({ id: -1, ops: null });
   await errored;
 
   // Sent after the 'error', so to a new writer; the old one's 'exit' comes while it is in flight.
