@@ -4,6 +4,7 @@
  * Field names are snake_case, times ISO-8601 strings in responses.
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { HOLD_REASONS } from './scheduler.js';
 
 /** Security scheme name in the OpenAPI document. */
 export const BEARER = 'bearer';
@@ -57,7 +58,7 @@ export const DestinationSchema = z
     rate_per_second: z.number().openapi({ description: 'Deliveries per second over the last minute (counted from the first delivery in it when this process started or resumed less than a minute ago)' }),
     eta_seconds: z.number().int().nullable().openapi({ description: 'Time to drain pending + retrying + in flight at that rate (or at the configured rate when lower); 0 with no backlog; null when nothing was delivered in the last minute or the destination is paused' }),
     held_until: isoTime.nullable().openapi({ description: 'Nothing is sent to the destination before then (see held_by); null when not held' }),
-    held_by: z.enum(['retry_after', 'unreachable']).nullable().openapi({
+    held_by: z.enum(HOLD_REASONS).nullable().openapi({
       description: "retry_after: the consumer's 429/503 Retry-After; unreachable: attempts in a row got no answer, and the consumer is probed one request at a time after the hold",
     }),
   })

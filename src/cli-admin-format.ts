@@ -2,6 +2,7 @@
  * Human output of the operator commands (cli-admin.ts): plain aligned tables, no colour, numbers
  * exactly as the admin API gives them (durations shown as 4m05s, 2h03m, 3d04h).
  */
+import type { HoldReason } from './scheduler.js';
 
 /** A row of GET /destinations. */
 export interface DestinationRow {
@@ -16,7 +17,7 @@ export interface DestinationRow {
   rate_per_second: number;
   eta_seconds: number | null;
   held_until: string | null;
-  held_by: 'retry_after' | 'unreachable' | null;
+  held_by: HoldReason | null;
 }
 
 interface EventSummaryRow {

@@ -259,9 +259,12 @@ export class DestinationWorker {
     this.recording.add(recorded);
   }
 
-  private hold(until: number, reason: HoldReason): void {
+  /** Holds the destination until `until`, unless a hold already runs longer; true when it did. */
+  private hold(until: number | undefined, reason: HoldReason): boolean {
+    if (until === undefined || until <= this.heldUntil) return false;
     this.heldUntil = until;
     this.heldBy = reason;
+    return true;
   }
 
   /** Feeds the breaker; holds the destination while its consumer cannot be reached. */
@@ -269,7 +272,7 @@ export class DestinationWorker {
     if (this.abortSignal.aborted) return; // our own shutdown, not the consumer
     const now = this.clock();
     const change = this.breaker.record(result.status !== undefined, result.startedAt, now);
-    if (change.holdUntil !== undefined && change.holdUntil > this.heldUntil) this.hold(change.holdUntil, 'unreachable');
+    this.hold(change.holdUntil, 'unreachable');
     if (change.opened) {
       this.log.warn({ error: result.error, probeInMs: change.holdUntil! - now }, `consumer unreachable (${BREAKER_THRESHOLD} attempts in a row without an answer): destination held, then probed one request at a time`);
     } else if (change.closed) {
@@ -284,8 +287,7 @@ export class DestinationWorker {
     const decision = shutdown
       ? { verdict: { kind: 'retry' as const, at: now }, reason: result.error }
       : decide(result, { attempt: claim.attempt - claim.budget.attemptsBefore, receivedAt: claim.budget.since, now, retry: this.destination.retry, ...(this.options.random && { random: this.options.random }) });
-    if (decision.holdUntil !== undefined && decision.holdUntil > this.heldUntil) {
-      this.hold(decision.holdUntil, 'retry_after');
+    if (decision.holdUntil !== undefined && this.hold(decision.holdUntil, 'retry_after')) {
       // Kept in the journal, so that a restart does not send before the time the consumer asked for.
       this.options.journal.setHold(this.name, decision.holdUntil, now).catch((error: unknown) => this.log.error({ err: error }, 'could not record the hold; a restart will not keep it'));
       this.log.warn({ until: new Date(decision.holdUntil).toISOString() }, 'consumer asked to slow down: destination held');

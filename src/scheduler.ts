@@ -35,7 +35,8 @@ export interface AttemptEvent {
 }
 
 /** Why a destination is held: a 429/503 Retry-After, or a consumer that cannot be reached (circuit breaker). */
-export type HoldReason = 'retry_after' | 'unreachable';
+export const HOLD_REASONS = ['retry_after', 'unreachable'] as const;
+export type HoldReason = (typeof HOLD_REASONS)[number];
 
 /** What the scheduler knows of a destination right now. */
 export interface DestinationState {
