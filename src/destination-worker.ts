@@ -287,10 +287,10 @@ export class DestinationWorker {
     const decision = shutdown
       ? { verdict: { kind: 'retry' as const, at: now }, reason: result.error }
       : decide(result, { attempt: claim.attempt - claim.budget.attemptsBefore, receivedAt: claim.budget.since, now, retry: this.destination.retry, ...(this.options.random && { random: this.options.random }) });
-    if (decision.holdUntil !== undefined && this.hold(decision.holdUntil, 'retry_after')) {
+    if (this.hold(decision.holdUntil, 'retry_after')) {
       // Kept in the journal, so that a restart does not send before the time the consumer asked for.
-      this.options.journal.setHold(this.name, decision.holdUntil, now).catch((error: unknown) => this.log.error({ err: error }, 'could not record the hold; a restart will not keep it'));
-      this.log.warn({ until: new Date(decision.holdUntil).toISOString() }, 'consumer asked to slow down: destination held');
+      this.options.journal.setHold(this.name, this.heldUntil, now).catch((error: unknown) => this.log.error({ err: error }, 'could not record the hold; a restart will not keep it'));
+      this.log.warn({ until: new Date(this.heldUntil).toISOString() }, 'consumer asked to slow down: destination held');
     }
     const record = toRecord(claim.attempt, result, decision.reason);
     try {
