@@ -9,17 +9,17 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Server } from 'node:http';
-import type { Config } from './config.js';
-import { createAdminApp, healthRoutes } from './admin.js';
-import { createDeliveryClient } from './delivery.js';
-import { createMetrics, type Metrics } from './metrics.js';
-import { createIngestApp } from './ingest.js';
-import type { Journal } from './journal.js';
-import { openSqliteJournal } from './journal-sqlite.js';
+import type { Config } from './config/schema.js';
+import { createAdminApp, healthRoutes } from './admin/app.js';
+import { createDeliveryClient } from './delivery/http-client.js';
+import { createMetrics, type Metrics } from './admin/metrics.js';
+import { createIngestApp } from './ingest/app.js';
+import type { Journal } from './journal/port.js';
+import { openSqliteJournal } from './journal/sqlite/journal.js';
 import type { Logger } from './log.js';
-import { createResigner } from './resign.js';
-import { runRetention } from './retention.js';
-import { startScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
+import { createResigner } from './senders/resign.js';
+import { runRetention } from './journal/retention.js';
+import { startScheduler, type Scheduler, type SchedulerOptions } from './delivery/scheduler.js';
 
 /** What a running gateway exposes. */
 export interface Gateway {

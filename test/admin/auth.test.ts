@@ -4,7 +4,7 @@
  * added later cannot escape the check.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminApp, PUBLIC_PATHS } from '../../src/admin.js';
+import { createAdminApp, PUBLIC_PATHS } from '../../src/admin/app.js';
 import { startAdminFixture, TOKEN, type AdminFixture } from '../helpers/admin.js';
 
 /** The only routes open without a token (written out here, not taken from the module under test). */

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { healthRoutes } from '../../src/admin.js';
+import { healthRoutes } from '../../src/admin/app.js';
 import { startAdminFixture, type AdminFixture } from '../helpers/admin.js';
 
 let fx: AdminFixture | undefined;

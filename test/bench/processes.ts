@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 /** Repository root: children run from here so that `--import tsx` resolves. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI (`npm run bench` builds it first); `snapshotBuild` points it at a copy. */
-let cli = join(ROOT, 'dist', 'cli.js');
+let cli = join(ROOT, 'dist', 'cli', 'main.js');
 
 /** Most output kept per child, for error messages (the rest is only streamed to line listeners). */
 const TAIL_CHARS = 16_384;
@@ -139,7 +139,7 @@ export function snapshotBuild(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-build-'));
   for (const entry of ['dist', 'migrations', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  cli = join(dir, 'dist', 'cli.js');
+  cli = join(dir, 'dist', 'cli', 'main.js');
   return () => rmSync(dir, { recursive: true, force: true });
 }
 

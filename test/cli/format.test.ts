@@ -1,6 +1,6 @@
 /** The `sluice status` table says why a destination is held, under the table. */
 import { describe, expect, it } from 'vitest';
-import { formatDestinations } from '../../src/cli-admin-format.js';
+import { formatDestinations } from '../../src/cli/admin-format.js';
 
 const row = {
   name: 'crm',

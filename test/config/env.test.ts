@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig, type Env } from '../../src/config-load.js';
+import { loadConfig, type Env } from '../../src/config/load.js';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
 
 const dirs: string[] = [];

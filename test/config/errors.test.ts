@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, type Env } from '../../src/config-load.js';
+import { loadConfig, type Env } from '../../src/config/load.js';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -228,7 +228,7 @@ describe('config errors', () => {
 
 describe('admin and health check paths', () => {
   it('refuses an admin listener beyond loopback without a token, and a source on /healthz', async () => {
-    const { parseConfig } = await import('../../src/config-load.js');
+    const { parseConfig } = await import('../../src/config/load.js');
     const text = ['admin: { host: 0.0.0.0 }', 'destinations:', '  crm: { url: "http://x/" }', 'sources:', '  s: { path: /healthz, to: crm }', ''].join('\n');
     let error: unknown;
     try {
@@ -244,7 +244,7 @@ describe('admin and health check paths', () => {
   });
 
   it('accepts an admin listener beyond loopback with a token, or a disabled one', async () => {
-    const { parseConfig } = await import('../../src/config-load.js');
+    const { parseConfig } = await import('../../src/config/load.js');
     const rest = ['destinations:', '  crm: { url: "http://x/" }', 'sources: {}', ''];
     expect(parseConfig(['admin: { host: 0.0.0.0, token: t0k3n }', ...rest].join('\n'), 'c.yaml', {}).admin.token).toBe('t0k3n');
     expect(parseConfig(['admin: { host: 0.0.0.0, enabled: false }', ...rest].join('\n'), 'c.yaml', {}).admin.enabled).toBe(false);

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Config } from '../../src/config.js';
-import { parseConfig } from '../../src/config-load.js';
-import { formatPlan, redactUrl } from '../../src/plan.js';
+import type { Config } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/load.js';
+import { formatPlan, redactUrl } from '../../src/config/plan.js';
 
 function config(...lines: string[]): Config {
   return parseConfig(lines.join('\n') + '\n', 'sluice.yaml', {});

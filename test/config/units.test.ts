@@ -1,6 +1,6 @@
 /** The unit parsers and printers: strict on input (a typo is an error), exact on output. */
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatRate, formatSize, parseDuration, parseRate, parseSize } from '../../src/units.js';
+import { formatDuration, formatRate, formatSize, parseDuration, parseRate, parseSize } from '../../src/config/units.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -4,7 +4,7 @@
  * positioned errors for what they refuse.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type Env } from '../../src/config-load.js';
+import { parseConfig, type Env } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 
 const head = ['destinations:', '  crm:', '    url: http://crm.internal/hook', 'sources:', '  s:', '    path: /in/s', '    to: crm'];

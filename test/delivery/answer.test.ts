@@ -7,7 +7,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDeliveryClient, RESPONSE_SNIPPET_BYTES, type DeliveryClient } from '../../src/delivery.js';
+import { createDeliveryClient, RESPONSE_SNIPPET_BYTES, type DeliveryClient } from '../../src/delivery/http-client.js';
 import { claimOf } from '../helpers/claim.js';
 
 type Handler = (res: ServerResponse, index: number) => void;

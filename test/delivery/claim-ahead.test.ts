@@ -4,7 +4,7 @@
  * untouched when a pause or shutdown comes: pending, no attempt counted, nothing recorded.
  */
 import { describe, expect, it } from 'vitest';
-import { openSqliteJournal } from '../../src/journal-sqlite.js';
+import { openSqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';

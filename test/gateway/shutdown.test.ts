@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openSqliteJournal } from '../../src/journal-sqlite.js';
+import { openSqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { gatewayTest, startTestGateway } from '../helpers/gateway.js';
 import { post } from '../helpers/post.js';
 import { startReceiver } from '../helpers/receiver.js';

@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import { Hono } from 'hono';
-import { createAdminApp } from '../../src/admin.js';
-import { configSchema, type Config } from '../../src/config.js';
-import { createIngestApp } from '../../src/ingest.js';
-import { openSqliteJournal, type SqliteJournal } from '../../src/journal-sqlite.js';
+import { createAdminApp } from '../../src/admin/app.js';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import { createIngestApp } from '../../src/ingest/app.js';
+import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { silentLogger } from '../../src/log.js';
-import { createMetrics, type Metrics, type ReceivedOutcome } from '../../src/metrics.js';
-import { startScheduler, type Scheduler } from '../../src/scheduler.js';
+import { createMetrics, type Metrics, type ReceivedOutcome } from '../../src/admin/metrics.js';
+import { startScheduler, type Scheduler } from '../../src/delivery/scheduler.js';
 import { perTest, tempDir } from './gateway.js';
 import type { Receiver } from './receiver.js';
 

@@ -6,7 +6,7 @@ import { afterEach } from 'vitest';
 import type { tempDir } from './gateway.js';
 import type { Receiver } from './receiver.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface Child {
   process: ChildProcess;

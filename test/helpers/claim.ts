@@ -1,5 +1,5 @@
 /** A claim as the scheduler hands it to a delivery client, for testing the client directly. */
-import type { Claim, HeaderPair, StoredEvent } from '../../src/journal.js';
+import type { Claim, HeaderPair, StoredEvent } from '../../src/journal/port.js';
 
 export function claimOf(event: Pick<StoredEvent, 'source' | 'receivedAt'> & { headers: HeaderPair[]; body: string | Uint8Array; id?: string }, attempt = 1): Claim {
   const body = typeof event.body === 'string' ? Buffer.from(event.body) : event.body;

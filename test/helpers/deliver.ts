@@ -2,10 +2,10 @@
  * One real delivery attempt: a real receiver, the real delivery client built as the gateway builds
  * it (re-signing from the sources' config, the destination's own `sign`), one claim sent.
  */
-import { configSchema } from '../../src/config.js';
-import { createDeliveryClient } from '../../src/delivery.js';
-import type { Claim } from '../../src/journal.js';
-import { createResigner } from '../../src/resign.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createDeliveryClient } from '../../src/delivery/http-client.js';
+import type { Claim } from '../../src/journal/port.js';
+import { createResigner } from '../../src/senders/resign.js';
 import { startReceiver, type Received } from './receiver.js';
 
 export interface DeliverOptions {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema, type Config } from '../../src/config.js';
+import { configSchema, type Config } from '../../src/config/schema.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { silentLogger } from '../../src/log.js';
 import type { Receiver } from './receiver.js';

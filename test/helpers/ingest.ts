@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { configSchema, type Config } from '../../src/config.js';
-import { createIngestApp, type IngestOptions } from '../../src/ingest.js';
-import { openSqliteJournal, type SqliteJournal } from '../../src/journal-sqlite.js';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import { createIngestApp, type IngestOptions } from '../../src/ingest/app.js';
+import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { tempDir } from './gateway.js';
 

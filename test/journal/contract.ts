@@ -16,7 +16,7 @@ import type {
   IncomingEvent,
   Journal,
   StoredEvent,
-} from '../../src/journal.js';
+} from '../../src/journal/port.js';
 
 /** A journal opened for one test, and how to dispose of it (close it and delete its storage). */
 export interface OpenedJournal {

@@ -9,9 +9,9 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { JournalUnavailableError } from '../../src/errors.js';
-import { openSqliteJournal, type SqliteJournal } from '../../src/journal-sqlite.js';
-import type { ReadOp } from '../../src/journal-sqlite-reader.js';
-import { JournalThread, type Result } from '../../src/journal-sqlite-threads.js';
+import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
+import type { ReadOp } from '../../src/journal/sqlite/reader-thread.js';
+import { JournalThread, type Result } from '../../src/journal/sqlite/thread-client.js';
 
 const BACKLOG = 200_000;
 
@@ -73,7 +73,7 @@ it('fails a read as unavailable when the reader thread cannot open the journal, 
   const blocked = join(dir, 'data');
   writeFileSync(blocked, '');
   const path = join(blocked, 'journal.db');
-  reader = new JournalThread('journal-sqlite-reader', 'reader', { path });
+  reader = new JournalThread('reader-thread', 'reader', { path });
   const count = { read: { kind: 'countDeliveries', destination: 'target' } } as const;
   await expect(reader.request(count)).rejects.toBeInstanceOf(JournalUnavailableError);
 

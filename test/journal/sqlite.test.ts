@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JournalTooNewError, JournalUnavailableError } from '../../src/errors.js';
-import type { StoredEvent } from '../../src/journal.js';
-import { MIGRATIONS_FOLDER, openSqliteJournal, type SqliteJournal, type SqliteJournalOptions } from '../../src/journal-sqlite.js';
+import type { StoredEvent } from '../../src/journal/port.js';
+import { MIGRATIONS_FOLDER, openSqliteJournal, type SqliteJournal, type SqliteJournalOptions } from '../../src/journal/sqlite/journal.js';
 import { describeJournalContract, makeEvent } from './contract.js';
 
 describeJournalContract('sqlite', async () => {

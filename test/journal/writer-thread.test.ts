@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, expect, it } from 'vitest';
-import { openSqliteJournal, type SqliteJournal } from '../../src/journal-sqlite.js';
+import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { makeEvent } from './contract.js';
 
 let dir: string | undefined;

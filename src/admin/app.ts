@@ -1,0 +1,283 @@
+/**
+ * The admin API: backlog per destination, events, replay, pause/resume, purge, metrics and health,
+ * on its own listener (never the public ingest port). Every route but /healthz and /readyz needs
+ * `Authorization: Bearer <token>` when a token is configured; without one (a loopback-only
+ * listener, enforced at start-up) the routes are open. Routes and schemas: admin-schemas.ts; the
+ * OpenAPI document generated from them is served at /openapi.json.
+ *
+ * Errors are JSON `{"error": {"code", "message"}}` with a stable code: unauthorized (401),
+ * invalid_request (400), not_found (404), not_finished (409), unsupported_media_type (415),
+ * not_ready and unavailable (503), internal (500).
+ */
+import { isUtf8 } from 'node:buffer';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { BEARER, routes } from './schemas.js';
+import type { Config } from '../config/schema.js';
+import { JournalUnavailableError } from '../errors.js';
+import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from './metrics.js';
+import type { Scheduler } from '../delivery/scheduler.js';
+
+/** What the admin app needs. */
+export interface AdminOptions {
+  journal: Journal;
+  scheduler: Scheduler;
+  destinations: Config['destinations'];
+  /** Bearer token; undefined leaves the routes open (only allowed on a loopback listener). */
+  token?: string | undefined;
+  metrics: Metrics;
+  clock?: () => number;
+  /** Journal writable, migrations applied, listeners bound. */
+  isReady: () => Promise<boolean> | boolean;
+  /** Unexpected errors (500s) are logged here. */
+  logger?: Logger;
+}
+
+/** Paths served without a token. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+
+/** Builds the admin Hono app (mount it on the admin listener only). */
+export function createAdminApp(deps: AdminOptions): OpenAPIHono {
+  const { journal, scheduler, destinations, metrics } = deps;
+  const clock = deps.clock ?? Date.now;
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) return error(c, 400, 'invalid_request', result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '));
+      return undefined;
+    },
+  });
+
+  app.use('*', bearerAuth(deps.token));
+  app.notFound((c) => error(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      return error(c, status, status === 415 ? 'unsupported_media_type' : status === 400 ? 'invalid_request' : 'http_error', err.message || 'bad request');
+    }
+    if (err instanceof JournalUnavailableError) return error(c, 503, 'unavailable', err.message);
+    deps.logger?.error({ err, method: c.req.method, path: c.req.path }, 'admin request failed');
+    return error(c, 500, 'internal', 'internal error');
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', BEARER, { type: 'http', scheme: 'bearer' });
+
+  const unknownDestination = (c: Context, name: string) => error(c, 404, 'not_found', `no destination "${name}" in the config`);
+
+  app.openapi(routes.listDestinations, async (c) => {
+    const now = clock();
+    const list = await Promise.all(
+      Object.entries(destinations).map(async ([name, destination]) =>
+        destinationStatus(name, await journal.destinationStats(name, now), { state: scheduler.state(name), now, localRate: metrics.deliveredRate(name, now), configuredRate: destination.rate }),
+      ),
+    );
+    return c.json({ destinations: list }, 200);
+  });
+
+  app.openapi(routes.listEvents, async (c) => {
+    const q = c.req.valid('query');
+    const page = await journal.listEvents({ status: q.status, source: q.source, destination: q.destination, since: q.since, until: q.until, limit: q.limit, cursor: q.cursor });
+    return c.json({ events: page.events.map(eventSummary), next_cursor: page.nextCursor ?? null }, 200);
+  });
+
+  app.openapi(routes.getEvent, async (c) => {
+    const { id } = c.req.valid('param');
+    const event = await journal.getEvent(id);
+    if (!event) return error(c, 404, 'not_found', `no event "${id}"`);
+    return c.json(eventDetail(event), 200);
+  });
+
+  app.openapi(routes.deleteEvent, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!(await journal.deleteEvent(id))) return error(c, 404, 'not_found', `no event "${id}"`);
+    return c.json({ id, deleted: true as const }, 200);
+  });
+
+  app.openapi(routes.replayEvent, async (c) => {
+    const { id } = c.req.valid('param');
+    const { destination } = c.req.valid('json');
+    const event = await journal.getEvent(id);
+    if (!event) return error(c, 404, 'not_found', `no event "${id}"`);
+    const targets = event.deliveries.map((d) => d.destination).filter((d) => destination === undefined || d === destination);
+    if (targets.length === 0) return error(c, 404, 'not_found', `event "${id}" has no delivery to "${destination}"`);
+    const replayed = await journal.replay({ eventId: id, destination }, clock());
+    if (replayed === 0) return error(c, 409, 'not_finished', `nothing to replay: the deliveries of "${id}" are still pending or in flight`);
+    scheduler.notify(targets);
+    return c.json({ replayed }, 200);
+  });
+
+  app.openapi(routes.replayDestination, async (c) => {
+    const { name } = c.req.valid('param');
+    const body = c.req.valid('json');
+    if (!(name in destinations)) return unknownDestination(c, name);
+    const replayed = await journal.replay({ destination: name, status: body.status, since: body.since, until: body.until }, clock());
+    if (replayed > 0) scheduler.notify([name]);
+    return c.json({ replayed }, 200);
+  });
+
+  app.openapi(routes.pause, async (c) => {
+    const { name } = c.req.valid('param');
+    if (!(name in destinations)) return unknownDestination(c, name);
+    await scheduler.pause(name);
+    return c.json({ name, state: 'paused' as const }, 200);
+  });
+
+  app.openapi(routes.resume, async (c) => {
+    const { name } = c.req.valid('param');
+    if (!(name in destinations)) return unknownDestination(c, name);
+    await scheduler.resume(name);
+    return c.json({ name, state: 'running' as const }, 200);
+  });
+
+  app.openapi(routes.metrics, async (c) => {
+    const text = await metrics.registry.metrics();
+    return c.text(text, 200, { 'Content-Type': metrics.registry.contentType });
+  });
+
+  app.openapi(routes.healthz, (c) => c.json({ status: 'ok' as const }, 200));
+  app.openapi(routes.readyz, async (c) => ((await ready(deps.isReady)) ? c.json({ status: 'ready' as const }, 200) : error(c, 503, 'not_ready', 'not ready')));
+
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Sluice admin API', version: '1' } });
+  return app;
+}
+
+/**
+ * GET /healthz and GET /readyz alone, for the public ingest listener (mount them ahead of the
+ * source routes; no token: they say nothing but up/ready).
+ */
+export function healthRoutes(isReady: () => Promise<boolean> | boolean): Hono {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }, 200));
+  app.get('/readyz', async (c) => ((await ready(isReady)) ? c.json({ status: 'ready' }, 200) : error(c, 503, 'not_ready', 'not ready')));
+  return app;
+}
+
+async function ready(isReady: () => Promise<boolean> | boolean): Promise<boolean> {
+  try {
+    return (await isReady()) === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bearer token check in constant time: both sides are hashed first, so timingSafeEqual compares
+ * equal-length digests and neither the token nor its length leaks through timing.
+ */
+function bearerAuth(token: string | undefined): MiddlewareHandler {
+  if (token === '') throw new Error('the admin token must not be empty');
+  const expected = token === undefined ? undefined : sha256(token);
+  return async function bearerAuth(c, next) {
+    if (expected && !PUBLIC_PATHS.has(c.req.path)) {
+      const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('authorization') ?? '');
+      if (!match || !timingSafeEqual(sha256(match[1]!), expected)) {
+        c.header('WWW-Authenticate', 'Bearer realm="sluice-admin"');
+        return error(c, 401, 'unauthorized', match ? 'wrong admin token' : 'this route needs Authorization: Bearer <admin token>');
+      }
+    }
+    await next();
+    return undefined;
+  };
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function error<S extends ContentfulStatusCode>(c: Context, status: S, code: string, message: string) {
+  return c.json({ error: { code, message } }, status);
+}
+
+/**
+ * One row of GET /destinations (and of `sluice status`).
+ *
+ * The rate is the journal's deliveries in the last minute over 60 s, or this process's own count
+ * over the time since its first delivery in that minute when that is higher (just after a start or
+ * a resume, a whole minute would understate it). The time to drain divides the backlog by that
+ * rate, or by the configured rate when lower (a burst says nothing of the pace after it).
+ */
+export function destinationStatus(
+  name: string,
+  s: DestinationStats,
+  at: { state: ReturnType<Scheduler['state']>; now: number; localRate?: number | undefined; configuredRate?: number | undefined },
+) {
+  const paused = at.state?.paused ?? false;
+  const rate = Math.max(s.deliveredLastMinute / 60, at.localRate ?? 0);
+  const drainRate = Math.min(rate, at.configuredRate ?? Infinity);
+  const backlog = s.pending + s.retrying + s.inFlight;
+  return {
+    name,
+    state: paused ? ('paused' as const) : ('running' as const),
+    pending: s.pending,
+    in_flight: s.inFlight,
+    retrying: s.retrying,
+    dead: s.dead,
+    delivered_last_hour: s.deliveredLastHour,
+    oldest_pending_age_seconds: s.oldestUnfinishedAt === undefined ? null : Math.max(0, Math.floor((at.now - s.oldestUnfinishedAt) / 1000)),
+    rate_per_second: Math.round(rate * 1000) / 1000,
+    eta_seconds: backlog === 0 ? 0 : paused || drainRate === 0 ? null : Math.ceil(backlog / drainRate),
+    held_until: at.state?.heldUntil === undefined ? null : new Date(at.state.heldUntil).toISOString(),
+    held_by: at.state?.heldBy ?? null,
+  };
+}
+
+/** The fields every view of an event starts with (`eventIdentity` in admin-schemas.ts). */
+function eventIdentity(e: Pick<EventSummary, 'id' | 'seq' | 'source' | 'method' | 'path'>) {
+  return { id: e.id, seq: e.seq, source: e.source, method: e.method, path: e.path };
+}
+
+function eventSummary(e: EventSummary) {
+  return {
+    ...eventIdentity(e),
+    received_at: iso(e.receivedAt),
+    body_size: e.bodySize,
+    deliveries: e.deliveries.map((d) => ({ destination: d.destination, status: d.status, attempts: d.attempts, last_error: d.lastError })),
+  };
+}
+
+function eventDetail(e: StoredEvent & { deliveries: DeliveryRecord[] }) {
+  const body = encode(e.body);
+  return {
+    ...eventIdentity(e),
+    query: e.query,
+    remote_addr: e.remoteAddr,
+    received_at: iso(e.receivedAt),
+    headers: e.headers,
+    body: body.text,
+    body_encoding: body.encoding,
+    body_size: e.body.byteLength,
+    deliveries: e.deliveries.map((d) => ({
+      destination: d.destination,
+      status: d.status,
+      attempts: d.attempts,
+      due_at: d.dueAt === null ? null : iso(d.dueAt),
+      finished_at: d.finishedAt === null ? null : iso(d.finishedAt),
+      last_error: d.lastError,
+      attempt_log: d.attemptLog.map((a) => {
+        const response = a.response ? encode(a.response) : undefined;
+        return {
+          attempt: a.attempt,
+          started_at: iso(a.startedAt),
+          duration_ms: a.durationMs,
+          status: a.status ?? null,
+          error: a.error ?? null,
+          response: response?.text ?? null,
+          response_encoding: response?.encoding ?? null,
+        };
+      }),
+    })),
+  };
+}
+
+/** Text when the bytes are valid UTF-8, else base64. */
+function encode(bytes: Uint8Array): { text: string; encoding: 'utf8' | 'base64' } {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return isUtf8(buffer) ? { text: buffer.toString('utf8'), encoding: 'utf8' } : { text: buffer.toString('base64'), encoding: 'base64' };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

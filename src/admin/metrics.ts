@@ -1,0 +1,226 @@
+/**
+ * Prometheus metrics, on a registry of Sluice's own (never prom-client's global one, so that two
+ * gateways in one process, or a test, do not mix their numbers). Served at `GET /metrics` on the
+ * admin listener.
+ *
+ *   sluice_events_received_total{source,outcome}          accepted | rejected | duplicate | unavailable
+ *   sluice_delivery_attempts_total{destination,outcome}   delivered | retry | dead (one per finished attempt)
+ *   sluice_delivery_attempt_duration_seconds{destination} histogram
+ *   sluice_journal_commit_batch_size                      histogram: writes per group commit
+ *   sluice_journal_commit_duration_seconds                histogram
+ *   sluice_deliveries_pending{destination}                waiting for a first attempt (or replayed)
+ *   sluice_deliveries_retrying{destination}               waiting for a retry
+ *   sluice_deliveries_in_flight{destination}
+ *   sluice_deliveries_dead{destination}
+ *   sluice_oldest_pending_age_seconds{destination}        age of the oldest unfinished event (0 when none)
+ *   sluice_destination_paused{destination}                1 when paused by an operator
+ *
+ * The backlog gauges are read from the journal when scraped, at most once per `statsTtlMs` however
+ * often or concurrently Prometheus scrapes: one `destinationStats` per destination per refresh.
+ *
+ * `deliveredRate` is this process's delivery rate per destination, over the last minute but only
+ * since the first delivery in it: right after a start or a resume, dividing by a full minute
+ * would understate the rate (and overstate the time to drain) for up to a minute.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DestinationStats, Journal } from '../journal/port.js';
+import type { AttemptEvent } from '../delivery/scheduler.js';
+
+/** What became of a request on a source's path. */
+export type ReceivedOutcome = 'accepted' | 'rejected' | 'duplicate' | 'unavailable';
+
+/** The metrics of one gateway. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** One request on a source's path: journaled, refused (4xx), deduplicated, or 503. */
+  received(source: string, outcome: ReceivedOutcome): void;
+  /** One finished delivery attempt (pass as the scheduler's `onAttempt`). */
+  attempt(event: AttemptEvent): void;
+  /** One group commit of the journal (pass as the SQLite journal's `onCommit`). */
+  commit(batchSize: number, durationMs: number): void;
+  /**
+   * Deliveries per second to `destination` by this process over the last minute, counted from
+   * the first delivery in that minute (at least 10 s); undefined when there was none.
+   */
+  deliveredRate(destination: string, now?: number): number | undefined;
+  /** Reads the backlog gauges of these destinations from `journal` at scrape time. */
+  bindJournal(journal: Journal, destinations: DestinationNames, clock?: () => number): void;
+}
+
+/** Destination names, or the `destinations` section of the config. */
+export type DestinationNames = readonly string[] | Readonly<Record<string, unknown>>;
+
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event loop lag, GC) in the same registry. Default true. */
+  defaultMetrics?: boolean;
+  /** Sources whose counters start at 0 (so that `rate()` and alerts see them before the first event). */
+  sources?: readonly string[];
+  /** Destinations whose counters start at 0. */
+  destinations?: DestinationNames;
+  /** How long a scrape's backlog figures are reused. Default 1000 ms. */
+  statsTtlMs?: number;
+  /** Time of deliveries for `deliveredRate` (default Date.now; `bindJournal` sets it too). */
+  clock?: () => number;
+}
+
+const RATE_WINDOW_MS = 60_000;
+const RATE_MIN_SPAN_MS = 10_000;
+
+const RECEIVED_OUTCOMES: readonly ReceivedOutcome[] = ['accepted', 'rejected', 'duplicate', 'unavailable'];
+const ATTEMPT_OUTCOMES: readonly AttemptEvent['outcome'][] = ['delivered', 'retry', 'dead'];
+
+/** Creates the metrics and their registry. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const statsTtlMs = options.statsTtlMs ?? 1_000;
+
+  const received = new Counter({
+    name: 'sluice_events_received_total',
+    help: 'Requests on source paths, by source and outcome (accepted: journaled; rejected: refused with a 4xx; duplicate: deduplicated; unavailable: 503).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'sluice_delivery_attempts_total',
+    help: 'Finished delivery attempts, by destination and outcome (delivered, retry: failed and will be retried, dead: failed for good).',
+    labelNames: ['destination', 'outcome'] as const,
+    registers: [registry],
+  });
+  const attemptDuration = new Histogram({
+    name: 'sluice_delivery_attempt_duration_seconds',
+    help: 'Duration of delivery attempts, by destination.',
+    labelNames: ['destination'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const commitSize = new Histogram({
+    name: 'sluice_journal_commit_batch_size',
+    help: 'Writes (ingested events, claims, outcomes) per journal group commit.',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
+    registers: [registry],
+  });
+  const commitDuration = new Histogram({
+    name: 'sluice_journal_commit_duration_seconds',
+    help: 'Duration of journal group commits, fsync included.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  let clock: () => number = options.clock ?? Date.now;
+  /** Per destination, deliveries by whole second of the last minute (oldest first). */
+  const deliveredBySecond = new Map<string, { second: number; count: number; firstAt: number }[]>();
+
+  let source: { journal: Journal; names: string[]; clock: () => number } | undefined;
+  let snapshot: { at: number; stats: Promise<Map<string, DestinationStats>>; paused: Promise<Set<string>> } | undefined;
+  /** Backlog figures shared by every gauge of one scrape, refreshed at most once per `statsTtlMs`. */
+  const refresh = () => {
+    if (!source) return undefined;
+    const now = Date.now();
+    if (!snapshot || now - snapshot.at >= statsTtlMs) {
+      const { journal, names, clock } = source;
+      const at = clock();
+      snapshot = {
+        at: now,
+        stats: Promise.all(names.map(async (name) => [name, await journal.destinationStats(name, at)] as const)).then((entries) => new Map(entries)),
+        paused: journal.pausedDestinations().then((list) => new Set(list)),
+      };
+      // A failed read is not cached: the next scrape tries again.
+      const failed = snapshot;
+      Promise.all([failed.stats, failed.paused]).catch(() => {
+        if (snapshot === failed) snapshot = undefined;
+      });
+    }
+    return { ...snapshot, now: source.clock() };
+  };
+
+  const backlogGauge = (name: string, help: string, value: (stats: DestinationStats, now: number) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['destination'] as const,
+      registers: [registry],
+      async collect() {
+        const current = refresh();
+        if (!current) return;
+        // When the journal cannot be read (closed, locked), the previous values stay.
+        const stats = await current.stats.catch(() => undefined);
+        if (!stats) return;
+        for (const [destination, s] of stats) this.set({ destination }, value(s, current.now));
+      },
+    });
+  backlogGauge('sluice_deliveries_pending', 'Deliveries waiting for their first attempt (or replayed), by destination.', (s) => s.pending);
+  backlogGauge('sluice_deliveries_retrying', 'Deliveries waiting for a retry after a failed attempt, by destination.', (s) => s.retrying);
+  backlogGauge('sluice_deliveries_in_flight', 'Deliveries being attempted, by destination.', (s) => s.inFlight);
+  backlogGauge('sluice_deliveries_dead', 'Deliveries that failed for good (until replayed or past retention), by destination.', (s) => s.dead);
+  backlogGauge('sluice_oldest_pending_age_seconds', 'Age of the oldest event not yet finished with the destination (0 when none).', (s, now) =>
+    s.oldestUnfinishedAt === undefined ? 0 : Math.max(0, (now - s.oldestUnfinishedAt) / 1000),
+  );
+  new Gauge({
+    name: 'sluice_destination_paused',
+    help: '1 when an operator paused the destination (nothing is sent; ingest goes on).',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+    async collect() {
+      const current = refresh();
+      if (!current || !source) return;
+      const paused = await current.paused.catch(() => undefined);
+      if (!paused) return;
+      for (const destination of source.names) this.set({ destination }, paused.has(destination) ? 1 : 0);
+    },
+  });
+
+  const initDestinations = (names: readonly string[]) => {
+    for (const destination of names) {
+      for (const outcome of ATTEMPT_OUTCOMES) attempts.inc({ destination, outcome }, 0);
+      attemptDuration.zero({ destination });
+    }
+  };
+  for (const s of options.sources ?? []) for (const outcome of RECEIVED_OUTCOMES) received.inc({ source: s, outcome }, 0);
+  if (options.destinations) initDestinations(namesOf(options.destinations));
+
+  return {
+    registry,
+    received(sourceName, outcome) {
+      received.inc({ source: sourceName, outcome });
+    },
+    attempt(event) {
+      attempts.inc({ destination: event.destination, outcome: event.outcome });
+      attemptDuration.observe({ destination: event.destination }, event.durationMs / 1000);
+      if (event.outcome !== 'delivered') return;
+      const at = clock();
+      const second = Math.floor(at / 1000);
+      let seconds = deliveredBySecond.get(event.destination);
+      if (!seconds) deliveredBySecond.set(event.destination, (seconds = []));
+      const last = seconds.at(-1);
+      if (last?.second === second) last.count += 1;
+      else seconds.push({ second, count: 1, firstAt: at });
+      while (seconds[0]!.second * 1000 < at - RATE_WINDOW_MS) seconds.shift();
+    },
+    deliveredRate(destination, now = clock()) {
+      let count = 0;
+      let first = Infinity;
+      for (const s of deliveredBySecond.get(destination) ?? []) {
+        if (s.firstAt < now - RATE_WINDOW_MS || s.firstAt > now) continue;
+        count += s.count;
+        first = Math.min(first, s.firstAt);
+      }
+      return count === 0 ? undefined : count / (Math.max(RATE_MIN_SPAN_MS, now - first) / 1000);
+    },
+    commit(batchSize, durationMs) {
+      commitSize.observe(batchSize);
+      commitDuration.observe(durationMs / 1000);
+    },
+    bindJournal(journal, destinations, journalClock) {
+      const names = namesOf(destinations);
+      if (journalClock) clock = journalClock;
+      source = { journal, names, clock };
+      snapshot = undefined;
+      initDestinations(names);
+    },
+  };
+}
+
+function namesOf(destinations: DestinationNames): string[] {
+  return Array.isArray(destinations) ? [...(destinations as readonly string[])] : Object.keys(destinations);
+}

@@ -1,0 +1,279 @@
+/**
+ * The operator commands of the `sluice` CLI, which talk to the admin API:
+ *
+ *   sluice status                                   a table per destination (GET /destinations)
+ *   sluice events list [filters] [--limit N] [--cursor C]
+ *   sluice events show <id> | events delete <id>
+ *   sluice replay <event-id> [--destination NAME]
+ *   sluice replay --destination NAME [--status dead|delivered] [--since T] [--until T]
+ *   sluice pause NAME | sluice resume NAME
+ *
+ * Human tables by default, `--json` prints the API's answer as is. `--url` and `--token` default
+ * to SLUICE_ADMIN_URL / SLUICE_ADMIN_TOKEN, then to the config file's `admin` section
+ * (host, port, token, with `${VAR}` read from the environment), then to http://127.0.0.1:8081.
+ * Exit codes: 0 done, 1 the API refused or could not be reached, 2 the command line is wrong.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import { parse as parseYaml } from 'yaml';
+import { formatDestinations, formatEvent, formatEventPage } from './admin-format.js';
+import { parseDuration } from '../config/units.js';
+
+/** Commands this module runs (the lead's cli.ts dispatches them here). */
+export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['status', 'events', 'replay', 'pause', 'resume']);
+
+/** The flags of these commands, for `parseArgs` (`status` is shared with `sink --status`: both strings). */
+export const ADMIN_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  status: { type: 'string' },
+  source: { type: 'string' },
+  destination: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+} as const;
+
+export const ADMIN_USAGE = `Operator commands (talk to the admin API):
+  status                          Backlog, state, rate and drain estimate per destination
+  events list [--status S] [--source NAME] [--destination NAME]
+              [--since T] [--until T] [--limit N] [--cursor C]
+                                  Events, newest first (S: pending, in_flight, delivered, dead)
+  events show ID                  The stored request, each delivery and every attempt
+  events delete ID                Purge one event
+  replay ID [--destination NAME]  Deliver one event again
+  replay --destination NAME [--status dead|delivered] [--since T] [--until T]
+                                  Deliver again every dead (or delivered) event of a destination
+  pause NAME | resume NAME        Stop / restart sending to a destination (survives restarts)
+
+  T: ISO-8601 (2024-05-01T10:00:00Z), epoch milliseconds, or an age such as 2h (that long ago)
+
+Admin options:
+  --url URL        Admin API (default: $SLUICE_ADMIN_URL, else the config's admin host/port,
+                   else http://127.0.0.1:8081)
+  --token TOKEN    Bearer token (default: $SLUICE_ADMIN_TOKEN, else the config's admin.token)
+  --json           Print the API's JSON answer instead of a table
+`;
+
+export type AdminValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface AdminIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+  /** The `-c` value when given; otherwise ./sluice.yaml is read when it exists. */
+  configFile?: string | undefined;
+}
+
+/** The command line is wrong: exit 2. */
+class UsageError extends Error {}
+
+/** The API answered an error. */
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs one operator command; resolves the exit code. Never throws. */
+export async function runAdminCommand(command: string, args: string[], values: AdminValues, io: AdminIo): Promise<number> {
+  let target: { url: string; token: string | undefined };
+  try {
+    target = resolveTarget(values, io);
+  } catch (error) {
+    io.err(`sluice: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const agent = new Agent({ connections: 4, headersTimeout: 600_000, bodyTimeout: 600_000 });
+  const api = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: Record<string, unknown>) => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (target.token) headers.authorization = `Bearer ${target.token}`;
+    if (body) headers['content-type'] = 'application/json';
+    let res;
+    try {
+      res = await request(new URL(path, target.url), { method, headers, dispatcher: agent, ...(body && { body: JSON.stringify(body) }) });
+    } catch (error) {
+      throw new Error(`cannot reach the admin API at ${target.url}: ${(error as Error).message || (error as { code?: string }).code}`);
+    }
+    const text = await res.body.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ApiError(res.statusCode, 'bad_response', `the admin API answered ${res.statusCode} with something other than JSON`);
+    }
+    if (res.statusCode >= 400) {
+      const e = (parsed as { error?: { code?: string; message?: string } }).error;
+      throw new ApiError(res.statusCode, e?.code ?? 'error', e?.message ?? `HTTP ${res.statusCode}`);
+    }
+    return parsed as any;
+  };
+  const print = (answer: unknown, human: (answer: any) => string) => io.out(values.json === true ? `${JSON.stringify(answer, null, 2)}\n` : human(answer));
+
+  try {
+    switch (command) {
+      case 'status': {
+        noMore(args, 0, 'status');
+        print(await api('GET', '/destinations'), (a) => formatDestinations(a.destinations));
+        return 0;
+      }
+      case 'events': {
+        const [sub, id] = args;
+        if (sub === 'list' || sub === undefined) {
+          noMore(args, 1, 'events list');
+          const query = new URLSearchParams();
+          for (const key of ['status', 'source', 'destination', 'limit', 'cursor'] as const) {
+            const value = flag(values, key);
+            if (value !== undefined) query.set(key, value);
+          }
+          for (const key of ['since', 'until'] as const) {
+            const value = flag(values, key);
+            if (value !== undefined) query.set(key, toTime(value, key));
+          }
+          const qs = query.toString();
+          print(await api('GET', `/events${qs ? `?${qs}` : ''}`), formatEventPage);
+          return 0;
+        }
+        if (sub === 'show' || sub === 'delete') {
+          if (id === undefined) throw new UsageError(`events ${sub} needs an event id`);
+          noMore(args, 2, `events ${sub}`);
+          if (sub === 'show') print(await api('GET', `/events/${encodeURIComponent(id)}`), formatEvent);
+          else print(await api('DELETE', `/events/${encodeURIComponent(id)}`), (a) => `deleted event ${a.id}\n`);
+          return 0;
+        }
+        throw new UsageError(`unknown events command "${sub}": use events list, events show ID or events delete ID`);
+      }
+      case 'replay': {
+        const [id] = args;
+        const destination = flag(values, 'destination');
+        if (id !== undefined) {
+          noMore(args, 1, 'replay');
+          for (const key of ['status', 'since', 'until'] as const) {
+            if (flag(values, key) !== undefined) throw new UsageError(`--${key} filters a bulk replay (replay --destination NAME); it does not apply to one event`);
+          }
+          const answer = await api('POST', `/events/${encodeURIComponent(id)}/replay`, destination === undefined ? {} : { destination });
+          print(answer, (a) => `replayed ${plural(a.replayed, 'delivery', 'deliveries')} of event ${id}\n`);
+          return 0;
+        }
+        if (destination === undefined) throw new UsageError('replay needs an event id, or --destination NAME for a bulk replay');
+        const body: Record<string, unknown> = {};
+        const status = flag(values, 'status');
+        if (status !== undefined) {
+          if (status !== 'dead' && status !== 'delivered') throw new UsageError(`--status must be dead or delivered, got "${status}"`);
+          body.status = status;
+        }
+        for (const key of ['since', 'until'] as const) {
+          const value = flag(values, key);
+          if (value !== undefined) body[key] = toTime(value, key);
+        }
+        const answer = await api('POST', `/destinations/${encodeURIComponent(destination)}/replay`, body);
+        print(answer, (a) => `replayed ${plural(a.replayed, 'delivery', 'deliveries')} to ${destination}\n`);
+        return 0;
+      }
+      case 'pause':
+      case 'resume': {
+        const [name] = args;
+        if (name === undefined) throw new UsageError(`${command} needs a destination name`);
+        noMore(args, 1, command);
+        print(await api('POST', `/destinations/${encodeURIComponent(name)}/${command}`), (a) => `${a.name}: ${a.state}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`sluice: ${error.message}\n\n${ADMIN_USAGE}`);
+      return 2;
+    }
+    if (error instanceof ApiError) {
+      const hint = error.status === 401 ? ' (set --token, SLUICE_ADMIN_TOKEN or admin.token in the config)' : '';
+      io.err(`sluice: ${error.message} [${error.code}]${hint}\n`);
+      return 1;
+    }
+    io.err(`sluice: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await agent.close();
+  }
+}
+
+/** Where the admin API is and how to authenticate: flags, then environment, then the config file. */
+function resolveTarget(values: AdminValues, io: AdminIo): { url: string; token: string | undefined } {
+  const fromFile = adminSection(io);
+  const url = flag(values, 'url') ?? nonEmpty(io.env.SLUICE_ADMIN_URL) ?? fromFile.url ?? 'http://127.0.0.1:8081';
+  const token = flag(values, 'token') ?? nonEmpty(io.env.SLUICE_ADMIN_TOKEN) ?? fromFile.token;
+  try {
+    new URL(url);
+  } catch {
+    throw new Error(`not a URL: "${url}"`);
+  }
+  return { url, token };
+}
+
+/**
+ * The config file's `admin` section (host, port, token), read on its own: the rest of the file
+ * may need secrets this shell does not have, and `sluice status` must work without them.
+ */
+function adminSection(io: AdminIo): { url?: string; token?: string } {
+  const file = io.configFile ?? (existsSync('sluice.yaml') ? 'sluice.yaml' : undefined);
+  if (file === undefined) return {};
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read config ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`);
+  }
+  const admin = (doc as { admin?: unknown } | null)?.admin;
+  if (!admin || typeof admin !== 'object') return {};
+  const read = (key: string): string | undefined => {
+    const raw = (admin as Record<string, unknown>)[key];
+    if (typeof raw === 'number') return String(raw);
+    if (typeof raw !== 'string') return undefined;
+    let unset = false;
+    const text = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => {
+      const value = nonEmpty(io.env[name]) ?? fallback;
+      if (value === undefined) unset = true;
+      return value ?? '';
+    });
+    return unset ? undefined : nonEmpty(text);
+  };
+  const host = read('host') ?? '127.0.0.1';
+  const port = read('port') ?? '8081';
+  const connectTo = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return { url: `http://${connectTo.includes(':') ? `[${connectTo}]` : connectTo}:${port}`, ...(read('token') !== undefined && { token: read('token')! }) };
+}
+
+function flag(values: AdminValues, key: string): string | undefined {
+  const value = values[key];
+  if (Array.isArray(value)) throw new UsageError(`--${key} given more than once`);
+  if (value === undefined || value === false) return undefined;
+  if (value === true) throw new UsageError(`--${key} needs a value`);
+  return value;
+}
+
+/** `2h` (that long ago) → ISO; ISO and epoch ms go to the API as they are. */
+function toTime(value: string, key: string): string {
+  const ago = parseDuration(value);
+  if (ago !== undefined) return new Date(Date.now() - ago).toISOString();
+  if (/^\d+$/.test(value) || /^\d{4}-\d{2}-\d{2}/.test(value)) return value;
+  throw new UsageError(`--${key} must be ISO-8601, epoch milliseconds, or an age such as 2h; got "${value}"`);
+}
+
+function noMore(args: string[], allowed: number, command: string): void {
+  if (args.length > allowed) throw new UsageError(`unexpected argument to ${command}: ${args[allowed]}`);
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === '' ? undefined : text;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

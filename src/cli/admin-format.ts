@@ -1,0 +1,143 @@
+/**
+ * Human output of the operator commands (cli-admin.ts): plain aligned tables, no colour, numbers
+ * exactly as the admin API gives them (durations shown as 4m05s, 2h03m, 3d04h).
+ */
+import type { HoldReason } from '../delivery/scheduler.js';
+
+/** A row of GET /destinations. */
+export interface DestinationRow {
+  name: string;
+  state: string;
+  pending: number;
+  in_flight: number;
+  retrying: number;
+  dead: number;
+  delivered_last_hour: number;
+  oldest_pending_age_seconds: number | null;
+  rate_per_second: number;
+  eta_seconds: number | null;
+  held_until: string | null;
+  held_by: HoldReason | null;
+}
+
+interface EventSummaryRow {
+  id: string;
+  source: string;
+  method: string;
+  path: string;
+  received_at: string;
+  body_size: number;
+  deliveries: { destination: string; status: string; attempts: number; last_error: string | null }[];
+}
+
+interface EventDetail extends EventSummaryRow {
+  query: string;
+  remote_addr: string | null;
+  headers: [string, string][];
+  body: string;
+  body_encoding: 'utf8' | 'base64';
+  deliveries: (EventSummaryRow['deliveries'][number] & {
+    due_at: string | null;
+    finished_at: string | null;
+    attempt_log: { attempt: number; started_at: string; duration_ms: number; status: number | null; error: string | null; response: string | null; response_encoding: string | null }[];
+  })[];
+}
+
+/** Seconds → `0s`, `42s`, `4m05s`, `2h03m`, `3d04h`; null → `-`. */
+export function formatSeconds(seconds: number | null): string {
+  if (seconds === null) return '-';
+  const s = Math.round(seconds);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86_400)}d${pad(Math.floor((s % 86_400) / 3600))}h`;
+}
+
+/** Columns padded to their widest cell; numeric columns right-aligned. */
+export function table(headers: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** `sluice status`. */
+export function formatDestinations(rows: DestinationRow[]): string {
+  const headers = ['DESTINATION', 'STATE', 'PENDING', 'RETRYING', 'IN FLIGHT', 'DEAD', 'DELIVERED 1H', 'OLDEST', 'RATE/S', 'ETA'];
+  const body = rows.map((d) => [
+    d.name,
+    d.state,
+    String(d.pending),
+    String(d.retrying),
+    String(d.in_flight),
+    String(d.dead),
+    String(d.delivered_last_hour),
+    formatSeconds(d.oldest_pending_age_seconds),
+    String(d.rate_per_second),
+    formatSeconds(d.eta_seconds),
+  ]);
+  const held = rows
+    .filter((d) => d.held_until !== null)
+    .map((d) =>
+      d.held_by === 'unreachable'
+        ? `${d.name}: the consumer is not answering; held until ${d.held_until}, then probed one request at a time\n`
+        : `${d.name}: held by the consumer's Retry-After until ${d.held_until}\n`,
+    );
+  return table(headers, body, new Set([2, 3, 4, 5, 6, 7, 8, 9])) + held.join('');
+}
+
+/** `sluice events list`. */
+export function formatEventPage(page: { events: EventSummaryRow[]; next_cursor: string | null }): string {
+  if (page.events.length === 0) return 'no events\n';
+  const rows = page.events.map((e) => [e.id, e.received_at, e.source, `${e.method} ${e.path}`, String(e.body_size), deliveries(e.deliveries)]);
+  const next = page.next_cursor === null ? '' : `more: --cursor ${page.next_cursor}\n`;
+  return table(['ID', 'RECEIVED', 'SOURCE', 'REQUEST', 'BYTES', 'DELIVERIES'], rows, new Set([4])) + next;
+}
+
+function deliveries(list: EventSummaryRow['deliveries']): string {
+  return list.map((d) => `${d.destination}:${d.status}${d.attempts > 0 ? `(${d.attempts})` : ''}`).join(' ');
+}
+
+/** `sluice events show`. */
+export function formatEvent(e: EventDetail): string {
+  const out: string[] = [];
+  out.push(`event     ${e.id}`);
+  out.push(`source    ${e.source}`);
+  out.push(`received  ${e.received_at}${e.remote_addr ? ` from ${e.remote_addr}` : ''}`);
+  out.push(`request   ${e.method} ${e.path}${e.query ? `?${e.query}` : ''}`);
+  out.push('', 'headers');
+  for (const [name, value] of e.headers) out.push(`  ${name}: ${value}`);
+  out.push('', e.body_encoding === 'utf8' ? `body (${e.body_size} bytes)` : `body (${e.body_size} bytes, not UTF-8: base64)`);
+  out.push(indent(e.body));
+  out.push('', 'deliveries');
+  for (const d of e.deliveries) {
+    const when = d.finished_at ? `finished ${d.finished_at}` : d.due_at ? `${d.status === 'in_flight' ? 'lease until' : 'due'} ${d.due_at}` : '';
+    out.push(`  ${d.destination}  ${d.status}  ${plural(d.attempts, 'attempt')}${when ? `  ${when}` : ''}`);
+    for (const a of d.attempt_log) {
+      const outcome = a.status === null ? 'no answer' : `HTTP ${a.status}`;
+      out.push(`    #${a.attempt}  ${a.started_at}  ${a.duration_ms} ms  ${outcome}${a.error ? `  ${a.error}` : ''}`);
+      if (a.response) out.push(`        response${a.response_encoding === 'base64' ? ' (base64)' : ''}: ${oneLine(a.response)}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+
+function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,147 @@
+/**
+ * Reading a config file: YAML with positions, `${VAR}` from the environment, then the zod
+ * schema. Every problem becomes a `ConfigIssue` naming file, line, column and key path, and
+ * all of them are reported at once, so an operator fixes a file in one pass.
+ */
+import { readFileSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+
+/** Where environment variables come from (injected so tests need not touch process.env). */
+export type Env = Record<string, string | undefined>;
+
+/** Reads, interpolates and validates a config file; throws `ConfigError` listing every problem. */
+export function loadConfig(file: string, env: Env = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(cause);
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `cannot read config: ${reason}` }], { cause });
+  }
+  return parseConfig(text, file, env);
+}
+
+/** Same as `loadConfig`, for a config already in memory; `file` is only used in messages. */
+export function parseConfig(text: string, file: string, env: Env = process.env): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const at = (offset: number | undefined, path: string, message: string): ConfigIssue => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    return { file, line: pos.line, column: pos.col, path, message };
+  };
+
+  if (doc.errors.length > 0) {
+    // A duplicate key still sits in the tree, so it can be named; other syntax errors have no reliable key.
+    throw new ConfigError(
+      doc.errors.map((e) => at(e.pos[0], e.code === 'DUPLICATE_KEY' ? keyPathAt(doc, e.pos[0]) : '', e.message.split('\n')[0]!)),
+    );
+  }
+
+  const issues = interpolateEnv(doc, env, at);
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (result.success && issues.length === 0) return result.data;
+  if (!result.success) {
+    // A key whose variable is unset already has its issue; its schema complaint would only repeat it.
+    const unset = new Set(issues.map((i) => i.path));
+    const schemaIssues = result.error.issues.flatMap((issue) => locate(doc, issue, at));
+    issues.push(...schemaIssues.filter((i) => !unset.has(i.path)));
+  }
+  throw new ConfigError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
+}
+
+type At = (offset: number | undefined, path: string, message: string) => ConfigIssue;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string scalar; an unset variable without default is an issue. */
+function interpolateEnv(doc: Document, env: Env, at: At): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  visit(doc, {
+    Scalar(_key, node, path) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const before = issues.length;
+      const text = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, name: string, fallback?: string) => {
+        const value = env[name];
+        if (value !== undefined && value !== '') return value;
+        if (fallback !== undefined) return fallback;
+        issues.push(at(node.range?.[0], keyPath([...path, node]), `environment variable ${name} is not set`));
+        return whole;
+      });
+      // An unquoted `port: ${PORT}` means what `port: 8080` would: read the result as YAML reads a plain
+      // scalar (numbers, booleans), as docker compose does. Quoting keeps it a string.
+      node.value = node.type === Scalar.PLAIN && issues.length === before ? plainScalar(text) : text;
+    },
+  });
+  return issues;
+}
+
+/** What a plain (unquoted) scalar with this text resolves to: a number or boolean, else the text itself. */
+function plainScalar(text: string): unknown {
+  const doc = parseDocument(text);
+  const value = doc.errors.length === 0 && isScalar(doc.contents) ? doc.contents.value : undefined;
+  return typeof value === 'number' || typeof value === 'boolean' ? value : text;
+}
+
+/**
+ * Dotted key path of the last node in `chain` (the ancestors `visit` hands over, then the node).
+ * Sequence items count by index, so the path matches the one zod reports for the same value.
+ */
+function keyPath(chain: readonly unknown[]): string {
+  const keys: (string | number)[] = [];
+  chain.forEach((a, i) => {
+    if (isPair(a) && isScalar(a.key)) keys.push(String(a.key.value));
+    else if (isSeq(a) && i + 1 < chain.length) keys.push(a.items.indexOf(chain[i + 1]));
+  });
+  return keys.join('.');
+}
+
+/** Dotted key path of the map key that starts at `offset` (where yaml reports a duplicate key). */
+function keyPathAt(doc: Document, offset: number): string {
+  let found = '';
+  visit(doc, {
+    Pair(_key, pair, path) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        found = keyPath([...path, pair]);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/** Turns one zod issue into positioned issues (one per unknown key). */
+function locate(doc: Document, issue: z.core.$ZodIssue, at: At): ConfigIssue[] {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  const dotted = (p: (string | number)[]) => p.join('.');
+
+  if (issue.code === 'unrecognized_keys') {
+    const parent = doc.getIn(path, true);
+    return issue.keys.map((key) => {
+      const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
+      const keyNode = pair && isScalar(pair.key) ? pair.key : undefined;
+      return at(keyNode?.range?.[0], dotted([...path, key]), 'unknown key');
+    });
+  }
+
+  // Walk down as far as the document goes: a missing key is reported at the map that lacks it.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (node && typeof node === 'object' && 'range' in node) {
+      const message = depth < path.length ? missingMessage(issue) : issue.message;
+      return [at((node as Node).range?.[0], dotted(path), message)];
+    }
+  }
+  // Nothing to point at: the document is empty, so every required top-level key is missing.
+  return [at(0, dotted(path), path.length > 0 ? missingMessage(issue) : issue.message)];
+}
+
+/**
+ * Message for an issue whose key is absent from the file. An absent value fails a plain type as
+ * `invalid_type` and a union (`to`) as `invalid_union`; both mean the key is missing. Other codes
+ * (a cross-field check on a defaulted key, e.g. `retry.initial`) keep their own message.
+ */
+function missingMessage(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_type' || issue.code === 'invalid_union' ? 'required key is missing' : issue.message;
+}

@@ -1,0 +1,320 @@
+/**
+ * The config schema: the single source of Sluice's defaults and of the `Config` type.
+ * Loading a file (YAML, `${VAR}`, error positions) lives in config-load.ts; this module
+ * only says what a valid config is. Unknown keys are errors everywhere.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { DEFAULT_DEDUPE_KEYS, parseDedupeKey } from '../ingest/dedupe.js';
+import { parseDuration, parseRate, parseSize } from './units.js';
+
+/**
+ * A YAML number where a unit string belongs (`timeout: 30`) is the likeliest slip; zod's own
+ * "expected string, received number" does not tell the operator that a unit is missing.
+ */
+const unitString = (hint: (text: string) => string) =>
+  z.string({ error: (issue) => (typeof issue.input === 'number' ? hint(String(issue.input)) : undefined) });
+
+const durationHint = (text: string) => `"${text}" is not a duration: use a number and ms, s, m, h or d, e.g. 30s`;
+const sizeHint = (text: string) => `"${text}" is not a size: use a number and b, kb, mb or gb, e.g. 1mb`;
+const rateHint = (text: string) => `"${text}" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s`;
+
+/** A duration such as `30s`; parsed to milliseconds. */
+const duration = unitString(durationHint).transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: durationHint(text) });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A size such as `1mb`; parsed to bytes. */
+const size = unitString(sizeHint).transform((text, ctx) => {
+  const bytes = parseSize(text);
+  if (bytes === undefined || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: sizeHint(text) });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** A rate such as `5/s`; parsed to events per second. */
+const rate = unitString(rateHint).transform((text, ctx) => {
+  const perSecond = parseRate(text);
+  if (perSecond === undefined) {
+    ctx.addIssue({ code: 'custom', message: rateHint(text) });
+    return z.NEVER;
+  }
+  return perSecond;
+});
+
+const name = z.string().regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" and "-" only');
+const positiveInt = z.number().int().positive();
+const httpMethod = z
+  .string()
+  .transform((m) => m.toUpperCase())
+  .pipe(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']));
+
+const serverSchema = z.strictObject({
+  host: z.string().min(1).default('0.0.0.0'),
+  /** 0 picks a free port (tests, benchmarks). */
+  port: z.number().int().min(0).max(65535).default(8080),
+  max_body: size.prefault('1mb'),
+  /** How long SIGTERM waits for in-flight deliveries before it abandons them to the next start. */
+  shutdown_grace: duration.prefault('10s'),
+  /** A sender that has not sent its whole header block by then is cut off (slowloris). */
+  headers_timeout: duration.prefault('10s'),
+  /** A sender that has not sent its whole request by then is cut off. */
+  request_timeout: duration.prefault('60s'),
+  /**
+   * Whom to believe about the client address that `allow_ips` checks. `false`: the TCP peer only
+   * (X-Forwarded-For ignored). A number N: N proxies in front of Sluice append to X-Forwarded-For,
+   * so the client is the Nth address from the right. `true`: any proxy, the leftmost address
+   * (only safe when every path to Sluice goes through a proxy that overwrites the header).
+   */
+  trust_proxy: z.union([z.boolean(), z.number().int().min(0).max(32)]).default(false),
+});
+
+const storageSchema = z.strictObject({
+  path: z.string().min(1).default('./data/sluice.db'),
+  /** Cap on the journal file; past it ingest answers 503 instead of filling the disk. */
+  max_size: size.optional(),
+});
+
+const retentionSchema = z.strictObject({
+  delivered: duration.prefault('7d'),
+  dead: duration.prefault('30d'),
+});
+
+const retrySchema = z.strictObject({
+  max_attempts: positiveInt.default(25),
+  initial: duration.prefault('1s'),
+  max: duration.prefault('1h'),
+  max_age: duration.prefault('3d'),
+});
+
+/** A secret, or a list of them (rotation: any one verifies; the first one signs). Empty ones are refused. */
+const secrets = z
+  .union([z.string().min(1, 'must not be empty'), z.array(z.string().min(1, 'must not be empty')).min(1)])
+  .transform((s) => (Array.isArray(s) ? s : [s]));
+
+/** A Standard Webhooks secret: `whsec_` (optional) then the key in base64. */
+const standardWebhooksSecret = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s.replace(/^whsec_/, '')), 'must be whsec_ followed by the key in base64');
+const standardWebhooksSecrets = z
+  .union([standardWebhooksSecret, z.array(standardWebhooksSecret).min(1)])
+  .transform((s) => (Array.isArray(s) ? s : [s]));
+
+/** How far a signed timestamp may be from Sluice's clock, either way (replay window). */
+const tolerance = { tolerance: duration.refine((ms) => ms >= 1000, 'must be at least 1s: signed timestamps are in whole seconds').prefault('5m') };
+
+/**
+ * Verification of a source's requests, against the raw body bytes. A request that fails gets 401
+ * and is not stored. The signature headers are forwarded to the consumer unchanged (unless `resign`).
+ */
+const verifySchema = z.discriminatedUnion('type', [
+  /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>` (GitHub; Meta uses the same). */
+  z.strictObject({ type: z.literal('github'), secret: secrets }),
+  /** `Stripe-Signature: t=<unix>,v1=<hex>…` over `t.body`, keyed with the whole `whsec_…` string. */
+  z.strictObject({ type: z.literal('stripe'), secret: secrets, ...tolerance }),
+  /** `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256(secret, body)>`. */
+  z.strictObject({ type: z.literal('shopify'), secret: secrets }),
+  /** `X-Slack-Signature: v0=<hex>` over `v0:<X-Slack-Request-Timestamp>:body`. */
+  z.strictObject({ type: z.literal('slack'), secret: secrets, ...tolerance }),
+  /** `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>…` (or the `svix-` names). */
+  z.strictObject({ type: z.literal('standard-webhooks'), secret: standardWebhooksSecrets, ...tolerance }),
+  /** `x-zm-signature: v0=<hex>` over `v0:<x-zm-request-timestamp>:body`. */
+  z.strictObject({ type: z.literal('zoom'), secret: secrets, ...tolerance }),
+  /** Any HMAC of the body in one header: `<prefix><hex or base64 digest>`. */
+  z.strictObject({
+    type: z.literal('hmac'),
+    secret: secrets,
+    header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'),
+    algorithm: z.enum(['sha1', 'sha256', 'sha512']).default('sha256'),
+    encoding: z.enum(['hex', 'base64']).default('hex'),
+    prefix: z.string().default(''),
+  }),
+  /** `Authorization: Basic …` with this username and (one of) these passwords. */
+  z.strictObject({ type: z.literal('basic'), username: z.string().min(1, 'must not be empty'), password: secrets }),
+  /** `Authorization: Bearer <token>`, one of these tokens. */
+  z.strictObject({ type: z.literal('bearer'), token: secrets }),
+]);
+
+/** Verification types whose signature carries a timestamp: the ones that go stale in the journal. */
+export const TIMESTAMPED_TYPES = ['stripe', 'slack', 'standard-webhooks', 'zoom'] as const;
+
+/**
+ * A synchronous handshake answered by Sluice itself, never stored or forwarded. Slack's and Zoom's
+ * are also enabled by `verify.type`. A GET handshake (meta, dropbox, graph) is answered even when
+ * `methods` does not list GET: `methods` says which requests are events to store.
+ */
+const handshakeSchema = z.union(
+  [
+    z.enum(['graph', 'dropbox', 'slack', 'zoom']).transform((type) => ({ type })),
+    z.strictObject({ type: z.enum(['graph', 'dropbox', 'slack', 'zoom']) }),
+    /** `verify_token` is compared in constant time; an empty one never matches. */
+    z.strictObject({ type: z.literal('meta'), verify_token: z.string() }),
+  ],
+  { error: 'use graph, dropbox, slack, zoom, or { type: meta, verify_token: ... }' },
+);
+
+/** An IP address or CIDR block, IPv4 or IPv6. */
+const cidr = z.string().refine((text) => parseCidr(text) !== undefined, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
+
+/** `10.0.0.0/8` → address, prefix and family; a bare address is a /32 or /128. */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefixText, extra] = text.trim().split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return undefined;
+  const max = version === 4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  return prefix <= max ? { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' } : undefined;
+}
+
+const destinationSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    /** Token bucket refill; absent means no rate limit (concurrency still applies). */
+    rate: rate.optional(),
+    burst: positiveInt.default(1),
+    concurrency: positiveInt.default(1),
+    timeout: duration.prefault('30s'),
+    ordering: z.enum(['unordered', 'fifo']).default('unordered'),
+    retry: retrySchema.prefault({}),
+    /**
+     * Adds a Standard Webhooks signature (webhook-id = the event id, webhook-timestamp,
+     * webhook-signature) made with this destination's own secret at each attempt, so the consumer
+     * can check that the request came through Sluice. Several secrets (rotation) give several signatures.
+     */
+    sign: z.strictObject({ secret: standardWebhooksSecrets }).optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.ordering === 'fifo' && d.concurrency > 1) {
+      ctx.addIssue({ code: 'custom', path: ['concurrency'], message: 'fifo ordering sends one event at a time: remove concurrency or set it to 1' });
+    }
+    if (d.retry.initial > d.retry.max) {
+      ctx.addIssue({ code: 'custom', path: ['retry', 'initial'], message: 'must not be longer than retry.max' });
+    }
+  });
+
+const sourceSchema = z
+  .strictObject({
+    path: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must start with "/" and use URL path characters only'),
+    methods: z.array(httpMethod).min(1).default(['POST']),
+    /**
+     * One destination, or several: fan-out, one delivery per destination. Repeats are dropped only
+     * after validation (see configSchema), so issue indices match the positions in the file.
+     */
+    to: z.union([name, z.array(name).min(1)]).transform((to) => (Array.isArray(to) ? to : [to])),
+    response: z.strictObject({ status: z.number().int().min(200).max(299).default(202) }).prefault({}),
+    verify: verifySchema.optional(),
+    handshake: handshakeSchema.optional(),
+    /**
+     * Re-sign at each delivery attempt: the timestamped signature headers are replaced by fresh ones
+     * (same provider format, current time, the first secret; Stripe and Standard Webhooks get one
+     * signature per secret), so the consumer's own SDK accepts an event however long it waited.
+     */
+    resign: z.boolean().default(false),
+    /** Only these client addresses may send (see server.trust_proxy); others get 403. */
+    allow_ips: z.array(cidr).min(1).optional(),
+    /**
+     * Deduplication: a request whose key was seen within `window` gets the original's answer and
+     * id, and is neither stored nor delivered again. `key` defaults by verify.type (GitHub delivery
+     * id, Stripe event id, Shopify webhook id, webhook-id); `false` turns it off.
+     */
+    dedupe: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          key: z.string().refine((k) => parseDedupeKey(k) !== undefined, 'use header:<name> or json:<JSON pointer>, e.g. json:/id').optional(),
+          window: duration.prefault('24h'),
+        }),
+      ])
+      .optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.resign && !(TIMESTAMPED_TYPES as readonly string[]).includes(s.verify?.type ?? '')) {
+      ctx.addIssue({ code: 'custom', path: ['resign'], message: `re-signing needs verify.type ${TIMESTAMPED_TYPES.join(', ')}: the others carry no timestamp to refresh` });
+    }
+    if (s.dedupe && !s.dedupe.key && !DEFAULT_DEDUPE_KEYS[s.verify?.type ?? '']) {
+      ctx.addIssue({ code: 'custom', path: ['dedupe', 'key'], message: 'needed: this source has no verify.type with a default key (github, stripe, shopify, standard-webhooks)' });
+    }
+    if (s.handshake?.type === 'zoom' && s.verify?.type !== 'zoom') {
+      ctx.addIssue({ code: 'custom', path: ['handshake'], message: 'the zoom handshake needs verify.type zoom: it signs with that secret, and only after the request verifies' });
+    }
+  });
+
+/** True for addresses only this machine can reach. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** The whole config file. */
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    retention: retentionSchema.prefault({}),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+    /** The admin API (status, events, replay, pause, metrics): its own listener, never the public one. */
+    admin: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks a free port; `enabled: false` runs no admin listener at all. */
+        port: z.number().int().min(0).max(65535).default(8081),
+        enabled: z.boolean().default(true),
+        /** Bearer token; required unless the listener is on a loopback address. */
+        token: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    destinations: z.record(name, destinationSchema),
+    sources: z.record(name, sourceSchema),
+  })
+  .superRefine((c, ctx) => {
+    if (c.admin.enabled && !c.admin.token && !isLoopback(c.admin.host)) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: `needed: the admin API listens on ${c.admin.host}, beyond this machine (use 127.0.0.1, or set a token)` });
+    }
+    if (Object.keys(c.destinations).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['destinations'], message: 'at least one destination is needed' });
+    }
+    const paths = new Map<string, string>();
+    for (const [sourceName, source] of Object.entries(c.sources)) {
+      source.to.forEach((dest, i) => {
+        if (!(dest in c.destinations)) {
+          const at = ['sources', sourceName, 'to', ...(source.to.length > 1 ? [i] : [])];
+          ctx.addIssue({ code: 'custom', path: at, message: `unknown destination "${dest}"` });
+        }
+      });
+      if (source.path === '/healthz' || source.path === '/readyz') {
+        ctx.addIssue({ code: 'custom', path: ['sources', sourceName, 'path'], message: `${source.path} is the health check of the public listener` });
+      }
+      const other = paths.get(source.path);
+      if (other) ctx.addIssue({ code: 'custom', path: ['sources', sourceName, 'path'], message: `same path as source "${other}"` });
+      else paths.set(source.path, sourceName);
+    }
+  })
+  // Fan-out to the same destination twice would deliver twice. Deduplicating here rather than in
+  // sourceSchema keeps the indices seen by the check above equal to the positions in the file.
+  .transform((c) => ({
+    ...c,
+    sources: Object.fromEntries(Object.entries(c.sources).map(([n, s]) => [n, { ...s, to: [...new Set(s.to)] }])),
+  }));
+
+/** A validated config, with defaults filled in and units parsed (durations in ms, sizes in bytes, rates per second). */
+export type Config = z.output<typeof configSchema>;
+/** One destination of a validated config. */
+export type DestinationConfig = Config['destinations'][string];
+/** One source of a validated config. */
+export type SourceConfig = Config['sources'][string];
+/** Retry policy of a destination. */
+export type RetryConfig = DestinationConfig['retry'];
+/** How a source's requests are verified (`sources.*.verify`). */
+export type VerifyConfig = NonNullable<SourceConfig['verify']>;
+/** A source's explicit handshake (`sources.*.handshake`). */
+export type HandshakeConfig = NonNullable<SourceConfig['handshake']>;
+/** What `server.trust_proxy` says about X-Forwarded-For. */
+export type TrustProxy = Config['server']['trust_proxy'];

@@ -1,0 +1,259 @@
+/**
+ * Delivery: one HTTP attempt of one event to its destination, with undici. The consumer gets the
+ * original method, the exact body bytes and the original headers (minus hop-by-hop ones and
+ * `host`), plus `sluice-event-id`, `sluice-attempt` and `sluice-received-at`; signature headers
+ * may be replaced at each attempt by `Signer`s (re-signing, destination signing: resign.ts).
+ * Redirects are not followed. The answer, whatever it is, comes back as a value: a non-2xx is an
+ * outcome, not an exception; only our own bugs throw.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import type { DestinationConfig } from '../config/schema.js';
+import type { Claim, HeaderPair } from '../journal/port.js';
+import { destinationSigner } from '../senders/resign.js';
+import type { AttemptOutcome } from './retry-policy.js';
+
+/** How much of the consumer's answer is kept with the attempt. */
+export const RESPONSE_SNIPPET_BYTES = 1024;
+/** Past this much response body the connection is dropped rather than drained. */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+/** Headers that describe one hop's connection, not the event (RFC 9110 §7.6.1), plus ones we recompute. */
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+  'sluice-event-id',
+  'sluice-attempt',
+  'sluice-received-at',
+]);
+
+/** The result of one attempt: the outcome plus what is recorded about it. */
+export interface AttemptResult extends AttemptOutcome {
+  startedAt: number;
+  durationMs: number;
+  /** First bytes of the answer's body. */
+  response?: Uint8Array | undefined;
+}
+
+/** Sends events to one destination over a pool of keep-alive connections. */
+export interface DeliveryClient {
+  /** One attempt; `signal` aborts it (shutdown). Never rejects for consumer or network failures. */
+  send(claim: Claim, signal?: AbortSignal): Promise<AttemptResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Header replacements for one attempt, made at `now` (epoch ms): each pair replaces every header of
+ * that name (any case), in the place of the first one, or is appended when the event had none.
+ */
+export type Signer = (claim: Claim, now: number) => HeaderPair[];
+
+/** What a delivery client may be given besides its destination. */
+export interface DeliveryOptions {
+  /** Defaults to Date.now; also the time re-signed headers carry. */
+  clock?: () => number;
+  /** Re-signs events of their sources (`createResigner(config.sources)`); applied before the destination's own `sign`. */
+  sign?: Signer;
+}
+
+/**
+ * The headers the consumer receives, as a flat [name, value, …] list (repeats kept, in order).
+ * `replacements` (from signers) override the stored headers of the same name; later ones win.
+ */
+export function forwardedHeaders(claim: Claim, replacements: readonly HeaderPair[] = []): string[] {
+  const { event } = claim;
+  let dropped = NOT_FORWARDED;
+  // Headers named in Connection are hop-by-hop too.
+  for (const [name, value] of event.headers) {
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    if (dropped === NOT_FORWARDED) dropped = new Set(NOT_FORWARDED);
+    for (const token of value.split(',')) dropped.add(token.trim().toLowerCase());
+  }
+  const replace = new Map<string, HeaderPair>();
+  for (const pair of replacements) if (!dropped.has(pair[0].toLowerCase())) replace.set(pair[0].toLowerCase(), pair);
+  const placed = new Set<string>();
+  const out: string[] = [];
+  for (const [name, value] of event.headers as HeaderPair[]) {
+    const lower = name.toLowerCase();
+    if (dropped.has(lower)) continue;
+    const replacement = replace.get(lower);
+    if (replacement === undefined) out.push(name, value);
+    else if (!placed.has(lower)) {
+      // The first header of that name keeps its place and spelling; repeats go.
+      out.push(name, replacement[1]);
+      placed.add(lower);
+    }
+  }
+  for (const [lower, [name, value]] of replace) if (!placed.has(lower)) out.push(name, value);
+  out.push('sluice-event-id', event.id, 'sluice-attempt', String(claim.attempt), 'sluice-received-at', new Date(event.receivedAt).toISOString());
+  return out;
+}
+
+/** Creates the client for one destination: at most `concurrency` connections, the destination's timeout. */
+export function createDeliveryClient(
+  destination: Pick<DestinationConfig, 'url' | 'concurrency' | 'timeout'> & Partial<Pick<DestinationConfig, 'sign'>>,
+  options: DeliveryOptions = {},
+): DeliveryClient {
+  const clock = options.clock ?? Date.now;
+  const signers = [options.sign, destination.sign && destinationSigner(destination.sign)].filter((s): s is Signer => s !== undefined);
+  const url = new URL(destination.url);
+  const pool = new Pool(url.origin, {
+    connections: destination.concurrency,
+    connectTimeout: Math.min(destination.timeout, 10_000),
+    headersTimeout: destination.timeout,
+    bodyTimeout: destination.timeout,
+    // Don't pipeline: a slow answer must not hold back another event's request.
+    pipelining: 1,
+  });
+  const timeoutReason = `timeout: no complete answer within ${destination.timeout} ms`;
+  // Attempts in flight per shutdown signal: one 'abort' listener per signal, not one per attempt.
+  const watched = new Map<AbortSignal, Set<Attempt>>();
+
+  function watch(signal: AbortSignal, attempt: Attempt): () => void {
+    let attempts = watched.get(signal);
+    if (!attempts) {
+      const set = new Set<Attempt>();
+      attempts = set;
+      watched.set(signal, set);
+      signal.addEventListener('abort', () => {
+        for (const a of set) a.cancel(SHUTDOWN_REASON);
+        watched.delete(signal);
+      }, { once: true });
+    }
+    if (signal.aborted) attempt.cancel(SHUTDOWN_REASON);
+    attempts.add(attempt);
+    return () => attempts.delete(attempt);
+  }
+
+  async function send(claim: Claim, signal?: AbortSignal): Promise<AttemptResult> {
+    const startedAt = clock();
+    const began = performance.now();
+    const attempt = new Attempt();
+    const timer = setTimeout(() => attempt.cancel(timeoutReason), destination.timeout);
+    const unwatch = signal && watch(signal, attempt);
+    try {
+      const { event } = claim;
+      const body = event.body.byteLength > 0 || !['GET', 'HEAD'].includes(event.method) ? event.body : null;
+      pool.dispatch(
+        { path: targetPath(url, event.query), method: event.method as 'POST', headers: forwardedHeaders(claim, signers.flatMap((sign) => sign(claim, startedAt))), body },
+        attempt,
+      );
+    } catch (error) {
+      attempt.fail(error);
+    }
+    const outcome = await attempt.done;
+    clearTimeout(timer);
+    unwatch?.();
+    return { startedAt, durationMs: performance.now() - began, ...outcome };
+  }
+
+  return { send, close: () => pool.close() };
+}
+
+const SHUTDOWN_REASON = 'aborted: Sluice shut down during the attempt';
+
+/** What an attempt found out, before its timing is added. */
+type Outcome = Omit<AttemptResult, 'startedAt' | 'durationMs'>;
+
+/**
+ * One attempt on the wire, as an undici dispatch handler: keeps the status, Retry-After and the
+ * first KiB of the answer, drains the rest (up to a limit) so the connection is reused. Going
+ * through `pool.request()` instead built a body stream and, for the deadline and shutdown, two
+ * AbortSignals per attempt: about 40 µs of CPU per delivery, measured, a sixth of its total.
+ * Settles exactly once; `done` never rejects.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  readonly done: Promise<Outcome>;
+  private settle!: (outcome: Outcome) => void;
+  private settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private status: number | undefined;
+  private retryAfter: string | undefined;
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  private seen = 0;
+
+  constructor() {
+    this.done = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** Ends the attempt with `reason` as its error (deadline, shutdown). */
+  cancel(reason: string): void {
+    if (this.settled) return;
+    // Not on a connection yet (connecting, or queued): onRequestStart aborts it once it gets one.
+    this.controller?.abort(new Error(reason));
+    // Settled here, not in onResponseError: the deadline frees the slot whatever undici does next.
+    this.finish({ error: reason });
+  }
+
+  /** Ends the attempt with a failure thrown before it reached undici's handler callbacks. */
+  fail(error: unknown): void {
+    this.finish({ error: describeFailure(error) });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Only a cancelled attempt is over before it has a connection.
+    if (this.settled) controller.abort(new Error('attempt cancelled before it was sent'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // informational (100 Continue, 103): the answer is still to come
+    this.status = statusCode;
+    const retryAfter = headers['retry-after'];
+    this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.seen += chunk.length;
+    if (this.kept < RESPONSE_SNIPPET_BYTES) {
+      const part = chunk.subarray(0, RESPONSE_SNIPPET_BYTES - this.kept);
+      this.chunks.push(part);
+      this.kept += part.length;
+    }
+    // The status is known: drop the connection rather than drain an endless answer.
+    if (this.seen > DRAIN_LIMIT_BYTES) this.finishAnswer(() => controller.abort(new Error('answer too large to drain')));
+  }
+
+  onResponseEnd(): void {
+    this.finishAnswer();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    // After our own cancel() this changes nothing: the attempt has settled with the reason already.
+    this.finish({ error: describeFailure(error) });
+  }
+
+  private finishAnswer(then?: () => void): void {
+    this.finish({ status: this.status, response: Buffer.concat(this.chunks), retryAfter: this.retryAfter });
+    then?.();
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settle(outcome);
+  }
+}
+
+/** Destination path plus the event's original query string, merged after the destination's own. */
+function targetPath(url: URL, query: string): string {
+  if (!query) return url.pathname + url.search;
+  return url.pathname + (url.search ? `${url.search}&${query}` : `?${query}`);
+}
+
+function describeFailure(error: unknown): string {
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  const message = e.cause?.message ?? e.message ?? String(error);
+  return code ? `${code}: ${message}` : message;
+}

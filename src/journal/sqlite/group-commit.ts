@@ -1,0 +1,101 @@
+/**
+ * Group commit for the SQLite journal. Every write (an ingested event, a claim, an attempt's
+ * outcome, a retention batch) is queued, and all writes queued during one turn of the event
+ * loop run in a single IMMEDIATE transaction, flushed on `setImmediate`. One fsync then covers
+ * every request parsed in that turn: no request waits for its own fsync, and each promise
+ * settles only after the COMMIT that holds its write has returned.
+ *
+ * better-sqlite3 is synchronous, so the operations are plain functions: nothing async runs
+ * inside the transaction.
+ */
+import type { Database } from 'better-sqlite3';
+import { JournalUnavailableError } from '../../errors.js';
+
+interface Pending {
+  op: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Observes each commit: how many writes it held and how long it took (for metrics and tests). */
+export type CommitObserver = (batchSize: number, durationMs: number) => void;
+
+/** SQLite result codes that mean "the store cannot take writes now", not "this write is wrong". */
+const UNAVAILABLE = /^SQLITE_(FULL|BUSY|LOCKED|READONLY|IOERR|CANTOPEN|PROTOCOL|NOLFS|CORRUPT|NOTADB|PERM)/;
+
+/** True when `error` says the database cannot commit at the moment (disk full, locked, read-only…). */
+export function isUnavailable(error: unknown): boolean {
+  return typeof (error as { code?: unknown })?.code === 'string' && UNAVAILABLE.test((error as { code: string }).code);
+}
+
+/** Queues synchronous write operations and commits them together, once per event-loop turn. */
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly onCommit?: CommitObserver,
+  ) {}
+
+  /** Runs `op` inside the next group transaction; resolves with its result once committed. */
+  run<T>(op: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new JournalUnavailableError('journal is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits everything queued so far (normally called by the scheduled flush). */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const started = performance.now();
+    let results: unknown[];
+    try {
+      results = this.db.transaction(() => batch.map((p) => p.op())).immediate();
+    } catch (error) {
+      if (isUnavailable(error) || batch.length === 1) {
+        const failure = wrap(error);
+        for (const p of batch) p.reject(failure);
+        return;
+      }
+      // One operation is wrong (a bug or a constraint), not the store: give each its own transaction
+      // so that only the faulty one fails.
+      for (const p of batch) this.runAlone(p);
+      return;
+    }
+    this.onCommit?.(batch.length, performance.now() - started);
+    batch.forEach((p, i) => p.resolve(results[i]));
+  }
+
+  /** Flushes what is queued and refuses further writes. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
+  private runAlone(p: Pending): void {
+    const started = performance.now();
+    try {
+      const result = this.db.transaction(p.op).immediate();
+      this.onCommit?.(1, performance.now() - started);
+      p.resolve(result);
+    } catch (error) {
+      p.reject(wrap(error));
+    }
+  }
+}
+
+function wrap(error: unknown): unknown {
+  if (!isUnavailable(error)) return error;
+  const code = (error as { code: string }).code;
+  return new JournalUnavailableError(`journal cannot commit (${code})`, { cause: error });
+}

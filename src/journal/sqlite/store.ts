@@ -1,0 +1,498 @@
+/**
+ * The SQLite journal's operations, as synchronous functions on one better-sqlite3 connection.
+ * The writer thread (journal-sqlite-worker.ts) runs the write operations inside its group
+ * commits; the main thread (journal-sqlite.ts) runs the reads on its own connection. Nothing
+ * here is async: better-sqlite3 transactions must not span an await.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { and, asc, desc, eq, exists, gt, gte, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { JournalTooNewError, JournalUnavailableError } from '../../errors.js';
+import type {
+  AttemptRecord,
+  Claim,
+  ClaimRequest,
+  DeliveryRecord,
+  DeliveryStatus,
+  DestinationStats,
+  EventPage,
+  EventQuery,
+  HeaderPair,
+  IncomingEvent,
+  ReplayFilter,
+  RetentionCutoffs,
+  StoredEvent,
+  Verdict,
+} from '../port.js';
+import * as schema from './schema.js';
+
+const { events, deliveries, attempts, dedupeKeys, destinationState } = schema;
+
+/** The migrations shipped with this build (next to src/ and dist/). */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../migrations/sqlite', import.meta.url));
+
+/** How a connection is opened. */
+export interface ConnectionOptions {
+  /** Largest the file may grow, in bytes; past it writes fail as unavailable (ingest answers 503). */
+  maxSize?: number | undefined;
+  /** How long a write waits for a lock held by another process before failing, in ms. */
+  busyTimeoutMs?: number | undefined;
+  /**
+   * SQLite's page cache for this connection, in KiB. better-sqlite3 builds SQLite with 16 MiB per
+   * connection; a reader that counts a backlog fills it, and keeps it: 16–32 MiB of RSS each.
+   */
+  cacheKiB?: number | undefined;
+}
+
+/** Opens a connection with the journal's pragmas: WAL, fsync on every commit, foreign keys. */
+export function openConnection(path: string, options: ConnectionOptions = {}): Database.Database {
+  mkdirSync(dirname(path), { recursive: true });
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path);
+  } catch (cause) {
+    throw new JournalUnavailableError(`cannot open journal ${path}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    // Waiting blocks the thread (better-sqlite3 is synchronous): keep it short and answer 503 instead.
+    sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 200}`);
+    if (options.cacheKiB !== undefined) sqlite.pragma(`cache_size = -${options.cacheKiB}`);
+    if (options.maxSize) {
+      const pageSize = sqlite.pragma('page_size', { simple: true }) as number;
+      sqlite.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSize / pageSize))}`);
+    }
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+  return sqlite;
+}
+
+/** Applies the shipped migrations; refuses a file that holds migrations newer than this build's. */
+export function migrateJournal(sqlite: Database.Database, path: string): void {
+  const hasTable = sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'`).get();
+  if (hasTable) {
+    const applied = sqlite.prepare('SELECT max(created_at) AS newest FROM __drizzle_migrations').get() as { newest: number | null };
+    const shipped = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: { when: number }[] };
+    const newestShipped = Math.max(...shipped.entries.map((e) => e.when));
+    if (applied.newest !== null && applied.newest > newestShipped) {
+      throw new JournalTooNewError(
+        `journal ${path} was written by a newer Sluice (migration of ${new Date(applied.newest).toISOString()}, ` +
+          `this build knows up to ${new Date(newestShipped).toISOString()}); upgrade Sluice or point storage.path elsewhere`,
+      );
+    }
+  }
+  migrate(drizzle(sqlite), { migrationsFolder: MIGRATIONS_FOLDER });
+}
+
+/** A write, as sent from the main thread to the writer thread. */
+export type WriteOp =
+  | { kind: 'append'; id: string; event: IncomingEvent }
+  | { kind: 'claim'; request: ClaimRequest }
+  | { kind: 'complete'; claim: Pick<Claim, 'deliveryId' | 'attempt'>; attempt: AttemptRecord; verdict: Verdict }
+  | { kind: 'release'; claims: Pick<Claim, 'deliveryId' | 'attempt'>[]; now: number }
+  | { kind: 'purge'; cutoffs: RetentionCutoffs; limit: number }
+  | { kind: 'replay'; filter: ReplayFilter; now: number; limit: number }
+  | { kind: 'deleteEvent'; id: string }
+  | { kind: 'setPaused'; destination: string; paused: boolean; now: number }
+  | { kind: 'setHold'; destination: string; until: number; now: number }
+  | { kind: 'probe' };
+
+/** What the writer answers to an append. */
+export interface AppendOutcome {
+  id: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+type Db = BetterSQLite3Database<typeof schema>;
+
+/** The columns of a delivery that claiming needs, with its event's (read in the same query). */
+interface ClaimRow extends EventRow {
+  deliveryId: number;
+  status: DeliveryStatus;
+  attempts: number;
+  dueAt: number | null;
+  attemptsBeforeReplay: number;
+  replayedAt: number | null;
+}
+type EventRow = typeof events.$inferSelect;
+type InsertEvent = [string, string, string, string, string, string, Uint8Array, string | null, number];
+
+/** The journal's queries on one connection. */
+export class SqliteStore {
+  private readonly db: Db;
+  private readonly insertEvent: Database.Statement<InsertEvent, { seq: number }>;
+  private readonly insertDelivery: Database.Statement<[number, string, number]>;
+  private readonly purgeStatement: Database.Statement<[{ del: number; dead: number; limit: number }]>;
+  // The scheduler's per-delivery queries, built once (drizzle would otherwise build the SQL per call:
+  // measured ~200 µs of CPU per claimed-and-completed delivery before, see the commit).
+  private readonly dueQuery: Database.Statement<[{ destination: string; priority: number; now: number; limit: number }], ClaimRow>;
+  private readonly fifoHeadQuery: Database.Statement<[string], ClaimRow>;
+  private readonly fifoHeadDue: Database.Statement<[string], { dueAt: number }>;
+  private readonly leaseUpdate: Database.Statement<[number, number]>;
+  private readonly finishUpdate: Database.Statement<[string, number | null, number | null, string | null, number, number]>;
+  private readonly releaseUpdate: Database.Statement<[{ id: number; attempt: number; now: number }]>;
+  private readonly nextDueQuery;
+  private readonly insertAttempt: Database.Statement<[number, number, number, number, number | null, string | null, Buffer | null]>;
+  private readonly findDuplicate: Database.Statement<[string, string, number], { id: string; seq: number }>;
+  private readonly rememberKey: Database.Statement<[string, string, string, number]>;
+
+  constructor(readonly sqlite: Database.Database) {
+    this.db = drizzle(sqlite, { schema });
+    // The per-request insert is a plain prepared statement: nothing is built or mapped per call.
+    this.insertEvent = sqlite.prepare<InsertEvent, { seq: number }>(
+      'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq',
+    );
+    this.insertDelivery = sqlite.prepare<[number, string, number]>(
+      "INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, ?, 'pending', ?)",
+    );
+    // Raw SQL on the per-delivery path: drizzle's prepared queries still map every row and
+    // parameter in JavaScript, measured at about a fifth of the writer thread's time when draining.
+    // One query reads the due deliveries and their events: a lookup of each event on its own was
+    // a statement per claimed delivery, about a fifth of the claim's cost in the writer.
+    const claimColumns =
+      'd.id AS deliveryId, d.status, d.attempts, d.due_at AS dueAt, d.attempts_before_replay AS attemptsBeforeReplay, d.replayed_at AS replayedAt, ' +
+      'e.seq, e.id, e.source, e.method, e.path, e.query, e.headers, e.body, e.remote_addr AS remoteAddr, e.received_at AS receivedAt';
+    this.dueQuery = sqlite.prepare<{ destination: string; priority: number; now: number; limit: number }, ClaimRow>(
+      `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+       WHERE d.destination = @destination AND d.priority = @priority AND d.due_at <= @now ORDER BY d.due_at, d.id LIMIT @limit`,
+    );
+    // The oldest unfinished delivery of a fifo destination: claimed with its event, or only its due time.
+    const fifoHead = 'WHERE d.destination = ? AND d.due_at IS NOT NULL ORDER BY d.event_seq LIMIT 1';
+    this.fifoHeadQuery = sqlite.prepare<[string], ClaimRow>(`SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq ${fifoHead}`);
+    this.fifoHeadDue = sqlite.prepare<[string], { dueAt: number }>(`SELECT d.due_at AS dueAt FROM deliveries d ${fifoHead}`);
+    // Positional parameters: binding named ones from an object costs more, on every delivery.
+    this.leaseUpdate = sqlite.prepare<[number, number]>("UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id = ?");
+    this.insertAttempt = sqlite.prepare(
+      'INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status, error, response) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.finishUpdate = sqlite.prepare<[string, number | null, number | null, string | null, number, number]>(
+      "UPDATE deliveries SET status = ?, due_at = ?, finished_at = ?, last_error = ? WHERE id = ? AND attempts = ? AND status = 'in_flight'",
+    );
+    this.releaseUpdate = sqlite.prepare(
+      "UPDATE deliveries SET status = 'pending', attempts = attempts - 1, due_at = @now WHERE id = @id AND attempts = @attempt AND status = 'in_flight'",
+    );
+    // Per priority: the index (destination, priority, due_at) then answers with one lookup, where
+    // ordering all priorities by due_at scanned and sorted every unfinished delivery.
+    this.nextDueQuery = this.db
+      .select({ dueAt: sql<number | null>`min(${deliveries.dueAt})` })
+      .from(deliveries)
+      .where(and(eq(deliveries.destination, sql.placeholder('destination')), eq(deliveries.priority, sql.placeholder('priority')), isNotNull(deliveries.dueAt)))
+      .prepare();
+    this.findDuplicate = sqlite.prepare<[string, string, number], { id: string; seq: number }>(
+      'SELECT e.id, e.seq FROM dedupe_keys k JOIN events e ON e.id = k.event_id WHERE k.source = ? AND k.key = ? AND k.expires_at > ?',
+    );
+    this.rememberKey = sqlite.prepare<[string, string, string, number]>(
+      'INSERT INTO dedupe_keys (source, key, event_id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at',
+    );
+    const expired = (alias: string) =>
+      `(${alias}.status = 'delivered' AND ${alias}.finished_at < @del) OR (${alias}.status = 'dead' AND ${alias}.finished_at < @dead)`;
+    this.purgeStatement = sqlite.prepare(
+      // DISTINCT: one row per event, not per delivery, so that LIMIT counts events (a fan-out event
+      // would otherwise use up several slots of the limit and the batch would delete fewer events).
+      `DELETE FROM events WHERE seq IN (
+         SELECT DISTINCT d.event_seq FROM deliveries d
+         WHERE d.finished_at IS NOT NULL AND (${expired('d')})
+           AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.event_seq = d.event_seq AND NOT (o.finished_at IS NOT NULL AND (${expired('o')})))
+         LIMIT @limit)`,
+    );
+  }
+
+  /** Runs one write operation (inside the caller's transaction); the result goes back to the caller. */
+  apply(op: WriteOp): unknown {
+    switch (op.kind) {
+      case 'append':
+        return this.append(op.id, op.event);
+      case 'claim':
+        return this.claim(op.request);
+      case 'complete':
+        return this.complete(op.claim, op.attempt, op.verdict);
+      case 'release':
+        return this.release(op.claims, op.now);
+      case 'purge':
+        return this.purge(op.cutoffs, op.limit);
+      case 'replay':
+        return this.replay(op.filter, op.now, op.limit);
+      case 'deleteEvent':
+        return this.deleteEvent(op.id);
+      case 'probe':
+        // Runs inside the writer's IMMEDIATE transaction: it needs the write lock, like any write.
+        return undefined;
+      case 'setPaused':
+        return this.setDestinationState(op.destination, { paused: op.paused }, op.now);
+      case 'setHold':
+        return this.setDestinationState(op.destination, { heldUntil: op.until }, op.now);
+    }
+  }
+
+  /** Sets some of a destination's lasting state (a pause, a hold), leaving the rest as it was. */
+  private setDestinationState(name: string, set: { paused: boolean } | { heldUntil: number }, now: number): undefined {
+    this.db
+      .insert(destinationState)
+      .values({ name, ...set, updatedAt: now })
+      .onConflictDoUpdate({ target: destinationState.name, set: { ...set, updatedAt: now } })
+      .run();
+    return undefined;
+  }
+
+  /** Inserts an event and its pending deliveries, unless it duplicates a recent one. */
+  append(id: string, e: IncomingEvent): AppendOutcome {
+    if (e.dedupe) {
+      const original = this.findDuplicate.get(e.source, e.dedupe.key, e.receivedAt);
+      if (original) return { id: original.id, seq: original.seq, duplicate: true };
+    }
+    const row = this.insertEvent.get(id, e.source, e.method, e.path, e.query, JSON.stringify(e.headers), e.body, e.remoteAddr, e.receivedAt)!;
+    for (const destination of e.destinations) this.insertDelivery.run(row.seq, destination, e.receivedAt);
+    if (e.dedupe) this.rememberKey.run(e.source, e.dedupe.key, id, e.dedupe.until);
+    return { id, seq: row.seq, duplicate: false };
+  }
+
+  /** Deletes up to `limit` events past retention, and expired deduplication keys. */
+  purge(cutoffs: RetentionCutoffs, limit: number): number {
+    this.db.delete(dedupeKeys).where(lte(dedupeKeys.expiresAt, cutoffs.dedupeBefore)).run();
+    return this.purgeStatement.run({ del: cutoffs.deliveredBefore, dead: cutoffs.deadBefore, limit }).changes;
+  }
+
+  /** One batch of `Journal.replay`: up to `limit` deliveries; resolves how many. */
+  replay(filter: ReplayFilter, now: number, limit: number): number {
+    const statuses: DeliveryStatus[] = filter.status ? [filter.status] : filter.eventId ? ['dead', 'delivered'] : ['dead'];
+    const conditions = [inArray(deliveries.status, statuses)];
+    if (filter.destination) conditions.push(eq(deliveries.destination, filter.destination));
+    const eventConditions = [];
+    if (filter.eventId) eventConditions.push(eq(events.id, filter.eventId));
+    if (filter.since !== undefined) eventConditions.push(gte(events.receivedAt, filter.since));
+    if (filter.until !== undefined) eventConditions.push(lt(events.receivedAt, filter.until));
+    if (eventConditions.length > 0) {
+      conditions.push(inArray(deliveries.eventSeq, this.db.select({ seq: events.seq }).from(events).where(and(...eventConditions))));
+    }
+    const ids = this.db.select({ id: deliveries.id }).from(deliveries).where(and(...conditions)).limit(limit).all();
+    if (ids.length === 0) return 0;
+    return this.db
+      .update(deliveries)
+      .set({ status: 'pending', dueAt: now, finishedAt: null, priority: 1, replayedAt: now, attemptsBeforeReplay: sql`${deliveries.attempts}` })
+      .where(inArray(deliveries.id, ids.map((r) => r.id)))
+      .run().changes;
+  }
+
+  /** Deletes one event (its deliveries and attempts go with it). */
+  deleteEvent(id: string): boolean {
+    this.db.delete(dedupeKeys).where(eq(dedupeKeys.eventId, id)).run();
+    return this.db.delete(events).where(eq(events.id, id)).run().changes === 1;
+  }
+
+  /** See `Journal.claim`. */
+  claim(request: ClaimRequest): Claim[] {
+    const { destination, now, leaseMs } = request;
+    const due = request.fifo
+      ? this.fifoHeadQuery.all(destination).filter((d) => d.dueAt! <= now)
+      : this.dueByPriority(destination, now, request.limit);
+    if (due.length === 0) return [];
+
+    const leaseUntil = now + leaseMs;
+    for (const d of due) {
+      if (d.status === 'in_flight') {
+        // Its lease ran out: the process that held it stopped (or stalled) mid-attempt.
+        this.db
+          .insert(attempts)
+          .values({ deliveryId: d.deliveryId, attempt: d.attempts, startedAt: d.dueAt! - leaseMs, durationMs: 0, error: 'lease expired: no outcome recorded (the process stopped after claiming it; the request may or may not have been sent)' })
+          .run();
+      }
+      this.leaseUpdate.run(leaseUntil, d.deliveryId);
+    }
+    return due.map((d) => {
+      const event = toStoredEvent(d);
+      const budget = { attemptsBefore: d.attemptsBeforeReplay, since: d.replayedAt ?? event.receivedAt };
+      return { deliveryId: d.deliveryId, destination, attempt: d.attempts + 1, leaseUntil, budget, event };
+    });
+  }
+
+  /** Due deliveries, live ones first: replayed ones only fill what live traffic leaves of `limit`. */
+  private dueByPriority(destination: string, now: number, limit: number) {
+    const due = (priority: number, n: number) => this.dueQuery.all({ destination, priority, now, limit: n });
+    const live = due(0, limit);
+    return live.length < limit ? [...live, ...due(1, limit - live.length)] : live;
+  }
+
+  /** See `Journal.complete`. */
+  complete(claim: Pick<Claim, 'deliveryId' | 'attempt'>, attempt: AttemptRecord, verdict: Verdict): boolean {
+    const response = attempt.response ? Buffer.from(attempt.response.buffer, attempt.response.byteOffset, attempt.response.byteLength) : null;
+    const finishedAt = attempt.startedAt + Math.round(attempt.durationMs);
+    const next =
+      verdict.kind === 'retry'
+        ? { status: 'pending' as const, dueAt: verdict.at, finishedAt: null }
+        : { status: verdict.kind, dueAt: null, finishedAt };
+    const lastError = verdict.kind === 'delivered' ? null : (attempt.error ?? null);
+    const result = this.finishUpdate.run(next.status, next.dueAt, next.finishedAt, lastError, claim.deliveryId, claim.attempt);
+    // A lost lease is ignored (see `Journal.complete`): record the attempt only when this claim
+    // still held the delivery. Recording it anyway logged the late report next to the
+    // 'lease expired' record of the same attempt number.
+    if (result.changes !== 1) return false;
+    this.insertAttempt.run(claim.deliveryId, attempt.attempt, attempt.startedAt, Math.round(attempt.durationMs), attempt.status ?? null, attempt.error ?? null, response);
+    return true;
+  }
+
+  /** See `Journal.release`. */
+  release(claims: readonly Pick<Claim, 'deliveryId' | 'attempt'>[], now: number): number {
+    let released = 0;
+    for (const c of claims) released += this.releaseUpdate.run({ id: c.deliveryId, attempt: c.attempt, now }).changes;
+    return released;
+  }
+
+  /** See `Journal.nextDueAt`. */
+  nextDueAt(destination: string, fifo: boolean): number | undefined {
+    if (fifo) return this.fifoHeadDue.get(destination)?.dueAt ?? undefined;
+    const dues = [0, 1].map((priority) => this.nextDueQuery.get({ destination, priority })?.dueAt).filter((t): t is number => typeof t === 'number');
+    return dues.length > 0 ? Math.min(...dues) : undefined;
+  }
+
+  /** See `Journal.getEvent`. */
+  getEvent(id: string): (StoredEvent & { deliveries: DeliveryRecord[] }) | undefined {
+    const row = this.db.select().from(events).where(eq(events.id, id)).get();
+    if (!row) return undefined;
+    const rows = this.db.select().from(deliveries).where(eq(deliveries.eventSeq, row.seq)).orderBy(asc(deliveries.id)).all();
+    const log = rows.length
+      ? this.db.select().from(attempts).where(inArray(attempts.deliveryId, rows.map((d) => d.id))).orderBy(asc(attempts.id)).all()
+      : [];
+    return {
+      ...toStoredEvent(row),
+      deliveries: rows.map((d) => ({
+        id: d.id,
+        destination: d.destination,
+        status: d.status,
+        attempts: d.attempts,
+        dueAt: d.dueAt,
+        finishedAt: d.finishedAt,
+        lastError: d.lastError,
+        attemptLog: log
+          .filter((a) => a.deliveryId === d.id)
+          .map((a) => ({ attempt: a.attempt, startedAt: a.startedAt, durationMs: a.durationMs, status: a.status ?? undefined, error: a.error ?? undefined, response: a.response ?? undefined })),
+      })),
+    };
+  }
+
+  /** See `Journal.destinationStats`. */
+  destinationStats(destination: string, now: number): DestinationStats {
+    // Sums in one pass rather than GROUP BY: no temporary b-tree, half the time on a large backlog
+    // (219 against 402 ms for a million unfinished deliveries).
+    const tried = sql`${deliveries.attempts} > ${deliveries.attemptsBeforeReplay}`;
+    const unfinished = this.db
+      .select({
+        pending: sql<number>`coalesce(sum(${deliveries.status} = 'pending' and not ${tried}), 0)`,
+        retrying: sql<number>`coalesce(sum(${deliveries.status} = 'pending' and ${tried}), 0)`,
+        inFlight: sql<number>`coalesce(sum(${deliveries.status} = 'in_flight'), 0)`,
+      })
+      .from(deliveries)
+      .where(and(eq(deliveries.destination, destination), isNotNull(deliveries.dueAt)))
+      .get()!;
+    const finishedSince = (status: 'delivered' | 'dead', since: number) =>
+      this.db
+        .select({ n: sql<number>`count(*)` })
+        .from(deliveries)
+        .where(and(eq(deliveries.destination, destination), eq(deliveries.status, status), gte(deliveries.finishedAt, since)))
+        .get()!.n;
+    const oldest = this.db
+      .select({ receivedAt: events.receivedAt })
+      .from(deliveries)
+      .innerJoin(events, eq(events.seq, deliveries.eventSeq))
+      .where(and(eq(deliveries.destination, destination), isNotNull(deliveries.dueAt)))
+      .orderBy(asc(deliveries.eventSeq))
+      .limit(1)
+      .get();
+    return {
+      pending: unfinished.pending,
+      retrying: unfinished.retrying,
+      inFlight: unfinished.inFlight,
+      dead: finishedSince('dead', 0),
+      deliveredLastHour: finishedSince('delivered', now - 3_600_000),
+      deliveredLastMinute: finishedSince('delivered', now - 60_000),
+      oldestUnfinishedAt: oldest?.receivedAt,
+    };
+  }
+
+  /** See `Journal.listEvents`. */
+  listEvents(query: EventQuery): EventPage {
+    const conditions = [];
+    if (query.cursor !== undefined) conditions.push(lt(events.seq, Number(query.cursor)));
+    if (query.source) conditions.push(eq(events.source, query.source));
+    if (query.since !== undefined) conditions.push(gte(events.receivedAt, query.since));
+    if (query.until !== undefined) conditions.push(lt(events.receivedAt, query.until));
+    if (query.status || query.destination) {
+      const own = [eq(deliveries.eventSeq, events.seq)];
+      if (query.status) own.push(eq(deliveries.status, query.status));
+      if (query.destination) own.push(eq(deliveries.destination, query.destination));
+      // `exists()` parenthesizes the subquery itself: wrapping it again gave `EXISTS ((select …))`, a syntax error in SQLite.
+      conditions.push(exists(this.db.select({ one: sql`1` }).from(deliveries).where(and(...own))));
+    }
+    const rows = this.db
+      .select({ id: events.id, seq: events.seq, source: events.source, method: events.method, path: events.path, receivedAt: events.receivedAt, bodySize: sql<number>`length(${events.body})` })
+      .from(events)
+      .where(and(...conditions))
+      .orderBy(desc(events.seq))
+      .limit(query.limit + 1)
+      .all();
+    const page = rows.slice(0, query.limit);
+    const ds = page.length
+      ? this.db.select().from(deliveries).where(inArray(deliveries.eventSeq, page.map((r) => r.seq))).orderBy(asc(deliveries.id)).all()
+      : [];
+    return {
+      events: page.map((r) => ({
+        ...r,
+        deliveries: ds
+          .filter((d) => d.eventSeq === r.seq)
+          .map((d) => ({ destination: d.destination, status: d.status, attempts: d.attempts, lastError: d.lastError })),
+      })),
+      ...(rows.length > query.limit && { nextCursor: String(page[page.length - 1]!.seq) }),
+    };
+  }
+
+  /** See `Journal.pausedDestinations`. */
+  pausedDestinations(): string[] {
+    return this.db.select({ name: destinationState.name }).from(destinationState).where(eq(destinationState.paused, true)).all().map((r) => r.name);
+  }
+
+  /** See `Journal.heldDestinations`. */
+  heldDestinations(now: number): Record<string, number> {
+    const rows = this.db
+      .select({ name: destinationState.name, heldUntil: destinationState.heldUntil })
+      .from(destinationState)
+      .where(gt(destinationState.heldUntil, now))
+      .all();
+    return Object.fromEntries(rows.map((r) => [r.name, r.heldUntil!]));
+  }
+
+  /** See `Journal.countDeliveries`. */
+  countDeliveries(destination: string): Record<DeliveryStatus, number> {
+    const counts: Record<DeliveryStatus, number> = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
+    const rows = this.db
+      .select({ status: deliveries.status, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .where(eq(deliveries.destination, destination))
+      .groupBy(deliveries.status)
+      .all();
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    seq: row.seq,
+    source: row.source,
+    method: row.method,
+    path: row.path,
+    query: row.query,
+    headers: JSON.parse(row.headers) as HeaderPair[],
+    body: row.body,
+    remoteAddr: row.remoteAddr,
+    receivedAt: row.receivedAt,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The SQLite journal's threads (the writer and the reader), seen from the main thread: how one is
+ * started, how a request and its outcome cross over, and what happens when a thread dies.
+ */
+import { Worker } from 'node:worker_threads';
+import { JournalUnavailableError, SluiceError } from '../../errors.js';
+
+/**
+ * The built package runs a thread's compiled .js directly; running from TypeScript sources
+ * (vitest), the thread first registers tsx's loader so it can import the .ts.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** Starts the thread whose module is `src/<name>.ts` (or `dist/<name>.js`). */
+export function spawnThread(name: string, data: unknown): Worker {
+  const url = new URL(FROM_SOURCE ? `./${name}.ts` : `./${name}.js`, import.meta.url);
+  if (!FROM_SOURCE) return new Worker(url, { workerData: data });
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: data });
+}
+
+/** One request's outcome, as sent back by a thread; errors travel as plain data (class instances do not survive cloning). */
+export type Result = { ok: true; value: unknown } | { ok: false; error: { name: string; code?: string; message: string } };
+
+/** The `Result` of a request that failed with `error` (the thread's side of `toError`). */
+export function errorResult(error: unknown): Result {
+  const e = error as Error & { code?: string };
+  return { ok: false, error: { name: e.name, code: e.code, message: e.message } };
+}
+
+/** Turns an error that crossed threads as plain data back into one of ours. */
+export function toError(e: { name: string; code?: string; message: string }): Error {
+  if (e.code === 'JOURNAL_UNAVAILABLE') return new JournalUnavailableError(e.message);
+  return new SluiceError(e.code ?? 'JOURNAL_ERROR', e.message);
+}
+
+interface Pending<Answer> {
+  resolve: (answer: Answer) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * One journal thread, answering requests: each request carries an `id`, and the thread's answer
+ * carries it back (other messages are ignored). Started on first use; a thread that dies (an
+ * uncaught error, or an exit) fails its own unanswered requests as unavailable, not those of its
+ * successor (its 'exit' can come after the next request has started a new thread), and the next
+ * request starts a new one.
+ */
+export class JournalThread<Request extends object, Answer extends object> {
+  /** The running thread and its unanswered requests; each thread has its own. */
+  private current: { worker: Worker; pending: Map<number, Pending<Answer>> } | undefined;
+  private nextId = 0;
+
+  /** `name`: the thread's module (see `spawnThread`); `role`: what errors call it ("writer"). */
+  constructor(
+    private readonly name: string,
+    private readonly role: string,
+    private readonly data: unknown,
+  ) {}
+
+  /** Sends `request` to the thread (starting it if none runs); resolves with its answer. */
+  request(request: Request): Promise<Answer> {
+    const { worker, pending } = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id });
+    });
+  }
+
+  /** Starts the thread now, unless one runs. */
+  start(): { worker: Worker; pending: Map<number, Pending<Answer>> } {
+    if (this.current) return this.current;
+    const worker = spawnThread(this.name, this.data);
+    const pending = new Map<number, Pending<Answer>>();
+    const current = { worker, pending };
+    worker.on('message', (message: Answer & { id?: number }) => {
+      const p = message.id === undefined ? undefined : pending.get(message.id);
+      if (!p) return;
+      pending.delete(message.id!);
+      p.resolve(message);
+    });
+    const failAll = (cause: unknown) => {
+      if (this.current === current) this.current = undefined;
+      const error = new JournalUnavailableError(`journal ${this.role} stopped`, { cause });
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`${this.role} thread exited with code ${code}`)));
+    this.current = current;
+    return current;
+  }
+
+  /** Asks the thread to close (it answers what it has taken first, if it can), and waits for it to end. */
+  async close(): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    this.current = undefined;
+    const exited = new Promise<void>((resolve) => current.worker.once('exit', () => resolve()));
+    current.worker.postMessage({ close: true });
+    await exited;
+  }
+}
