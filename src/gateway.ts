@@ -6,20 +6,21 @@
  * (503), stop listening, stop claiming and let in-flight deliveries finish within the grace
  * period, stop retention, close the journal.
  */
+
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import type { Server } from 'node:http';
-import type { Config } from './config/schema.js';
 import { createAdminApp, healthRoutes } from './admin/app.js';
-import { createDeliveryClient } from './delivery/http-client.js';
 import { createMetrics, type Metrics } from './admin/metrics.js';
+import type { Config } from './config/schema.js';
+import { createDeliveryClient } from './delivery/http-client.js';
+import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { createIngestApp } from './ingest/app.js';
 import type { Journal } from './journal/port.js';
+import { runRetention } from './journal/retention.js';
 import { openSqliteJournal } from './journal/sqlite/journal.js';
 import type { Logger } from './log.js';
 import { createResigner } from './senders/resign.js';
-import { runRetention } from './journal/retention.js';
-import { startScheduler, type Scheduler, type SchedulerOptions } from './delivery/scheduler.js';
 
 /** What a running gateway exposes. */
 export interface Gateway {
@@ -51,7 +52,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
   const metrics = createMetrics({ sources: Object.keys(config.sources), destinations: config.destinations });
   const journal =
-    options.journal ?? openSqliteJournal({ path: config.storage.path, maxSize: config.storage.max_size, onCommit: (size, ms) => metrics.commit(size, ms) });
+    options.journal ??
+    openSqliteJournal({
+      path: config.storage.path,
+      maxSize: config.storage.max_size,
+      onCommit: (size, ms) => metrics.commit(size, ms),
+    });
   metrics.bindJournal(journal, config.destinations, options.clock);
   const stopRetention = new AbortController();
   let accepting = true;
@@ -71,12 +77,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.random && { random: options.random }),
     // Each attempt re-signs events of `resign: true` sources with the current time (and adds the
     // destination's own `sign:` signature); the real clock, since it is the consumer's clock that judges.
-    createClient: options.createClient ?? ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
+    createClient:
+      options.createClient ??
+      ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
-  const retention = runRetention({ journal, retention: config.retention, logger, signal: stopRetention.signal, ...(options.clock && { clock: options.clock }) });
+  const retention = runRetention({
+    journal,
+    retention: config.retention,
+    logger,
+    signal: stopRetention.signal,
+    ...(options.clock && { clock: options.clock }),
+  });
 
   // Ready: listeners bound, not shutting down, and the journal takes a write (migrations ran on open).
-  const isReady = async () => listening && accepting && (await journal.probe().then(() => true, () => false));
+  const isReady = async () =>
+    listening &&
+    accepting &&
+    (await journal.probe().then(
+      () => true,
+      () => false,
+    ));
   const app = createIngestApp({
     sources: config.sources,
     maxBody: config.server.max_body,
@@ -101,7 +121,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const adminServer = config.admin.enabled
     ? (createAdaptorServer({
-        fetch: createAdminApp({ journal, scheduler, destinations: config.destinations, token: config.admin.token, metrics, isReady, logger, ...(options.clock && { clock: options.clock }) }).fetch,
+        fetch: createAdminApp({
+          journal,
+          scheduler,
+          destinations: config.destinations,
+          token: config.admin.token,
+          metrics,
+          isReady,
+          logger,
+          ...(options.clock && { clock: options.clock }),
+        }).fetch,
       }) as Server)
     : undefined;
 
@@ -120,10 +149,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = server.address() as AddressInfo;
   const url = baseUrl(config.server.host, port);
   const adminUrl = adminServer ? baseUrl(config.admin.host, (adminServer.address() as AddressInfo).port) : undefined;
-  logger.info({ host: config.server.host, port, journal: config.storage.path }, `listening on ${config.server.host}:${port}`);
-  if (adminUrl) logger.info({ url: adminUrl, token: config.admin.token ? 'required' : 'none (loopback only)' }, `admin API on ${adminUrl}`);
+  logger.info(
+    { host: config.server.host, port, journal: config.storage.path },
+    `listening on ${config.server.host}:${port}`,
+  );
+  if (adminUrl)
+    logger.info(
+      { url: adminUrl, token: config.admin.token ? 'required' : 'none (loopback only)' },
+      `admin API on ${adminUrl}`,
+    );
   for (const [name, source] of Object.entries(config.sources)) {
-    logger.info({ source: name, methods: source.methods, path: source.path, to: source.to }, `route ${source.methods.join(',')} ${source.path} → ${source.to.join(', ')}`);
+    logger.info(
+      { source: name, methods: source.methods, path: source.path, to: source.to },
+      `route ${source.methods.join(',')} ${source.path} → ${source.to.join(', ')}`,
+    );
   }
 
   let closing: Promise<void> | undefined;
@@ -133,7 +172,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       accepting = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const adminClosed = new Promise<void>((resolve) => (adminServer ? adminServer.close(() => resolve()) : resolve()));
+      const adminClosed = new Promise<void>((resolve) =>
+        adminServer ? adminServer.close(() => resolve()) : resolve(),
+      );
       adminServer?.closeAllConnections();
       await scheduler.stop(config.server.shutdown_grace);
       stopRetention.abort();

@@ -1,7 +1,7 @@
 /**
  * Logging: pino JSON lines on stdout. The level comes from LOG_LEVEL when set, else the config.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 

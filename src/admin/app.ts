@@ -12,16 +12,16 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BEARER, routes } from './schemas.js';
 import type { Config } from '../config/schema.js';
+import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
 import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from './metrics.js';
-import type { Scheduler } from '../delivery/scheduler.js';
+import { BEARER, routes } from './schemas.js';
 
 /** What the admin app needs. */
 export interface AdminOptions {
@@ -47,7 +47,13 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   const clock = deps.clock ?? Date.now;
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
-      if (!result.success) return error(c, 400, 'invalid_request', result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '));
+      if (!result.success)
+        return error(
+          c,
+          400,
+          'invalid_request',
+          result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '),
+        );
       return undefined;
     },
   });
@@ -57,7 +63,12 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
-      return error(c, status, status === 415 ? 'unsupported_media_type' : status === 400 ? 'invalid_request' : 'http_error', err.message || 'bad request');
+      return error(
+        c,
+        status,
+        status === 415 ? 'unsupported_media_type' : status === 400 ? 'invalid_request' : 'http_error',
+        err.message || 'bad request',
+      );
     }
     if (err instanceof JournalUnavailableError) return error(c, 503, 'unavailable', err.message);
     deps.logger?.error({ err, method: c.req.method, path: c.req.path }, 'admin request failed');
@@ -65,13 +76,19 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   });
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER, { type: 'http', scheme: 'bearer' });
 
-  const unknownDestination = (c: Context, name: string) => error(c, 404, 'not_found', `no destination "${name}" in the config`);
+  const unknownDestination = (c: Context, name: string) =>
+    error(c, 404, 'not_found', `no destination "${name}" in the config`);
 
   app.openapi(routes.listDestinations, async (c) => {
     const now = clock();
     const list = await Promise.all(
       Object.entries(destinations).map(async ([name, destination]) =>
-        destinationStatus(name, await journal.destinationStats(name, now), { state: scheduler.state(name), now, localRate: metrics.deliveredRate(name, now), configuredRate: destination.rate }),
+        destinationStatus(name, await journal.destinationStats(name, now), {
+          state: scheduler.state(name),
+          now,
+          localRate: metrics.deliveredRate(name, now),
+          configuredRate: destination.rate,
+        }),
       ),
     );
     return c.json({ destinations: list }, 200);
@@ -79,7 +96,15 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 
   app.openapi(routes.listEvents, async (c) => {
     const q = c.req.valid('query');
-    const page = await journal.listEvents({ status: q.status, source: q.source, destination: q.destination, since: q.since, until: q.until, limit: q.limit, cursor: q.cursor });
+    const page = await journal.listEvents({
+      status: q.status,
+      source: q.source,
+      destination: q.destination,
+      since: q.since,
+      until: q.until,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
     return c.json({ events: page.events.map(eventSummary), next_cursor: page.nextCursor ?? null }, 200);
   });
 
@@ -101,10 +126,18 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
     const { destination } = c.req.valid('json');
     const event = await journal.getEvent(id);
     if (!event) return error(c, 404, 'not_found', `no event "${id}"`);
-    const targets = event.deliveries.map((d) => d.destination).filter((d) => destination === undefined || d === destination);
+    const targets = event.deliveries
+      .map((d) => d.destination)
+      .filter((d) => destination === undefined || d === destination);
     if (targets.length === 0) return error(c, 404, 'not_found', `event "${id}" has no delivery to "${destination}"`);
     const replayed = await journal.replay({ eventId: id, destination }, clock());
-    if (replayed === 0) return error(c, 409, 'not_finished', `nothing to replay: the deliveries of "${id}" are still pending or in flight`);
+    if (replayed === 0)
+      return error(
+        c,
+        409,
+        'not_finished',
+        `nothing to replay: the deliveries of "${id}" are still pending or in flight`,
+      );
     scheduler.notify(targets);
     return c.json({ replayed }, 200);
   });
@@ -113,7 +146,10 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
     const { name } = c.req.valid('param');
     const body = c.req.valid('json');
     if (!(name in destinations)) return unknownDestination(c, name);
-    const replayed = await journal.replay({ destination: name, status: body.status, since: body.since, until: body.until }, clock());
+    const replayed = await journal.replay(
+      { destination: name, status: body.status, since: body.since, until: body.until },
+      clock(),
+    );
     if (replayed > 0) scheduler.notify([name]);
     return c.json({ replayed }, 200);
   });
@@ -138,7 +174,9 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   });
 
   app.openapi(routes.healthz, (c) => c.json({ status: 'ok' as const }, 200));
-  app.openapi(routes.readyz, async (c) => ((await ready(deps.isReady)) ? c.json({ status: 'ready' as const }, 200) : error(c, 503, 'not_ready', 'not ready')));
+  app.openapi(routes.readyz, async (c) =>
+    (await ready(deps.isReady)) ? c.json({ status: 'ready' as const }, 200) : error(c, 503, 'not_ready', 'not ready'),
+  );
 
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Sluice admin API', version: '1' } });
   return app;
@@ -151,7 +189,9 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 export function healthRoutes(isReady: () => Promise<boolean> | boolean): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }, 200));
-  app.get('/readyz', async (c) => ((await ready(isReady)) ? c.json({ status: 'ready' }, 200) : error(c, 503, 'not_ready', 'not ready')));
+  app.get('/readyz', async (c) =>
+    (await ready(isReady)) ? c.json({ status: 'ready' }, 200) : error(c, 503, 'not_ready', 'not ready'),
+  );
   return app;
 }
 
@@ -175,7 +215,12 @@ function bearerAuth(token: string | undefined): MiddlewareHandler {
       const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('authorization') ?? '');
       if (!match || !timingSafeEqual(sha256(match[1]!), expected)) {
         c.header('WWW-Authenticate', 'Bearer realm="sluice-admin"');
-        return error(c, 401, 'unauthorized', match ? 'wrong admin token' : 'this route needs Authorization: Bearer <admin token>');
+        return error(
+          c,
+          401,
+          'unauthorized',
+          match ? 'wrong admin token' : 'this route needs Authorization: Bearer <admin token>',
+        );
       }
     }
     await next();
@@ -202,7 +247,12 @@ function error<S extends ContentfulStatusCode>(c: Context, status: S, code: stri
 export function destinationStatus(
   name: string,
   s: DestinationStats,
-  at: { state: ReturnType<Scheduler['state']>; now: number; localRate?: number | undefined; configuredRate?: number | undefined },
+  at: {
+    state: ReturnType<Scheduler['state']>;
+    now: number;
+    localRate?: number | undefined;
+    configuredRate?: number | undefined;
+  },
 ) {
   const paused = at.state?.paused ?? false;
   const rate = Math.max(s.deliveredLastMinute / 60, at.localRate ?? 0);
@@ -216,7 +266,8 @@ export function destinationStatus(
     retrying: s.retrying,
     dead: s.dead,
     delivered_last_hour: s.deliveredLastHour,
-    oldest_pending_age_seconds: s.oldestUnfinishedAt === undefined ? null : Math.max(0, Math.floor((at.now - s.oldestUnfinishedAt) / 1000)),
+    oldest_pending_age_seconds:
+      s.oldestUnfinishedAt === undefined ? null : Math.max(0, Math.floor((at.now - s.oldestUnfinishedAt) / 1000)),
     rate_per_second: Math.round(rate * 1000) / 1000,
     eta_seconds: backlog === 0 ? 0 : paused || drainRate === 0 ? null : Math.ceil(backlog / drainRate),
     held_until: at.state?.heldUntil === undefined ? null : new Date(at.state.heldUntil).toISOString(),
@@ -234,7 +285,12 @@ function eventSummary(e: EventSummary) {
     ...eventIdentity(e),
     received_at: iso(e.receivedAt),
     body_size: e.bodySize,
-    deliveries: e.deliveries.map((d) => ({ destination: d.destination, status: d.status, attempts: d.attempts, last_error: d.lastError })),
+    deliveries: e.deliveries.map((d) => ({
+      destination: d.destination,
+      status: d.status,
+      attempts: d.attempts,
+      last_error: d.lastError,
+    })),
   };
 }
 
@@ -275,7 +331,9 @@ function eventDetail(e: StoredEvent & { deliveries: DeliveryRecord[] }) {
 /** Text when the bytes are valid UTF-8, else base64. */
 function encode(bytes: Uint8Array): { text: string; encoding: 'utf8' | 'base64' } {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return isUtf8(buffer) ? { text: buffer.toString('utf8'), encoding: 'utf8' } : { text: buffer.toString('base64'), encoding: 'base64' };
+  return isUtf8(buffer)
+    ? { text: buffer.toString('utf8'), encoding: 'utf8' }
+    : { text: buffer.toString('base64'), encoding: 'base64' };
 }
 
 function iso(ms: number): string {

@@ -22,9 +22,9 @@
  * since the first delivery in it: right after a start or a resume, dividing by a full minute
  * would understate the rate (and overstate the time to drain) for up to a minute.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DestinationStats, Journal } from '../journal/port.js';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AttemptEvent } from '../delivery/scheduler.js';
+import type { DestinationStats, Journal } from '../journal/port.js';
 
 /** What became of a request on a source's path. */
 export type ReceivedOutcome = 'accepted' | 'rejected' | 'duplicate' | 'unavailable';
@@ -122,7 +122,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const at = clock();
       snapshot = {
         at: now,
-        stats: Promise.all(names.map(async (name) => [name, await journal.destinationStats(name, at)] as const)).then((entries) => new Map(entries)),
+        stats: Promise.all(names.map(async (name) => [name, await journal.destinationStats(name, at)] as const)).then(
+          (entries) => new Map(entries),
+        ),
         paused: journal.pausedDestinations().then((list) => new Set(list)),
       };
       // A failed read is not cached: the next scrape tries again.
@@ -149,12 +151,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         for (const [destination, s] of stats) this.set({ destination }, value(s, current.now));
       },
     });
-  backlogGauge('sluice_deliveries_pending', 'Deliveries waiting for their first attempt (or replayed), by destination.', (s) => s.pending);
-  backlogGauge('sluice_deliveries_retrying', 'Deliveries waiting for a retry after a failed attempt, by destination.', (s) => s.retrying);
+  backlogGauge(
+    'sluice_deliveries_pending',
+    'Deliveries waiting for their first attempt (or replayed), by destination.',
+    (s) => s.pending,
+  );
+  backlogGauge(
+    'sluice_deliveries_retrying',
+    'Deliveries waiting for a retry after a failed attempt, by destination.',
+    (s) => s.retrying,
+  );
   backlogGauge('sluice_deliveries_in_flight', 'Deliveries being attempted, by destination.', (s) => s.inFlight);
-  backlogGauge('sluice_deliveries_dead', 'Deliveries that failed for good (until replayed or past retention), by destination.', (s) => s.dead);
-  backlogGauge('sluice_oldest_pending_age_seconds', 'Age of the oldest event not yet finished with the destination (0 when none).', (s, now) =>
-    s.oldestUnfinishedAt === undefined ? 0 : Math.max(0, (now - s.oldestUnfinishedAt) / 1000),
+  backlogGauge(
+    'sluice_deliveries_dead',
+    'Deliveries that failed for good (until replayed or past retention), by destination.',
+    (s) => s.dead,
+  );
+  backlogGauge(
+    'sluice_oldest_pending_age_seconds',
+    'Age of the oldest event not yet finished with the destination (0 when none).',
+    (s, now) => (s.oldestUnfinishedAt === undefined ? 0 : Math.max(0, (now - s.oldestUnfinishedAt) / 1000)),
   );
   new Gauge({
     name: 'sluice_destination_paused',
@@ -176,7 +192,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       attemptDuration.zero({ destination });
     }
   };
-  for (const s of options.sources ?? []) for (const outcome of RECEIVED_OUTCOMES) received.inc({ source: s, outcome }, 0);
+  for (const s of options.sources ?? [])
+    for (const outcome of RECEIVED_OUTCOMES) received.inc({ source: s, outcome }, 0);
   if (options.destinations) initDestinations(namesOf(options.destinations));
 
   return {
@@ -191,7 +208,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const at = clock();
       const second = Math.floor(at / 1000);
       let seconds = deliveredBySecond.get(event.destination);
-      if (!seconds) deliveredBySecond.set(event.destination, (seconds = []));
+      if (!seconds) {
+        seconds = [];
+        deliveredBySecond.set(event.destination, seconds);
+      }
       const last = seconds.at(-1);
       if (last?.second === second) last.count += 1;
       else seconds.push({ second, count: 1, firstAt: at });

@@ -19,16 +19,32 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorSchema } },
+});
 const unauthorized = { 401: errorResponse('Missing or wrong bearer token (`unauthorized`)') };
 const invalid = { 400: errorResponse('The request does not match the schema (`invalid_request`)') };
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 
 /** A time: ISO-8601 (`2024-05-01T10:00:00Z`) or Unix epoch milliseconds; resolves to epoch ms. */
 function toEpochMs(value: string | number, ctx: z.core.$RefinementCtx): number {
-  const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+  const ms =
+    typeof value === 'number'
+      ? value
+      : /^\d+$/.test(value)
+        ? Number(value)
+        : /^\d{4}-\d{2}-\d{2}/.test(value)
+          ? Date.parse(value)
+          : NaN;
   if (!Number.isSafeInteger(ms) || ms < 0) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a time: use ISO-8601 (2024-05-01T10:00:00Z) or epoch milliseconds` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a time: use ISO-8601 (2024-05-01T10:00:00Z) or epoch milliseconds`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -40,10 +56,24 @@ const queryTime = z.string().transform(toEpochMs).openapi(timeDoc);
 const isoTime = z.string().openapi({ format: 'date-time' });
 const deliveryStatus = z.enum(['pending', 'in_flight', 'delivered', 'dead']);
 const finishedStatus = z.enum(['dead', 'delivered']);
-const bodyEncoding = z.enum(['utf8', 'base64']).openapi({ description: 'utf8 when the bytes are valid UTF-8, else base64' });
+const bodyEncoding = z
+  .enum(['utf8', 'base64'])
+  .openapi({ description: 'utf8 when the bytes are valid UTF-8, else base64' });
 
-const NameParam = z.object({ name: z.string().min(1).max(200).openapi({ param: { name: 'name', in: 'path' }, example: 'crm' }) });
-const IdParam = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: 'id', in: 'path' } }) });
+const NameParam = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'crm' }),
+});
+const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
 export const DestinationSchema = z
   .object({
@@ -54,19 +84,43 @@ export const DestinationSchema = z
     retrying: z.number().int().openapi({ description: 'Waiting for a retry after a failed attempt' }),
     dead: z.number().int(),
     delivered_last_hour: z.number().int(),
-    oldest_pending_age_seconds: z.number().int().nullable().openapi({ description: 'Age of the oldest event not yet finished; null when none' }),
-    rate_per_second: z.number().openapi({ description: 'Deliveries per second over the last minute (counted from the first delivery in it when this process started or resumed less than a minute ago)' }),
-    eta_seconds: z.number().int().nullable().openapi({ description: 'Time to drain pending + retrying + in flight at that rate (or at the configured rate when lower); 0 with no backlog; null when nothing was delivered in the last minute or the destination is paused' }),
-    held_until: isoTime.nullable().openapi({ description: 'Nothing is sent to the destination before then (see held_by); null when not held' }),
+    oldest_pending_age_seconds: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Age of the oldest event not yet finished; null when none' }),
+    rate_per_second: z.number().openapi({
+      description:
+        'Deliveries per second over the last minute (counted from the first delivery in it when this process started or resumed less than a minute ago)',
+    }),
+    eta_seconds: z.number().int().nullable().openapi({
+      description:
+        'Time to drain pending + retrying + in flight at that rate (or at the configured rate when lower); 0 with no backlog; null when nothing was delivered in the last minute or the destination is paused',
+    }),
+    held_until: isoTime
+      .nullable()
+      .openapi({ description: 'Nothing is sent to the destination before then (see held_by); null when not held' }),
     held_by: z.enum(HOLD_REASONS).nullable().openapi({
-      description: "retry_after: the consumer's 429/503 Retry-After; unreachable: attempts in a row got no answer, and the consumer is probed one request at a time after the hold",
+      description:
+        "retry_after: the consumer's 429/503 Retry-After; unreachable: attempts in a row got no answer, and the consumer is probed one request at a time after the hold",
     }),
   })
   .openapi('Destination');
 
-const DeliverySummary = z.object({ destination: z.string(), status: deliveryStatus, attempts: z.number().int(), last_error: z.string().nullable() });
+const DeliverySummary = z.object({
+  destination: z.string(),
+  status: deliveryStatus,
+  attempts: z.number().int(),
+  last_error: z.string().nullable(),
+});
 /** The fields every view of an event starts with. */
-const eventIdentity = { id: z.string(), seq: z.number().int(), source: z.string(), method: z.string(), path: z.string() };
+const eventIdentity = {
+  id: z.string(),
+  seq: z.number().int(),
+  source: z.string(),
+  method: z.string(),
+  path: z.string(),
+};
 export const EventSummarySchema = z
   .object({
     ...eventIdentity,
@@ -80,7 +134,11 @@ const AttemptSchema = z.object({
   attempt: z.number().int(),
   started_at: isoTime,
   duration_ms: z.number(),
-  status: z.number().int().nullable().openapi({ description: "HTTP status of the consumer's answer; null when none came" }),
+  status: z
+    .number()
+    .int()
+    .nullable()
+    .openapi({ description: "HTTP status of the consumer's answer; null when none came" }),
   error: z.string().nullable(),
   response: z.string().nullable().openapi({ description: 'First bytes (at most 1 KiB) of the answer' }),
   response_encoding: bodyEncoding.nullable(),
@@ -91,7 +149,9 @@ export const EventDetailSchema = z
     query: z.string(),
     remote_addr: z.string().nullable(),
     received_at: isoTime,
-    headers: z.array(z.tuple([z.string(), z.string()])).openapi({ description: 'As received: original case and order, repeats kept' }),
+    headers: z
+      .array(z.tuple([z.string(), z.string()]))
+      .openapi({ description: 'As received: original case and order, repeats kept' }),
     body: z.string(),
     body_encoding: bodyEncoding,
     body_size: z.number().int(),
@@ -109,18 +169,28 @@ export const EventDetailSchema = z
   })
   .openapi('Event');
 
-const Replayed = z.object({ replayed: z.number().int().openapi({ description: 'Deliveries made pending again' }) }).openapi('Replayed');
+const Replayed = z
+  .object({ replayed: z.number().int().openapi({ description: 'Deliveries made pending again' }) })
+  .openapi('Replayed');
 const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
 
 /** POST /destinations/{name}/pause and /resume: same shape, each answering the state it leads to. */
-function stateRoute<A extends 'pause' | 'resume', S extends 'paused' | 'running'>(action: A, state: S, summary: string) {
+function stateRoute<A extends 'pause' | 'resume', S extends 'paused' | 'running'>(
+  action: A,
+  state: S,
+  summary: string,
+) {
   return createRoute({
     method: 'post',
     path: `/destinations/{name}/${action}` as `/destinations/{name}/${A}`,
     summary,
     security: secured,
     request: { params: NameParam },
-    responses: { 200: json(z.object({ name: z.string(), state: z.literal(state) }), state === 'paused' ? 'Paused' : 'Running'), ...unauthorized, 404: errorResponse('No such destination') },
+    responses: {
+      200: json(z.object({ name: z.string(), state: z.literal(state) }), state === 'paused' ? 'Paused' : 'Running'),
+      ...unauthorized,
+      404: errorResponse('No such destination'),
+    },
   });
 }
 
@@ -130,7 +200,10 @@ export const routes = {
     path: '/destinations',
     summary: 'Backlog, state and drain estimate of every destination',
     security: secured,
-    responses: { 200: json(z.object({ destinations: z.array(DestinationSchema) }), 'Per destination'), ...unauthorized },
+    responses: {
+      200: json(z.object({ destinations: z.array(DestinationSchema) }), 'Per destination'),
+      ...unauthorized,
+    },
   }),
   listEvents: createRoute({
     method: 'get',
@@ -139,17 +212,29 @@ export const routes = {
     security: secured,
     request: {
       query: z.object({
-        status: deliveryStatus.optional().openapi({ description: 'Events with a delivery in this status (to `destination` when given)' }),
+        status: deliveryStatus
+          .optional()
+          .openapi({ description: 'Events with a delivery in this status (to `destination` when given)' }),
         source: z.string().min(1).optional(),
         destination: z.string().min(1).optional(),
         since: queryTime.optional().openapi({ description: 'Received at or after' }),
         until: queryTime.optional().openapi({ description: 'Received before' }),
         limit: z.coerce.number().int().min(1).max(1000).default(50),
-        cursor: z.string().regex(/^[A-Za-z0-9._~-]{1,256}$/, 'not a cursor from this API').optional().openapi({ description: '`next_cursor` of the previous page' }),
+        cursor: z
+          .string()
+          .regex(/^[A-Za-z0-9._~-]{1,256}$/, 'not a cursor from this API')
+          .optional()
+          .openapi({ description: '`next_cursor` of the previous page' }),
       }),
     },
     responses: {
-      200: json(z.object({ events: z.array(EventSummarySchema), next_cursor: z.string().nullable().openapi({ description: 'null on the last page' }) }), 'A page of events'),
+      200: json(
+        z.object({
+          events: z.array(EventSummarySchema),
+          next_cursor: z.string().nullable().openapi({ description: 'null on the last page' }),
+        }),
+        'A page of events',
+      ),
       ...invalid,
       ...unauthorized,
     },
@@ -168,12 +253,16 @@ export const routes = {
     summary: 'Purge one event with its deliveries and attempts',
     security: secured,
     request: { params: IdParam },
-    responses: { 200: json(z.object({ id: z.string(), deleted: z.literal(true) }), 'Deleted'), ...unauthorized, 404: errorResponse('No such event') },
+    responses: {
+      200: json(z.object({ id: z.string(), deleted: z.literal(true) }), 'Deleted'),
+      ...unauthorized,
+      404: errorResponse('No such event'),
+    },
   }),
   replayEvent: createRoute({
     method: 'post',
     path: '/events/{id}/replay',
-    summary: "Deliver an event again (its finished deliveries, or only the one to `destination`)",
+    summary: 'Deliver an event again (its finished deliveries, or only the one to `destination`)',
     security: secured,
     request: { params: IdParam, body: jsonBody(z.object({ destination: z.string().min(1).optional() })) },
     responses: {
@@ -188,7 +277,8 @@ export const routes = {
     method: 'post',
     path: '/destinations/{name}/replay',
     summary: 'Deliver again every dead (or delivered) delivery of a destination, optionally by time range',
-    description: 'Replayed deliveries are sent under the destination’s rate and concurrency, only with what live events leave.',
+    description:
+      'Replayed deliveries are sent under the destination’s rate and concurrency, only with what live events leave.',
     security: secured,
     request: {
       params: NameParam,
@@ -200,7 +290,12 @@ export const routes = {
         }),
       ),
     },
-    responses: { 200: json(Replayed, 'Replayed'), ...invalid, ...unauthorized, 404: errorResponse('No such destination') },
+    responses: {
+      200: json(Replayed, 'Replayed'),
+      ...invalid,
+      ...unauthorized,
+      404: errorResponse('No such destination'),
+    },
   }),
   pause: stateRoute('pause', 'paused', 'Stop sending to a destination (ingest goes on); survives restarts'),
   resume: stateRoute('resume', 'running', 'Send again after a pause'),
@@ -209,7 +304,10 @@ export const routes = {
     path: '/metrics',
     summary: 'Prometheus metrics',
     security: secured,
-    responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } }, ...unauthorized },
+    responses: {
+      200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+      ...unauthorized,
+    },
   }),
   healthz: createRoute({
     method: 'get',
@@ -223,6 +321,9 @@ export const routes = {
     path: '/readyz',
     summary: 'Ready to take events: journal writable, migrations applied, listeners bound (no token needed)',
     security: [],
-    responses: { 200: json(z.object({ status: z.literal('ready') }), 'Ready'), 503: errorResponse('Not ready (`not_ready`)') },
+    responses: {
+      200: json(z.object({ status: z.literal('ready') }), 'Ready'),
+      503: errorResponse('Not ready (`not_ready`)'),
+    },
   }),
 };

@@ -16,8 +16,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { parse as parseYaml } from 'yaml';
-import { formatDestinations, formatEvent, formatEventPage } from './admin-format.js';
 import { parseDuration } from '../config/units.js';
+import { formatDestinations, formatEvent, formatEventPage } from './admin-format.js';
 
 /** Commands this module runs (the lead's cli.ts dispatches them here). */
 export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['status', 'events', 'replay', 'pause', 'resume']);
@@ -82,7 +82,12 @@ class ApiError extends Error {
 }
 
 /** Runs one operator command; resolves the exit code. Never throws. */
-export async function runAdminCommand(command: string, args: string[], values: AdminValues, io: AdminIo): Promise<number> {
+export async function runAdminCommand(
+  command: string,
+  args: string[],
+  values: AdminValues,
+  io: AdminIo,
+): Promise<number> {
   let target: { url: string; token: string | undefined };
   try {
     target = resolveTarget(values, io);
@@ -95,26 +100,40 @@ export async function runAdminCommand(command: string, args: string[], values: A
     const headers: Record<string, string> = { accept: 'application/json' };
     if (target.token) headers.authorization = `Bearer ${target.token}`;
     if (body) headers['content-type'] = 'application/json';
-    let res;
+    let res: Awaited<ReturnType<typeof request>>;
     try {
-      res = await request(new URL(path, target.url), { method, headers, dispatcher: agent, ...(body && { body: JSON.stringify(body) }) });
+      res = await request(new URL(path, target.url), {
+        method,
+        headers,
+        dispatcher: agent,
+        ...(body && { body: JSON.stringify(body) }),
+      });
     } catch (error) {
-      throw new Error(`cannot reach the admin API at ${target.url}: ${(error as Error).message || (error as { code?: string }).code}`);
+      throw new Error(
+        `cannot reach the admin API at ${target.url}: ${(error as Error).message || (error as { code?: string }).code}`,
+      );
     }
     const text = await res.body.text();
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new ApiError(res.statusCode, 'bad_response', `the admin API answered ${res.statusCode} with something other than JSON`);
+      throw new ApiError(
+        res.statusCode,
+        'bad_response',
+        `the admin API answered ${res.statusCode} with something other than JSON`,
+      );
     }
     if (res.statusCode >= 400) {
       const e = (parsed as { error?: { code?: string; message?: string } }).error;
       throw new ApiError(res.statusCode, e?.code ?? 'error', e?.message ?? `HTTP ${res.statusCode}`);
     }
+    // biome-ignore lint/suspicious/noExplicitAny: each command reads its own route's answer
     return parsed as any;
   };
-  const print = (answer: unknown, human: (answer: any) => string) => io.out(values.json === true ? `${JSON.stringify(answer, null, 2)}\n` : human(answer));
+  // biome-ignore lint/suspicious/noExplicitAny: each command reads its own route's answer
+  const print = (answer: unknown, human: (answer: any) => string) =>
+    io.out(values.json === true ? `${JSON.stringify(answer, null, 2)}\n` : human(answer));
 
   try {
     switch (command) {
@@ -155,17 +174,26 @@ export async function runAdminCommand(command: string, args: string[], values: A
         if (id !== undefined) {
           noMore(args, 1, 'replay');
           for (const key of ['status', 'since', 'until'] as const) {
-            if (flag(values, key) !== undefined) throw new UsageError(`--${key} filters a bulk replay (replay --destination NAME); it does not apply to one event`);
+            if (flag(values, key) !== undefined)
+              throw new UsageError(
+                `--${key} filters a bulk replay (replay --destination NAME); it does not apply to one event`,
+              );
           }
-          const answer = await api('POST', `/events/${encodeURIComponent(id)}/replay`, destination === undefined ? {} : { destination });
+          const answer = await api(
+            'POST',
+            `/events/${encodeURIComponent(id)}/replay`,
+            destination === undefined ? {} : { destination },
+          );
           print(answer, (a) => `replayed ${plural(a.replayed, 'delivery', 'deliveries')} of event ${id}\n`);
           return 0;
         }
-        if (destination === undefined) throw new UsageError('replay needs an event id, or --destination NAME for a bulk replay');
+        if (destination === undefined)
+          throw new UsageError('replay needs an event id, or --destination NAME for a bulk replay');
         const body: Record<string, unknown> = {};
         const status = flag(values, 'status');
         if (status !== undefined) {
-          if (status !== 'dead' && status !== 'delivered') throw new UsageError(`--status must be dead or delivered, got "${status}"`);
+          if (status !== 'dead' && status !== 'delivered')
+            throw new UsageError(`--status must be dead or delivered, got "${status}"`);
           body.status = status;
         }
         for (const key of ['since', 'until'] as const) {
@@ -181,7 +209,10 @@ export async function runAdminCommand(command: string, args: string[], values: A
         const [name] = args;
         if (name === undefined) throw new UsageError(`${command} needs a destination name`);
         noMore(args, 1, command);
-        print(await api('POST', `/destinations/${encodeURIComponent(name)}/${command}`), (a) => `${a.name}: ${a.state}\n`);
+        print(
+          await api('POST', `/destinations/${encodeURIComponent(name)}/${command}`),
+          (a) => `${a.name}: ${a.state}\n`,
+        );
         return 0;
       }
       default:
@@ -228,7 +259,9 @@ function adminSection(io: AdminIo): { url?: string; token?: string } {
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot read config ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`);
+    throw new Error(
+      `cannot read config ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`,
+    );
   }
   const admin = (doc as { admin?: unknown } | null)?.admin;
   if (!admin || typeof admin !== 'object') return {};
@@ -247,7 +280,10 @@ function adminSection(io: AdminIo): { url?: string; token?: string } {
   const host = read('host') ?? '127.0.0.1';
   const port = read('port') ?? '8081';
   const connectTo = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return { url: `http://${connectTo.includes(':') ? `[${connectTo}]` : connectTo}:${port}`, ...(read('token') !== undefined && { token: read('token')! }) };
+  return {
+    url: `http://${connectTo.includes(':') ? `[${connectTo}]` : connectTo}:${port}`,
+    ...(read('token') !== undefined && { token: read('token')! }),
+  };
 }
 
 function flag(values: AdminValues, key: string): string | undefined {

@@ -39,7 +39,15 @@ interface EventDetail extends EventSummaryRow {
   deliveries: (EventSummaryRow['deliveries'][number] & {
     due_at: string | null;
     finished_at: string | null;
-    attempt_log: { attempt: number; started_at: string; duration_ms: number; status: number | null; error: string | null; response: string | null; response_encoding: string | null }[];
+    attempt_log: {
+      attempt: number;
+      started_at: string;
+      duration_ms: number;
+      status: number | null;
+      error: string | null;
+      response: string | null;
+      response_encoding: string | null;
+    }[];
   })[];
 }
 
@@ -59,15 +67,28 @@ export function table(headers: string[], rows: string[][], rightAligned: Readonl
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
-      .map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .map((cell, i) =>
+        rightAligned.has(i) ? cell.padStart(widths[i]!) : i === cells.length - 1 ? cell : cell.padEnd(widths[i]!),
+      )
       .join('  ')
       .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** `sluice status`. */
 export function formatDestinations(rows: DestinationRow[]): string {
-  const headers = ['DESTINATION', 'STATE', 'PENDING', 'RETRYING', 'IN FLIGHT', 'DEAD', 'DELIVERED 1H', 'OLDEST', 'RATE/S', 'ETA'];
+  const headers = [
+    'DESTINATION',
+    'STATE',
+    'PENDING',
+    'RETRYING',
+    'IN FLIGHT',
+    'DEAD',
+    'DELIVERED 1H',
+    'OLDEST',
+    'RATE/S',
+    'ETA',
+  ];
   const body = rows.map((d) => [
     d.name,
     d.state,
@@ -93,7 +114,14 @@ export function formatDestinations(rows: DestinationRow[]): string {
 /** `sluice events list`. */
 export function formatEventPage(page: { events: EventSummaryRow[]; next_cursor: string | null }): string {
   if (page.events.length === 0) return 'no events\n';
-  const rows = page.events.map((e) => [e.id, e.received_at, e.source, `${e.method} ${e.path}`, String(e.body_size), deliveries(e.deliveries)]);
+  const rows = page.events.map((e) => [
+    e.id,
+    e.received_at,
+    e.source,
+    `${e.method} ${e.path}`,
+    String(e.body_size),
+    deliveries(e.deliveries),
+  ]);
   const next = page.next_cursor === null ? '' : `more: --cursor ${page.next_cursor}\n`;
   return table(['ID', 'RECEIVED', 'SOURCE', 'REQUEST', 'BYTES', 'DELIVERIES'], rows, new Set([4])) + next;
 }
@@ -111,19 +139,27 @@ export function formatEvent(e: EventDetail): string {
   out.push(`request   ${e.method} ${e.path}${e.query ? `?${e.query}` : ''}`);
   out.push('', 'headers');
   for (const [name, value] of e.headers) out.push(`  ${name}: ${value}`);
-  out.push('', e.body_encoding === 'utf8' ? `body (${e.body_size} bytes)` : `body (${e.body_size} bytes, not UTF-8: base64)`);
+  out.push(
+    '',
+    e.body_encoding === 'utf8' ? `body (${e.body_size} bytes)` : `body (${e.body_size} bytes, not UTF-8: base64)`,
+  );
   out.push(indent(e.body));
   out.push('', 'deliveries');
   for (const d of e.deliveries) {
-    const when = d.finished_at ? `finished ${d.finished_at}` : d.due_at ? `${d.status === 'in_flight' ? 'lease until' : 'due'} ${d.due_at}` : '';
+    const when = d.finished_at
+      ? `finished ${d.finished_at}`
+      : d.due_at
+        ? `${d.status === 'in_flight' ? 'lease until' : 'due'} ${d.due_at}`
+        : '';
     out.push(`  ${d.destination}  ${d.status}  ${plural(d.attempts, 'attempt')}${when ? `  ${when}` : ''}`);
     for (const a of d.attempt_log) {
       const outcome = a.status === null ? 'no answer' : `HTTP ${a.status}`;
       out.push(`    #${a.attempt}  ${a.started_at}  ${a.duration_ms} ms  ${outcome}${a.error ? `  ${a.error}` : ''}`);
-      if (a.response) out.push(`        response${a.response_encoding === 'base64' ? ' (base64)' : ''}: ${oneLine(a.response)}`);
+      if (a.response)
+        out.push(`        response${a.response_encoding === 'base64' ? ' (base64)' : ''}: ${oneLine(a.response)}`);
     }
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 function indent(text: string): string {

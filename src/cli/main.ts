@@ -10,14 +10,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ADMIN_COMMANDS, ADMIN_OPTIONS, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
 import { loadConfig } from '../config/load.js';
+import { formatPlan } from '../config/plan.js';
+import { parseDuration } from '../config/units.js';
 import { ConfigError, SluiceError } from '../errors.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
-import { formatPlan } from '../config/plan.js';
+import { ADMIN_COMMANDS, ADMIN_OPTIONS, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
 import { startSink } from './sink.js';
-import { parseDuration } from '../config/units.js';
 
 const USAGE = `Usage: sluice <command> [options]
 
@@ -135,7 +135,8 @@ async function sink(values: Record<string, string | boolean | undefined>): Promi
     latencyMs = parseDuration(values.latency) ?? number('latency', values.latency);
   }
   const failRate = number('fail-rate', values['fail-rate']);
-  if (failRate !== undefined && (failRate < 0 || failRate > 1)) throw new UsageError('--fail-rate must be between 0 and 1');
+  if (failRate !== undefined && (failRate < 0 || failRate > 1))
+    throw new UsageError('--fail-rate must be between 0 and 1');
   const logger = createLogger('info');
   const sinkServer = await startSink({
     port,
@@ -163,7 +164,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n${error.issues.length} error${error.issues.length === 1 ? '' : 's'} in config\n`);
+      process.stderr.write(
+        `${error.message}\n${error.issues.length} error${error.issues.length === 1 ? '' : 's'} in config\n`,
+      );
       process.exit(1);
     }
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

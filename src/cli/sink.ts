@@ -160,7 +160,11 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
-      reject(new SluiceError('SINK_LISTEN_FAILED', `sink cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+      reject(
+        new SluiceError('SINK_LISTEN_FAILED', `sink cannot listen on ${host}:${port}: ${error.message}`, {
+          cause: error,
+        }),
+      );
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -185,7 +189,9 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       // The server's own callback can fire before the dropped responses emit 'close' (that comes
       // a tick after their socket's); waiting for both makes stats() final once close() resolves.
       const dropped = [...open].map((res) => new Promise((resolve) => res.once('close', resolve)));
-      const stopped = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      const stopped = new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
       // server.close() alone would wait for requests parked in their latency delay; destroying
       // every connection drops them (their 'close' handlers clear the timers) and idle keep-alives.
       server.closeAllConnections();
@@ -197,15 +203,25 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
 
 function noop(): void {}
 
-function validate(o: { port: number; latencyMs: number; status: number; failRate: number; retryAfter: number | undefined }): void {
+function validate(o: {
+  port: number;
+  latencyMs: number;
+  status: number;
+  failRate: number;
+  retryAfter: number | undefined;
+}): void {
   const problems: string[] = [];
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) problems.push(`port must be an integer 0–65535, got ${o.port}`);
-  if (!Number.isFinite(o.latencyMs) || o.latencyMs < 0) problems.push(`latency must be a finite number of ms ≥ 0, got ${o.latencyMs}`);
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+    problems.push(`port must be an integer 0–65535, got ${o.port}`);
+  if (!Number.isFinite(o.latencyMs) || o.latencyMs < 0)
+    problems.push(`latency must be a finite number of ms ≥ 0, got ${o.latencyMs}`);
   // 1xx are interim responses, not answers.
-  if (!Number.isInteger(o.status) || o.status < 200 || o.status > 599) problems.push(`status must be an integer 200–599, got ${o.status}`);
+  if (!Number.isInteger(o.status) || o.status < 200 || o.status > 599)
+    problems.push(`status must be an integer 200–599, got ${o.status}`);
   if (!(o.failRate >= 0 && o.failRate <= 1)) problems.push(`fail rate must be between 0 and 1, got ${o.failRate}`);
   if (o.retryAfter !== undefined && (!Number.isInteger(o.retryAfter) || o.retryAfter < 0)) {
     problems.push(`retry-after must be a whole number of seconds ≥ 0, got ${o.retryAfter}`);
   }
-  if (problems.length > 0) throw new SluiceError('SINK_OPTIONS_INVALID', `invalid sink options: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new SluiceError('SINK_OPTIONS_INVALID', `invalid sink options: ${problems.join('; ')}`);
 }

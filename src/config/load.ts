@@ -4,10 +4,21 @@
  * all of them are reported at once, so an operator fixes a file in one pass.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  Scalar,
+  visit,
+} from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { type Config, configSchema } from './schema.js';
 
 /** Where environment variables come from (injected so tests need not touch process.env). */
 export type Env = Record<string, string | undefined>;
@@ -19,7 +30,9 @@ export function loadConfig(file: string, env: Env = process.env): Config {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
     const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(cause);
-    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `cannot read config: ${reason}` }], { cause });
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `cannot read config: ${reason}` }], {
+      cause,
+    });
   }
   return parseConfig(text, file, env);
 }
@@ -36,7 +49,9 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   if (doc.errors.length > 0) {
     // A duplicate key still sits in the tree, so it can be named; other syntax errors have no reliable key.
     throw new ConfigError(
-      doc.errors.map((e) => at(e.pos[0], e.code === 'DUPLICATE_KEY' ? keyPathAt(doc, e.pos[0]) : '', e.message.split('\n')[0]!)),
+      doc.errors.map((e) =>
+        at(e.pos[0], e.code === 'DUPLICATE_KEY' ? keyPathAt(doc, e.pos[0]) : '', e.message.split('\n')[0]!),
+      ),
     );
   }
 
@@ -61,13 +76,16 @@ function interpolateEnv(doc: Document, env: Env, at: At): ConfigIssue[] {
     Scalar(_key, node, path) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       const before = issues.length;
-      const text = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, name: string, fallback?: string) => {
-        const value = env[name];
-        if (value !== undefined && value !== '') return value;
-        if (fallback !== undefined) return fallback;
-        issues.push(at(node.range?.[0], keyPath([...path, node]), `environment variable ${name} is not set`));
-        return whole;
-      });
+      const text = node.value.replace(
+        /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+        (whole, name: string, fallback?: string) => {
+          const value = env[name];
+          if (value !== undefined && value !== '') return value;
+          if (fallback !== undefined) return fallback;
+          issues.push(at(node.range?.[0], keyPath([...path, node]), `environment variable ${name} is not set`));
+          return whole;
+        },
+      );
       // An unquoted `port: ${PORT}` means what `port: 8080` would: read the result as YAML reads a plain
       // scalar (numbers, booleans), as docker compose does. Quoting keeps it a string.
       node.value = node.type === Scalar.PLAIN && issues.length === before ? plainScalar(text) : text;

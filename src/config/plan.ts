@@ -34,7 +34,10 @@ const SECRET_PARAM = /token|secret|key|pass|sig|auth/i;
 export function formatPlan(config: Config, file: string): string {
   const body = stringify(redact(withReadableUnits(config)), { lineWidth: 0 }).trimEnd();
   const sources = Object.values(config.sources);
-  const routes = sources.length > 0 ? sources.map((s) => `# ${formatRoute(s, config.destinations)}`) : ['# (no sources: nothing is received)'];
+  const routes =
+    sources.length > 0
+      ? sources.map((s) => `# ${formatRoute(s, config.destinations)}`)
+      : ['# (no sources: nothing is received)'];
   // A newline in a file name would end the comment and break the YAML.
   const header = `# Resolved plan for ${file.replace(/[\r\n]+/g, ' ')}: defaults filled in, secrets redacted.`;
   return [header, body, '', '# Routing:', ...routes, ''].join('\n');
@@ -76,12 +79,15 @@ export function redactUrl(text: string): string {
   }
   if (url.search.length > 1) {
     // Rewrite the raw query part by part: URLSearchParams would re-encode the untouched ones too.
-    const parts = url.search.slice(1).split('&').map((part) => {
-      const eq = part.indexOf('=');
-      if (eq === -1 || !SECRET_PARAM.test(decodeParamName(part.slice(0, eq)))) return part;
-      changed = true;
-      return `${part.slice(0, eq)}=${REDACTED}`;
-    });
+    const parts = url.search
+      .slice(1)
+      .split('&')
+      .map((part) => {
+        const eq = part.indexOf('=');
+        if (eq === -1 || !SECRET_PARAM.test(decodeParamName(part.slice(0, eq)))) return part;
+        changed = true;
+        return `${part.slice(0, eq)}=${REDACTED}`;
+      });
     url.search = parts.join('&');
   }
   return changed ? url.href : text;
@@ -137,7 +143,9 @@ function withReadableUnits(config: Config) {
     sources: Object.fromEntries(
       Object.entries(config.sources).map(([name, s]) => [
         name,
-        s.verify && 'tolerance' in s.verify ? { ...s, verify: { ...s.verify, tolerance: formatDuration(s.verify.tolerance) } } : s,
+        s.verify && 'tolerance' in s.verify
+          ? { ...s, verify: { ...s.verify, tolerance: formatDuration(s.verify.tolerance) } }
+          : s,
       ]),
     ),
   };

@@ -103,13 +103,20 @@ const secrets = z
 const standardWebhooksSecret = z
   .string()
   .min(1, 'must not be empty')
-  .refine((s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s.replace(/^whsec_/, '')), 'must be whsec_ followed by the key in base64');
+  .refine(
+    (s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s.replace(/^whsec_/, '')),
+    'must be whsec_ followed by the key in base64',
+  );
 const standardWebhooksSecrets = z
   .union([standardWebhooksSecret, z.array(standardWebhooksSecret).min(1)])
   .transform((s) => (Array.isArray(s) ? s : [s]));
 
 /** How far a signed timestamp may be from Sluice's clock, either way (replay window). */
-const tolerance = { tolerance: duration.refine((ms) => ms >= 1000, 'must be at least 1s: signed timestamps are in whole seconds').prefault('5m') };
+const tolerance = {
+  tolerance: duration
+    .refine((ms) => ms >= 1000, 'must be at least 1s: signed timestamps are in whole seconds')
+    .prefault('5m'),
+};
 
 /**
  * Verification of a source's requests, against the raw body bytes. A request that fails gets 401
@@ -162,7 +169,9 @@ const handshakeSchema = z.union(
 );
 
 /** An IP address or CIDR block, IPv4 or IPv6. */
-const cidr = z.string().refine((text) => parseCidr(text) !== undefined, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
+const cidr = z
+  .string()
+  .refine((text) => parseCidr(text) !== undefined, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
 
 /** `10.0.0.0/8` → address, prefix and family; a bare address is a /32 or /128. */
 export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
@@ -194,7 +203,11 @@ const destinationSchema = z
   })
   .superRefine((d, ctx) => {
     if (d.ordering === 'fifo' && d.concurrency > 1) {
-      ctx.addIssue({ code: 'custom', path: ['concurrency'], message: 'fifo ordering sends one event at a time: remove concurrency or set it to 1' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['concurrency'],
+        message: 'fifo ordering sends one event at a time: remove concurrency or set it to 1',
+      });
     }
     if (d.retry.initial > d.retry.max) {
       ctx.addIssue({ code: 'custom', path: ['retry', 'initial'], message: 'must not be longer than retry.max' });
@@ -230,7 +243,10 @@ const sourceSchema = z
       .union([
         z.literal(false),
         z.strictObject({
-          key: z.string().refine((k) => parseDedupeKey(k) !== undefined, 'use header:<name> or json:<JSON pointer>, e.g. json:/id').optional(),
+          key: z
+            .string()
+            .refine((k) => parseDedupeKey(k) !== undefined, 'use header:<name> or json:<JSON pointer>, e.g. json:/id')
+            .optional(),
           window: duration.prefault('24h'),
         }),
       ])
@@ -238,13 +254,27 @@ const sourceSchema = z
   })
   .superRefine((s, ctx) => {
     if (s.resign && !(TIMESTAMPED_TYPES as readonly string[]).includes(s.verify?.type ?? '')) {
-      ctx.addIssue({ code: 'custom', path: ['resign'], message: `re-signing needs verify.type ${TIMESTAMPED_TYPES.join(', ')}: the others carry no timestamp to refresh` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resign'],
+        message: `re-signing needs verify.type ${TIMESTAMPED_TYPES.join(', ')}: the others carry no timestamp to refresh`,
+      });
     }
     if (s.dedupe && !s.dedupe.key && !DEFAULT_DEDUPE_KEYS[s.verify?.type ?? '']) {
-      ctx.addIssue({ code: 'custom', path: ['dedupe', 'key'], message: 'needed: this source has no verify.type with a default key (github, stripe, shopify, standard-webhooks)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dedupe', 'key'],
+        message:
+          'needed: this source has no verify.type with a default key (github, stripe, shopify, standard-webhooks)',
+      });
     }
     if (s.handshake?.type === 'zoom' && s.verify?.type !== 'zoom') {
-      ctx.addIssue({ code: 'custom', path: ['handshake'], message: 'the zoom handshake needs verify.type zoom: it signs with that secret, and only after the request verifies' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['handshake'],
+        message:
+          'the zoom handshake needs verify.type zoom: it signs with that secret, and only after the request verifies',
+      });
     }
   });
 
@@ -259,7 +289,9 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     storage: storageSchema.prefault({}),
     retention: retentionSchema.prefault({}),
-    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+    log: z
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .prefault({}),
     /** The admin API (status, events, replay, pause, metrics): its own listener, never the public one. */
     admin: z
       .strictObject({
@@ -276,7 +308,11 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     if (c.admin.enabled && !c.admin.token && !isLoopback(c.admin.host)) {
-      ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: `needed: the admin API listens on ${c.admin.host}, beyond this machine (use 127.0.0.1, or set a token)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['admin', 'token'],
+        message: `needed: the admin API listens on ${c.admin.host}, beyond this machine (use 127.0.0.1, or set a token)`,
+      });
     }
     if (Object.keys(c.destinations).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['destinations'], message: 'at least one destination is needed' });
@@ -290,10 +326,19 @@ export const configSchema = z
         }
       });
       if (source.path === '/healthz' || source.path === '/readyz') {
-        ctx.addIssue({ code: 'custom', path: ['sources', sourceName, 'path'], message: `${source.path} is the health check of the public listener` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', sourceName, 'path'],
+          message: `${source.path} is the health check of the public listener`,
+        });
       }
       const other = paths.get(source.path);
-      if (other) ctx.addIssue({ code: 'custom', path: ['sources', sourceName, 'path'], message: `same path as source "${other}"` });
+      if (other)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', sourceName, 'path'],
+          message: `same path as source "${other}"`,
+        });
       else paths.set(source.path, sourceName);
     }
   })

@@ -25,14 +25,15 @@
  * destination claims nothing (its attempts in flight finish); ingest goes on. Replayed deliveries (see
  * `Journal.replay`) are claimed only with what live ones leave, and get a fresh retry budget.
  */
-import { CircuitBreaker } from './pacing/circuit-breaker.js';
+
 import type { DestinationConfig } from '../config/schema.js';
-import { createDeliveryClient, type AttemptResult, type DeliveryClient } from './http-client.js';
 import type { Claim } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { type AttemptResult, createDeliveryClient, type DeliveryClient } from './http-client.js';
+import { CircuitBreaker } from './pacing/circuit-breaker.js';
+import { TokenBucket } from './pacing/token-bucket.js';
 import { decide } from './retry-policy.js';
 import type { HoldReason, SchedulerOptions } from './scheduler.js';
-import { TokenBucket } from './pacing/token-bucket.js';
 import { Waiter } from './waiter.js';
 
 /**
@@ -102,11 +103,16 @@ export class DestinationWorker {
     this.client = options.createClient ? options.createClient(destination, name) : createDeliveryClient(destination);
     this.paused = options.paused?.includes(name) ?? false;
     this.heldUntil = options.held?.[name] ?? 0;
-    this.bucket = destination.rate === undefined ? undefined : new TokenBucket(destination.rate, destination.burst, this.clock());
+    this.bucket =
+      destination.rate === undefined ? undefined : new TokenBucket(destination.rate, destination.burst, this.clock());
     this.log = options.logger.child({ destination: name });
     this.leaseMs = destination.timeout + LEASE_MARGIN_MS;
     this.fifo = destination.ordering === 'fifo';
-    this.breaker = new CircuitBreaker(BREAKER_THRESHOLD, destination.retry.initial, Math.min(destination.retry.max, BREAKER_MAX_MS));
+    this.breaker = new CircuitBreaker(
+      BREAKER_THRESHOLD,
+      destination.retry.initial,
+      Math.min(destination.retry.max, BREAKER_MAX_MS),
+    );
   }
 
   /** Most requests at the consumer now: the concurrency cap, or one while probing a consumer that was down. */
@@ -142,7 +148,13 @@ export class DestinationWorker {
 
       let claims: Claim[];
       try {
-        claims = await this.options.journal.claim({ destination: this.name, limit, now, leaseMs: this.leaseMs, fifo: this.fifo });
+        claims = await this.options.journal.claim({
+          destination: this.name,
+          limit,
+          now,
+          leaseMs: this.leaseMs,
+          fifo: this.fifo,
+        });
       } catch (error) {
         this.log.error({ err: error }, 'claim failed; retrying shortly');
         await this.waiter.wait(ERROR_PAUSE_MS, signal);
@@ -154,7 +166,8 @@ export class DestinationWorker {
       }
       const due = await this.options.journal.nextDueAt(this.name, this.fifo).catch(() => undefined);
       // The floor keeps a due-now row that could not be claimed from turning this into a busy loop.
-      const sleep = due === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(MIN_SLEEP_MS, due - this.clock()));
+      const sleep =
+        due === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(MIN_SLEEP_MS, due - this.clock()));
       await this.waiter.wait(Math.min(sleep, this.tokenWait(this.clock())), signal);
     }
   }
@@ -174,16 +187,18 @@ export class DestinationWorker {
    * bodies shrink the claim-ahead to `MAX_AHEAD_BYTES`.
    */
   private claimLimit(now: number): number {
-    const ahead = this.fifo || this.attemptMs === undefined || this.breaker.probing
-      ? 0
-      : Math.min(
-          MAX_AHEAD,
-          Math.floor((this.destination.concurrency * CLAIM_AHEAD_MS) / Math.max(1, this.attemptMs)),
-          Math.floor(MAX_AHEAD_BYTES / Math.max(1, this.bodyBytes)),
-        );
+    const ahead =
+      this.fifo || this.attemptMs === undefined || this.breaker.probing
+        ? 0
+        : Math.min(
+            MAX_AHEAD,
+            Math.floor((this.destination.concurrency * CLAIM_AHEAD_MS) / Math.max(1, this.attemptMs)),
+            Math.floor(MAX_AHEAD_BYTES / Math.max(1, this.bodyBytes)),
+          );
     let limit = this.cap + ahead - this.inFlight.size - this.ready.length;
     if (this.bucket) {
-      const affordable = this.bucket.available(now) + (ahead > 0 ? Math.floor((this.destination.rate! * CLAIM_AHEAD_MS) / 1000) : 0);
+      const affordable =
+        this.bucket.available(now) + (ahead > 0 ? Math.floor((this.destination.rate! * CLAIM_AHEAD_MS) / 1000) : 0);
       limit = Math.min(limit, affordable - this.ready.length);
     }
     return Math.min(limit, CLAIM_BATCH);
@@ -241,7 +256,8 @@ export class DestinationWorker {
       this.pump(this.clock());
       this.waiter.wake();
     };
-    this.bodyBytes = this.bodyBytes === 0 ? claim.event.body.byteLength : average(this.bodyBytes, claim.event.body.byteLength);
+    this.bodyBytes =
+      this.bodyBytes === 0 ? claim.event.body.byteLength : average(this.bodyBytes, claim.event.body.byteLength);
     const slot: Promise<void> = sending.then((result) => {
       this.attemptMs = this.attemptMs === undefined ? result.durationMs : average(this.attemptMs, result.durationMs);
       this.watchReachability(result);
@@ -250,7 +266,12 @@ export class DestinationWorker {
     this.inFlight.add(slot);
     const recorded: Promise<void> = sending
       .then((result) => this.record(claim, result))
-      .catch((error: unknown) => this.log.error({ err: error, eventId: claim.event.id }, 'attempt failed unexpectedly; the lease will expire and the event is sent again'))
+      .catch((error: unknown) =>
+        this.log.error(
+          { err: error, eventId: claim.event.id },
+          'attempt failed unexpectedly; the lease will expire and the event is sent again',
+        ),
+      )
       .finally(() => {
         this.recording.delete(recorded);
         // A recorded outcome can make something claimable (the next fifo event, a quick retry).
@@ -274,7 +295,10 @@ export class DestinationWorker {
     const change = this.breaker.record(result.status !== undefined, result.startedAt, now);
     this.hold(change.holdUntil, 'unreachable');
     if (change.opened) {
-      this.log.warn({ error: result.error, probeInMs: change.holdUntil! - now }, `consumer unreachable (${BREAKER_THRESHOLD} attempts in a row without an answer): destination held, then probed one request at a time`);
+      this.log.warn(
+        { error: result.error, probeInMs: change.holdUntil! - now },
+        `consumer unreachable (${BREAKER_THRESHOLD} attempts in a row without an answer): destination held, then probed one request at a time`,
+      );
     } else if (change.closed) {
       this.log.info('consumer answering again: destination back to full concurrency');
     }
@@ -286,25 +310,53 @@ export class DestinationWorker {
     const shutdown = this.abortSignal.aborted && result.status === undefined;
     const decision = shutdown
       ? { verdict: { kind: 'retry' as const, at: now }, reason: result.error }
-      : decide(result, { attempt: claim.attempt - claim.budget.attemptsBefore, receivedAt: claim.budget.since, now, retry: this.destination.retry, ...(this.options.random && { random: this.options.random }) });
+      : decide(result, {
+          attempt: claim.attempt - claim.budget.attemptsBefore,
+          receivedAt: claim.budget.since,
+          now,
+          retry: this.destination.retry,
+          ...(this.options.random && { random: this.options.random }),
+        });
     if (this.hold(decision.holdUntil, 'retry_after')) {
       // Kept in the journal, so that a restart does not send before the time the consumer asked for.
-      this.options.journal.setHold(this.name, this.heldUntil, now).catch((error: unknown) => this.log.error({ err: error }, 'could not record the hold; a restart will not keep it'));
+      this.options.journal
+        .setHold(this.name, this.heldUntil, now)
+        .catch((error: unknown) =>
+          this.log.error({ err: error }, 'could not record the hold; a restart will not keep it'),
+        );
       this.log.warn({ until: new Date(this.heldUntil).toISOString() }, 'consumer asked to slow down: destination held');
     }
     const record = toRecord(claim.attempt, result, decision.reason);
     try {
       const kept = await this.options.journal.complete(claim, record, decision.verdict);
-      if (!kept) this.log.warn({ eventId: claim.event.id, attempt: claim.attempt }, 'lease lost before the outcome was recorded; a newer claim decides');
+      if (!kept)
+        this.log.warn(
+          { eventId: claim.event.id, attempt: claim.attempt },
+          'lease lost before the outcome was recorded; a newer claim decides',
+        );
     } catch (error) {
       // The lease will expire and the event is delivered again: at-least-once holds.
       this.log.error({ err: error, eventId: claim.event.id }, 'could not record the attempt');
       return;
     }
-    this.options.onAttempt?.({ destination: this.name, outcome: decision.verdict.kind, status: result.status, durationMs: result.durationMs });
-    const fields = { eventId: claim.event.id, attempt: claim.attempt, status: result.status, durationMs: Math.round(result.durationMs) };
+    this.options.onAttempt?.({
+      destination: this.name,
+      outcome: decision.verdict.kind,
+      status: result.status,
+      durationMs: result.durationMs,
+    });
+    const fields = {
+      eventId: claim.event.id,
+      attempt: claim.attempt,
+      status: result.status,
+      durationMs: Math.round(result.durationMs),
+    };
     if (decision.verdict.kind === 'delivered') this.log.debug(fields, 'delivered');
-    else if (decision.verdict.kind === 'retry') this.log.warn({ ...fields, error: decision.reason, nextAttemptAt: new Date(decision.verdict.at).toISOString() }, 'attempt failed; will retry');
+    else if (decision.verdict.kind === 'retry')
+      this.log.warn(
+        { ...fields, error: decision.reason, nextAttemptAt: new Date(decision.verdict.at).toISOString() },
+        'attempt failed; will retry',
+      );
     else this.log.warn({ ...fields, error: decision.reason }, 'delivery dead');
   }
 }

@@ -6,7 +6,7 @@
  * Redirects are not followed. The answer, whatever it is, comes back as a value: a non-2xx is an
  * outcome, not an exception; only our own bugs throw.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { DestinationConfig } from '../config/schema.js';
 import type { Claim, HeaderPair } from '../journal/port.js';
 import { destinationSigner } from '../senders/resign.js';
@@ -94,7 +94,14 @@ export function forwardedHeaders(claim: Claim, replacements: readonly HeaderPair
     }
   }
   for (const [lower, [name, value]] of replace) if (!placed.has(lower)) out.push(name, value);
-  out.push('sluice-event-id', event.id, 'sluice-attempt', String(claim.attempt), 'sluice-received-at', new Date(event.receivedAt).toISOString());
+  out.push(
+    'sluice-event-id',
+    event.id,
+    'sluice-attempt',
+    String(claim.attempt),
+    'sluice-received-at',
+    new Date(event.receivedAt).toISOString(),
+  );
   return out;
 }
 
@@ -104,7 +111,9 @@ export function createDeliveryClient(
   options: DeliveryOptions = {},
 ): DeliveryClient {
   const clock = options.clock ?? Date.now;
-  const signers = [options.sign, destination.sign && destinationSigner(destination.sign)].filter((s): s is Signer => s !== undefined);
+  const signers = [options.sign, destination.sign && destinationSigner(destination.sign)].filter(
+    (s): s is Signer => s !== undefined,
+  );
   const url = new URL(destination.url);
   const pool = new Pool(url.origin, {
     connections: destination.concurrency,
@@ -124,10 +133,14 @@ export function createDeliveryClient(
       const set = new Set<Attempt>();
       attempts = set;
       watched.set(signal, set);
-      signal.addEventListener('abort', () => {
-        for (const a of set) a.cancel(SHUTDOWN_REASON);
-        watched.delete(signal);
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const a of set) a.cancel(SHUTDOWN_REASON);
+          watched.delete(signal);
+        },
+        { once: true },
+      );
     }
     if (signal.aborted) attempt.cancel(SHUTDOWN_REASON);
     attempts.add(attempt);
@@ -144,7 +157,15 @@ export function createDeliveryClient(
       const { event } = claim;
       const body = event.body.byteLength > 0 || !['GET', 'HEAD'].includes(event.method) ? event.body : null;
       pool.dispatch(
-        { path: targetPath(url, event.query), method: event.method as 'POST', headers: forwardedHeaders(claim, signers.flatMap((sign) => sign(claim, startedAt))), body },
+        {
+          path: targetPath(url, event.query),
+          method: event.method as 'POST',
+          headers: forwardedHeaders(
+            claim,
+            signers.flatMap((sign) => sign(claim, startedAt)),
+          ),
+          body,
+        },
         attempt,
       );
     } catch (error) {
@@ -206,7 +227,11 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.settled) controller.abort(new Error('attempt cancelled before it was sent'));
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     if (statusCode < 200) return; // informational (100 Continue, 103): the answer is still to come
     this.status = statusCode;
     const retryAfter = headers['retry-after'];
@@ -221,7 +246,8 @@ class Attempt implements Dispatcher.DispatchHandler {
       this.kept += part.length;
     }
     // The status is known: drop the connection rather than drain an endless answer.
-    if (this.seen > DRAIN_LIMIT_BYTES) this.finishAnswer(() => controller.abort(new Error('answer too large to drain')));
+    if (this.seen > DRAIN_LIMIT_BYTES)
+      this.finishAnswer(() => controller.abort(new Error('answer too large to drain')));
   }
 
   onResponseEnd(): void {

@@ -34,7 +34,11 @@ export interface Decision {
  * between `initial` and min(max, initial · 2^attemptsMade), so retries spread out instead of
  * hitting a recovering consumer together.
  */
-export function backoffDelay(attemptsMade: number, retry: Pick<RetryConfig, 'initial' | 'max'>, random: () => number = Math.random): number {
+export function backoffDelay(
+  attemptsMade: number,
+  retry: Pick<RetryConfig, 'initial' | 'max'>,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(retry.max, retry.initial * 2 ** Math.min(attemptsMade, 52));
   return Math.round(retry.initial + random() * Math.max(0, ceiling - retry.initial));
 }

@@ -4,10 +4,10 @@
  * and stopped together, with pause, resume and live state for the admin API.
  */
 import type { DestinationConfig } from '../config/schema.js';
-import type { DeliveryClient } from './http-client.js';
-import { DestinationWorker } from './destination-loop.js';
 import type { Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { DestinationWorker } from './destination-loop.js';
+import type { DeliveryClient } from './http-client.js';
 
 /** What the scheduler needs. */
 export interface SchedulerOptions {
@@ -95,7 +95,12 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       const w = byName.get(destination);
       if (!w) return undefined;
       const held = w.heldUntil > (options.clock ?? Date.now)();
-      return { paused: w.paused, inFlight: w.inFlight.size, heldUntil: held ? w.heldUntil : undefined, heldBy: held ? w.heldBy : undefined };
+      return {
+        paused: w.paused,
+        inFlight: w.inFlight.size,
+        heldUntil: held ? w.heldUntil : undefined,
+        heldBy: held ? w.heldBy : undefined,
+      };
     },
     async stop(graceMs) {
       stopLoops.abort();
@@ -104,7 +109,10 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
       if ((await Promise.race([settled, graceOver])) === 'timeout') {
-        options.logger.warn({ inFlight: workers.reduce((n, w) => n + w.inFlight.size, 0) }, 'shutdown grace over: aborting in-flight deliveries');
+        options.logger.warn(
+          { inFlight: workers.reduce((n, w) => n + w.inFlight.size, 0) },
+          'shutdown grace over: aborting in-flight deliveries',
+        );
         abortAttempts.abort();
         await settled;
       }

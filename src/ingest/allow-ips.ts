@@ -35,7 +35,11 @@ export function createAllowList(entries: readonly string[]): AllowList {
  *   trust true: every hop is trusted, the leftmost address is the client
  * Fewer addresses than hops means the header was not set by our proxies: the leftmost is used.
  */
-export function clientAddress(peer: string | undefined, forwardedFor: string | null, trust: TrustProxy): string | undefined {
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | null,
+  trust: TrustProxy,
+): string | undefined {
   if (trust === false || trust === 0 || forwardedFor === null) return peer;
   const hops = [...forwardedFor.split(',').map((a) => a.trim()), ...(peer === undefined ? [] : [peer])];
   const index = trust === true ? 0 : Math.max(0, hops.length - 1 - trust);

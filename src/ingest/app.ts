@@ -14,14 +14,14 @@
  * Handshakes and refused requests are never journaled, so never forwarded.
  */
 import type { HttpBindings } from '@hono/node-server';
-import { Hono, type Context } from 'hono';
-import { clientAddress, createAllowList } from './allow-ips.js';
+import { type Context, Hono } from 'hono';
 import type { Config, SourceConfig, TrustProxy } from '../config/schema.js';
-import { createHandshakes, type HandshakeAnswer, type Handshakes } from '../senders/handshake.js';
-import { extractDedupeKey, resolveDedupe } from './dedupe.js';
 import type { AppendResult, HeaderPair, Journal, StoredEvent } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { createHandshakes, type HandshakeAnswer, type Handshakes } from '../senders/handshake.js';
 import { authenticateChallenge, createVerifier, type VerifyRequest } from '../senders/verify.js';
+import { clientAddress, createAllowList } from './allow-ips.js';
+import { extractDedupeKey, resolveDedupe } from './dedupe.js';
 
 /** What the ingest app needs from the rest of the gateway. */
 export interface IngestOptions {
@@ -71,7 +71,8 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
     const dedupe = resolveDedupe(source);
     // Registered in this order, so they run in it: allow_ips, then GET handshakes, then the rest.
     const rejected = () => onReceived?.(sourceName, 'rejected');
-    if (source.allow_ips) app.use(source.path, ipGuard(sourceName, source.allow_ips, options.trustProxy ?? false, logger, rejected));
+    if (source.allow_ips)
+      app.use(source.path, ipGuard(sourceName, source.allow_ips, options.trustProxy ?? false, logger, rejected));
     if (handshakes) app.use(source.path, handshakeGuard(sourceName, handshakes, logger));
     app.all(source.path, methodGuard(source, rejected), acceptingGuard(isAccepting), async (c) => {
       const incoming = c.env?.incoming;
@@ -94,7 +95,10 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
       if (verify) {
         const verdict = verify(request);
         if (!verdict.ok) {
-          logger.warn({ source: sourceName, reason: verdict.reason, remoteAddr: incoming?.socket?.remoteAddress }, 'request failed verification: answered 401, not stored');
+          logger.warn(
+            { source: sourceName, reason: verdict.reason, remoteAddr: incoming?.socket?.remoteAddress },
+            'request failed verification: answered 401, not stored',
+          );
           rejected();
           if (challenge) c.header('WWW-Authenticate', challenge);
           return errorResponse(c, 401, 'signature_invalid', `verification failed: ${verdict.reason}`);
@@ -124,7 +128,10 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
         return unavailable(c, 'the journal cannot store events right now');
       }
       if (stored.duplicate) {
-        logger.debug({ source: sourceName, eventId: stored.id, key }, 'duplicate: answered as the original, not stored');
+        logger.debug(
+          { source: sourceName, eventId: stored.id, key },
+          'duplicate: answered as the original, not stored',
+        );
         onReceived?.(sourceName, 'duplicate');
       } else {
         onReceived?.(sourceName, 'accepted');
@@ -167,7 +174,11 @@ function answerHandshake(c: Context, sourceName: string, answer: HandshakeAnswer
     return errorResponse(c, answer.status, answer.code, answer.message);
   }
   logger.info({ source: sourceName }, 'handshake answered (not stored)');
-  return c.body(answer.body, 200, { 'Content-Type': answer.contentType, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
+  return c.body(answer.body, 200, {
+    'Content-Type': answer.contentType,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-store',
+  });
 }
 
 /**

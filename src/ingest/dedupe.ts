@@ -17,7 +17,14 @@ export function parseDedupeKey(text: string): DedupeKeySpec | undefined {
   const header = /^header:([A-Za-z0-9!#$%&'*+.^_`|~-]+)$/.exec(text);
   if (header) return { from: 'header', name: header[1]!.toLowerCase() };
   const json = /^json:(\/.*)$/.exec(text);
-  if (json) return { from: 'json', pointer: json[1]!.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~')) };
+  if (json)
+    return {
+      from: 'json',
+      pointer: json[1]!
+        .slice(1)
+        .split('/')
+        .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~')),
+    };
   return undefined;
 }
 
@@ -33,7 +40,11 @@ export const DEFAULT_DEDUPE_KEYS: Record<string, string> = {
  * The request's key under `spec`, or `undefined` when it has none (header absent, body not
  * JSON, pointer missing or not a string/number): such a request is simply not deduplicated.
  */
-export function extractDedupeKey(spec: DedupeKeySpec, headers: readonly HeaderPair[], body: Uint8Array): string | undefined {
+export function extractDedupeKey(
+  spec: DedupeKeySpec,
+  headers: readonly HeaderPair[],
+  body: Uint8Array,
+): string | undefined {
   if (spec.from === 'header') {
     for (const [name, value] of headers) if (name.toLowerCase() === spec.name && value !== '') return value;
     // Svix sends the Standard Webhooks id as svix-id.
@@ -57,7 +68,9 @@ export function extractDedupeKey(spec: DedupeKeySpec, headers: readonly HeaderPa
  * How a source deduplicates, or `undefined` when it does not: explicit `dedupe`, else the
  * default key of its verify type (a sender known to put an id on every event), 24 h window.
  */
-export function resolveDedupe(source: Pick<SourceConfig, 'dedupe' | 'verify'>): { spec: DedupeKeySpec; windowMs: number } | undefined {
+export function resolveDedupe(
+  source: Pick<SourceConfig, 'dedupe' | 'verify'>,
+): { spec: DedupeKeySpec; windowMs: number } | undefined {
   if (source.dedupe === false) return undefined;
   const key = source.dedupe?.key ?? DEFAULT_DEDUPE_KEYS[source.verify?.type ?? ''];
   if (!key) return undefined;

@@ -83,10 +83,7 @@ export interface Claim {
 }
 
 /** What becomes of a delivery after an attempt. */
-export type Verdict =
-  | { kind: 'delivered' }
-  | { kind: 'retry'; at: number }
-  | { kind: 'dead' };
+export type Verdict = { kind: 'delivered' } | { kind: 'retry'; at: number } | { kind: 'dead' };
 
 /** What to claim. */
 export interface ClaimRequest {

@@ -5,9 +5,9 @@
  * waits behind a large delete.
  */
 import type { Config } from '../config/schema.js';
-import type { Journal } from './port.js';
-import type { Logger } from '../log.js';
 import { Waiter } from '../delivery/waiter.js';
+import type { Logger } from '../log.js';
+import type { Journal } from './port.js';
 
 /** Events deleted per batch. */
 export const RETENTION_BATCH = 500;
@@ -15,7 +15,12 @@ export const RETENTION_BATCH = 500;
 const INTERVAL_MS = 60_000;
 
 /** Deletes everything past retention now, batch by batch; resolves how many events went. */
-export async function purgeExpired(journal: Journal, retention: Config['retention'], now: number, signal?: AbortSignal): Promise<number> {
+export async function purgeExpired(
+  journal: Journal,
+  retention: Config['retention'],
+  now: number,
+  signal?: AbortSignal,
+): Promise<number> {
   const cutoffs = { deliveredBefore: now - retention.delivered, deadBefore: now - retention.dead, dedupeBefore: now };
   let total = 0;
   for (;;) {

@@ -40,7 +40,9 @@ export function createHandshakes(source: Pick<SourceConfig, 'handshake' | 'verif
   const metaToken = explicit?.type === 'meta' ? explicit.verify_token : undefined;
   const zoom = source.verify?.type === 'zoom' ? source.verify : undefined;
   // Zoom validates with its current secret: answer with the configured one the request was signed with.
-  const zoomSecrets = zoom ? zoom.secret.map((secret) => ({ secret, verify: createTimestampedVerifier({ ...zoom, secret: [secret] }) })) : [];
+  const zoomSecrets = zoom
+    ? zoom.secret.map((secret) => ({ secret, verify: createTimestampedVerifier({ ...zoom, secret: [secret] }) }))
+    : [];
   const any = ['meta', 'dropbox', 'graph', 'slack', 'zoom'].some((k) => kinds.has(k));
   if (!any) return undefined;
 
@@ -78,7 +80,10 @@ export function createHandshakes(source: Pick<SourceConfig, 'handshake' | 'verif
         const payload = message?.payload as Record<string, unknown> | undefined;
         if (message?.event === 'endpoint.url_validation' && typeof payload?.plainToken === 'string') {
           const signer = zoomSecrets.find((s) => s.verify(request).ok) ?? zoomSecrets[0]!;
-          return json({ plainToken: payload.plainToken, encryptedToken: zoomEncryptedToken(signer.secret, payload.plainToken) });
+          return json({
+            plainToken: payload.plainToken,
+            encryptedToken: zoomEncryptedToken(signer.secret, payload.plainToken),
+          });
         }
       }
       return undefined;
@@ -106,7 +111,9 @@ function includes(body: Uint8Array, marker: string): boolean {
 function parseObject(body: Uint8Array): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

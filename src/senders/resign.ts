@@ -23,7 +23,8 @@ import { createTimestampedVerifier, isTimestamped, type TimestampedConfig } from
 export function createResigner(sources: Config['sources']): Signer {
   const bySource = new Map<string, (event: StoredEvent, now: number) => HeaderPair[]>();
   for (const [name, source] of Object.entries(sources)) {
-    if (source.resign && source.verify && isTimestamped(source.verify)) bySource.set(name, sourceResigner(source.verify));
+    if (source.resign && source.verify && isTimestamped(source.verify))
+      bySource.set(name, sourceResigner(source.verify));
   }
   return (claim, now) => bySource.get(claim.event.source)?.(claim.event, now) ?? [];
 }
@@ -40,14 +41,23 @@ function sourceResigner(config: TimestampedConfig): (event: StoredEvent, now: nu
       case 'stripe':
         return [['Stripe-Signature', stripeHeader(config.secret, ts, event.body)]];
       case 'slack':
-        return [['X-Slack-Request-Timestamp', ts], ['X-Slack-Signature', v0Signature(first, ts, event.body)]];
+        return [
+          ['X-Slack-Request-Timestamp', ts],
+          ['X-Slack-Signature', v0Signature(first, ts, event.body)],
+        ];
       case 'zoom':
-        return [['x-zm-request-timestamp', ts], ['x-zm-signature', v0Signature(first, ts, event.body)]];
+        return [
+          ['x-zm-request-timestamp', ts],
+          ['x-zm-signature', v0Signature(first, ts, event.body)],
+        ];
       case 'standard-webhooks': {
         // Keep the family the sender used (webhook- or svix-), as the verifier chose it.
         const family = headers.get('webhook-signature') !== null ? 'webhook' : 'svix';
         const id = headers.get(`${family}-id`)!;
-        return [[`${family}-timestamp`, ts], [`${family}-signature`, standardWebhooksHeader(keys, id, ts, event.body)]];
+        return [
+          [`${family}-timestamp`, ts],
+          [`${family}-signature`, standardWebhooksHeader(keys, id, ts, event.body)],
+        ];
       }
     }
   };
@@ -58,7 +68,11 @@ export function destinationSigner(sign: NonNullable<DestinationConfig['sign']>):
   const keys = sign.secret.map(standardWebhooksKey);
   return ({ event }, now) => {
     const ts = unixSeconds(now);
-    return [['webhook-id', event.id], ['webhook-timestamp', ts], ['webhook-signature', standardWebhooksHeader(keys, event.id, ts, event.body)]];
+    return [
+      ['webhook-id', event.id],
+      ['webhook-timestamp', ts],
+      ['webhook-signature', standardWebhooksHeader(keys, event.id, ts, event.body)],
+    ];
   };
 }
 

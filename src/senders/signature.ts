@@ -70,7 +70,12 @@ export function standardWebhooksV1(key: Uint8Array, id: string, timestamp: strin
 }
 
 /** A whole `webhook-signature` value: `v1,<base64>` per key, space-separated. */
-export function standardWebhooksHeader(keys: readonly Uint8Array[], id: string, timestamp: string, body: Uint8Array): string {
+export function standardWebhooksHeader(
+  keys: readonly Uint8Array[],
+  id: string,
+  timestamp: string,
+  body: Uint8Array,
+): string {
   return keys.map((k) => `v1,${standardWebhooksV1(k, id, timestamp, body)}`).join(' ');
 }
 

@@ -27,7 +27,8 @@ export function createBodyVerifier(config: BodyConfig): Verifier {
   return ({ headers, body }) => {
     const given = headers.get(scheme.header);
     if (given === null) return { ok: false, reason: `missing ${scheme.header} header` };
-    if (!given.startsWith(scheme.prefix)) return { ok: false, reason: `${scheme.header} does not start with "${scheme.prefix}"` };
+    if (!given.startsWith(scheme.prefix))
+      return { ok: false, reason: `${scheme.header} does not start with "${scheme.prefix}"` };
     const digest = given.slice(scheme.prefix.length).trim();
     // Hex is case-insensitive; base64 is not.
     const presented = scheme.encoding === 'hex' ? digest.toLowerCase() : digest;

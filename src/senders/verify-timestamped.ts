@@ -5,7 +5,15 @@
  * go stale in the journal; resign.ts refreshes them on delivery.
  */
 import { TIMESTAMPED_TYPES, type VerifyConfig } from '../config/schema.js';
-import { anyEqual, MAX_SIGNATURES, parseUnixSeconds, standardWebhooksKey, standardWebhooksV1, stripeV1, v0Signature } from './signature.js';
+import {
+  anyEqual,
+  MAX_SIGNATURES,
+  parseUnixSeconds,
+  standardWebhooksKey,
+  standardWebhooksV1,
+  stripeV1,
+  v0Signature,
+} from './signature.js';
 import type { Verifier, VerifyResult } from './verify.js';
 
 export type TimestampedConfig = Extract<VerifyConfig, { type: (typeof TIMESTAMPED_TYPES)[number] }>;
@@ -54,20 +62,33 @@ function stripeVerifier(secrets: string[], toleranceMs: number): Verifier {
       const eq = item.indexOf('=');
       const key = item.slice(0, eq).trim();
       if (key === 't') times.push(item.slice(eq + 1).trim());
-      else if (key === 'v1') signatures.push(item.slice(eq + 1).trim().toLowerCase());
+      else if (key === 'v1')
+        signatures.push(
+          item
+            .slice(eq + 1)
+            .trim()
+            .toLowerCase(),
+        );
     }
     const timestamp = times.length === 1 ? parseUnixSeconds(times[0]) : undefined;
     if (timestamp === undefined) return { ok: false, reason: 'Stripe-Signature needs exactly one t=<unix seconds>' };
     if (signatures.length === 0) return { ok: false, reason: 'Stripe-Signature has no v1 signature' };
-    if (signatures.length > MAX_SIGNATURES) return { ok: false, reason: `Stripe-Signature lists more than ${MAX_SIGNATURES} signatures` };
+    if (signatures.length > MAX_SIGNATURES)
+      return { ok: false, reason: `Stripe-Signature lists more than ${MAX_SIGNATURES} signatures` };
     const expected = secrets.map((secret) => stripeV1(secret, times[0]!, body));
-    if (!anyEqual(signatures, expected)) return { ok: false, reason: 'no v1 signature in Stripe-Signature matches (changed body or wrong secret)' };
+    if (!anyEqual(signatures, expected))
+      return { ok: false, reason: 'no v1 signature in Stripe-Signature matches (changed body or wrong secret)' };
     return fresh(timestamp, now, toleranceMs);
   };
 }
 
 /** Slack and Zoom: `<sig header>: v0=<hex>` over `v0:<timestamp header>:<body>`. */
-function v0Verifier(signatureHeader: string, timestampHeader: string, secrets: string[], toleranceMs: number): Verifier {
+function v0Verifier(
+  signatureHeader: string,
+  timestampHeader: string,
+  secrets: string[],
+  toleranceMs: number,
+): Verifier {
   return ({ headers, body, now }) => {
     const given = headers.get(signatureHeader);
     if (given === null) return { ok: false, reason: `missing ${signatureHeader} header` };
@@ -76,7 +97,8 @@ function v0Verifier(signatureHeader: string, timestampHeader: string, secrets: s
     const timestamp = parseUnixSeconds(text.trim());
     if (timestamp === undefined) return { ok: false, reason: `${timestampHeader} is not a Unix timestamp in seconds` };
     const expected = secrets.map((secret) => v0Signature(secret, text.trim(), body));
-    if (!anyEqual([given.trim().toLowerCase()], expected)) return { ok: false, reason: `${signatureHeader} does not match (changed body or wrong secret)` };
+    if (!anyEqual([given.trim().toLowerCase()], expected))
+      return { ok: false, reason: `${signatureHeader} does not match (changed body or wrong secret)` };
     return fresh(timestamp, now, toleranceMs);
   };
 }
@@ -89,7 +111,12 @@ function v0Verifier(signatureHeader: string, timestampHeader: string, secrets: s
 function standardWebhooksVerifier(secrets: string[], toleranceMs: number): Verifier {
   const keys = secrets.map(standardWebhooksKey);
   return ({ headers, body, now }) => {
-    const family = headers.get('webhook-signature') !== null ? 'webhook' : headers.get('svix-signature') !== null ? 'svix' : undefined;
+    const family =
+      headers.get('webhook-signature') !== null
+        ? 'webhook'
+        : headers.get('svix-signature') !== null
+          ? 'svix'
+          : undefined;
     if (family === undefined) return { ok: false, reason: 'missing webhook-signature (or svix-signature) header' };
     const id = headers.get(`${family}-id`);
     if (id === null) return { ok: false, reason: `missing ${family}-id header` };
@@ -98,14 +125,16 @@ function standardWebhooksVerifier(secrets: string[], toleranceMs: number): Verif
     const timestamp = parseUnixSeconds(text.trim());
     if (timestamp === undefined) return { ok: false, reason: `${family}-timestamp is not a Unix timestamp in seconds` };
     const entries = headers.get(`${family}-signature`)!.split(' ').filter(Boolean);
-    if (entries.length > MAX_SIGNATURES) return { ok: false, reason: `${family}-signature lists more than ${MAX_SIGNATURES} signatures` };
+    if (entries.length > MAX_SIGNATURES)
+      return { ok: false, reason: `${family}-signature lists more than ${MAX_SIGNATURES} signatures` };
     const signatures = entries.filter((e) => e.startsWith('v1,')).map((e) => e.slice(3));
     if (signatures.length === 0) {
       const why = entries.some((e) => e.startsWith('v1a,')) ? ' (v1a, ed25519, is not supported)' : '';
       return { ok: false, reason: `${family}-signature has no v1 signature${why}` };
     }
     const expected = keys.map((key) => standardWebhooksV1(key, id, text.trim(), body));
-    if (!anyEqual(signatures, expected)) return { ok: false, reason: `no v1 signature in ${family}-signature matches (changed body or wrong secret)` };
+    if (!anyEqual(signatures, expected))
+      return { ok: false, reason: `no v1 signature in ${family}-signature matches (changed body or wrong secret)` };
     return fresh(timestamp, now, toleranceMs);
   };
 }

@@ -5,12 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApp, PUBLIC_PATHS } from '../../src/admin/app.js';
-import { startAdminFixture, TOKEN, type AdminFixture } from '../helpers/admin.js';
+import { type AdminFixture, startAdminFixture, TOKEN } from '../helpers/admin.js';
 
 /** The only routes open without a token (written out here, not taken from the module under test). */
 const OPEN = new Set(['/healthz', '/readyz']);
 
-type Doc = { paths: Record<string, Record<string, { security?: unknown[] }>>; components: { securitySchemes: Record<string, unknown> } };
+type Doc = {
+  paths: Record<string, Record<string, { security?: unknown[] }>>;
+  components: { securitySchemes: Record<string, unknown> };
+};
 
 let fx: AdminFixture;
 let doc: Doc;
@@ -21,7 +24,10 @@ beforeAll(async () => {
   fx = await startAdminFixture({ destinations: { crm: { url: 'http://127.0.0.1:9/' } } });
   doc = await fx.adminJson<Doc>('/openapi.json');
   routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
-    Object.keys(ops).map((method): [string, string] => [method.toUpperCase(), path.replace('{name}', 'crm').replace(/\{[^}]+\}/g, 'some-id')]),
+    Object.keys(ops).map((method): [string, string] => [
+      method.toUpperCase(),
+      path.replace('{name}', 'crm').replace(/\{[^}]+\}/g, 'some-id'),
+    ]),
   );
   routes.push(['GET', '/openapi.json']);
 });
@@ -35,7 +41,18 @@ describe('admin bearer token', () => {
     documented.add('/openapi.json');
     const served = fx.app.routes.filter((r) => r.method !== 'ALL').map((r) => r.path);
     expect(served.filter((p) => !documented.has(p))).toEqual([]);
-    for (const path of ['/destinations', '/events', '/events/{id}', '/events/{id}/replay', '/destinations/{name}/replay', '/destinations/{name}/pause', '/destinations/{name}/resume', '/metrics', '/healthz', '/readyz']) {
+    for (const path of [
+      '/destinations',
+      '/events',
+      '/events/{id}',
+      '/events/{id}/replay',
+      '/destinations/{name}/replay',
+      '/destinations/{name}/pause',
+      '/destinations/{name}/resume',
+      '/metrics',
+      '/healthz',
+      '/readyz',
+    ]) {
       expect(doc.paths).toHaveProperty([path]);
     }
     expect(guarded().length).toBeGreaterThanOrEqual(10);
@@ -53,7 +70,10 @@ describe('admin bearer token', () => {
     ];
     for (const [method, path] of guarded()) {
       for (const authorization of wrong) {
-        const res = await fx.app.request(path, { method, headers: authorization === undefined ? {} : { authorization } });
+        const res = await fx.app.request(path, {
+          method,
+          headers: authorization === undefined ? {} : { authorization },
+        });
         expect(res.status, `${method} ${path} with ${authorization}`).toBe(401);
         expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
@@ -90,7 +110,13 @@ describe('admin bearer token', () => {
   });
 
   it('refuses an empty token rather than opening the routes', () => {
-    const deps = { journal: fx.journal, scheduler: fx.scheduler, destinations: fx.config.destinations, metrics: fx.metrics, isReady: () => true };
+    const deps = {
+      journal: fx.journal,
+      scheduler: fx.scheduler,
+      destinations: fx.config.destinations,
+      metrics: fx.metrics,
+      isReady: () => true,
+    };
     expect(() => createAdminApp({ ...deps, token: '' })).toThrow(/must not be empty/);
   });
 });

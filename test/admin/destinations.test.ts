@@ -4,8 +4,8 @@
  * drain the backlog at that rate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { type AdminFixture, startAdminFixture, until } from '../helpers/admin.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
 type Row = Record<string, unknown> & { name: string };
 
@@ -15,7 +15,9 @@ let startedAt: number;
 
 beforeAll(async () => {
   // The body says how the consumer answers: ok → 200, bad → 400 (dead at once), later → 500 (retried in an hour).
-  receiver = await startReceiver((r) => ({ status: { ok: 200, bad: 400, later: 500 }[(JSON.parse(r.body.toString()) as { kind: 'ok' | 'bad' | 'later' }).kind] }));
+  receiver = await startReceiver((r) => ({
+    status: { ok: 200, bad: 400, later: 500 }[(JSON.parse(r.body.toString()) as { kind: 'ok' | 'bad' | 'later' }).kind],
+  }));
   fx = await startAdminFixture({
     destinations: {
       crm: { url: `${receiver.url}/crm`, concurrency: 4, retry: { initial: '1h', max: '1h' } },
@@ -27,11 +29,21 @@ beforeAll(async () => {
   startedAt = Date.now();
   for (const kind of ['ok', 'ok', 'ok', 'bad', 'bad', 'later']) await fx.post('/in/a', JSON.stringify({ kind }));
   for (let i = 0; i < 5; i++) await fx.post('/in/b', JSON.stringify({ kind: 'ok' }));
-  await until(async () => {
-    const { destinations } = await fx.adminJson<{ destinations: Row[] }>('/destinations');
-    const [crm, erp] = destinations;
-    return crm?.delivered_last_hour === 3 && crm.dead === 2 && crm.retrying === 1 && erp?.delivered_last_hour === 3 && erp.in_flight === 0;
-  }, 20_000, 'deliveries to settle');
+  await until(
+    async () => {
+      const { destinations } = await fx.adminJson<{ destinations: Row[] }>('/destinations');
+      const [crm, erp] = destinations;
+      return (
+        crm?.delivered_last_hour === 3 &&
+        crm.dead === 2 &&
+        crm.retrying === 1 &&
+        erp?.delivered_last_hour === 3 &&
+        erp.in_flight === 0
+      );
+    },
+    20_000,
+    'deliveries to settle',
+  );
   expect(await fx.adminJson('/destinations/crm/pause', { method: 'POST' })).toEqual({ name: 'crm', state: 'paused' });
   for (let i = 0; i < 4; i++) await fx.post('/in/a', JSON.stringify({ kind: 'ok' }));
 });
@@ -86,9 +98,17 @@ describe('GET /destinations', () => {
   });
 
   it('says running again after resume, and the paused backlog drains', async () => {
-    expect(await fx.adminJson('/destinations/crm/resume', { method: 'POST' })).toEqual({ name: 'crm', state: 'running' });
+    expect(await fx.adminJson('/destinations/crm/resume', { method: 'POST' })).toEqual({
+      name: 'crm',
+      state: 'running',
+    });
     await receiver.waitFor(6 + 3 + 4);
-    await until(async () => (await fx.adminJson<{ destinations: Row[] }>('/destinations')).destinations[0]!.delivered_last_hour === 7, 20_000, 'crm to drain');
+    await until(
+      async () =>
+        (await fx.adminJson<{ destinations: Row[] }>('/destinations')).destinations[0]!.delivered_last_hour === 7,
+      20_000,
+      'crm to drain',
+    );
     const crm = (await fx.adminJson<{ destinations: Row[] }>('/destinations')).destinations[0]!;
     expect(crm).toMatchObject({ state: 'running', pending: 0, retrying: 1, in_flight: 0, dead: 2 });
     // 7 delivered within the last minute: between 7/60 and 7/10 a second; 1 retrying left to drain.

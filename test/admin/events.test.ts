@@ -3,10 +3,17 @@
  * every attempt) and DELETE /events/:id, against a real journal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { type AdminFixture, startAdminFixture, until } from '../helpers/admin.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
-type Summary = { id: string; seq: number; source: string; received_at: string; body_size: number; deliveries: { destination: string; status: string }[] };
+type Summary = {
+  id: string;
+  seq: number;
+  source: string;
+  received_at: string;
+  body_size: number;
+  deliveries: { destination: string; status: string }[];
+};
 type Page = { events: Summary[]; next_cursor: string | null };
 
 let fx: AdminFixture;
@@ -30,7 +37,13 @@ beforeAll(async () => {
     );
     for (const [source, id] of batch) ids[source].push(id);
   }
-  await until(async () => (await fx.adminJson<{ destinations: { name: string; dead: number }[] }>('/destinations')).destinations[1]!.dead === 60, 30_000, '60 dead');
+  await until(
+    async () =>
+      (await fx.adminJson<{ destinations: { name: string; dead: number }[] }>('/destinations')).destinations[1]!
+        .dead === 60,
+    30_000,
+    '60 dead',
+  );
 });
 afterAll(async () => {
   await fx.close();
@@ -38,7 +51,11 @@ afterAll(async () => {
 });
 
 /** Walks every page of a listing. */
-async function walk(query: string, limit: number, start: string | null = null): Promise<{ events: Summary[]; pages: number }> {
+async function walk(
+  query: string,
+  limit: number,
+  start: string | null = null,
+): Promise<{ events: Summary[]; pages: number }> {
   const events: Summary[] = [];
   let cursor = start;
   let pages = 0;
@@ -84,14 +101,26 @@ describe('GET /events', () => {
     const times = [...new Set(all.map((e) => Date.parse(e.received_at)))].sort((x, y) => x - y);
     const since = times[Math.floor(times.length / 4)]!;
     const untilMs = times[Math.floor((times.length * 3) / 4)]!;
-    const expected = all.filter((e) => Date.parse(e.received_at) >= since && Date.parse(e.received_at) < untilMs).map((e) => e.id);
+    const expected = all
+      .filter((e) => Date.parse(e.received_at) >= since && Date.parse(e.received_at) < untilMs)
+      .map((e) => e.id);
     expect(expected.length).toBeGreaterThan(0);
-    const got = (await walk(`since=${encodeURIComponent(new Date(since).toISOString())}&until=${untilMs}`, 13)).events.map((e) => e.id);
+    const got = (
+      await walk(`since=${encodeURIComponent(new Date(since).toISOString())}&until=${untilMs}`, 13)
+    ).events.map((e) => e.id);
     expect(got.sort()).toEqual(expected.sort());
   });
 
   it('answers 400 invalid_request for a bad query', async () => {
-    for (const query of ['limit=0', 'limit=1001', 'limit=ten', 'status=lost', 'since=yesterday', 'until=2024-13-45T99:00:00Z', 'cursor=..%2Fx']) {
+    for (const query of [
+      'limit=0',
+      'limit=1001',
+      'limit=ten',
+      'status=lost',
+      'since=yesterday',
+      'until=2024-13-45T99:00:00Z',
+      'cursor=..%2Fx',
+    ]) {
       const res = await fx.admin(`/events?${query}`);
       expect(res.status, query).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code, query).toBe('invalid_request');
@@ -103,13 +132,35 @@ describe('GET /events', () => {
 describe('GET /events/:id', () => {
   it('shows the stored request: headers, text body, query, and every attempt with its response', async () => {
     const id = await fx.post('/in/b?order=7&x=%C3%A9', '{"name":"Zoë ✓"}', { 'x-request-tag': 'abc' });
-    await until(async () => (await fx.adminJson<{ deliveries: { status: string }[] }>(`/events/${id}`)).deliveries[1]!.status === 'dead', 10_000, 'dead');
+    await until(
+      async () =>
+        (await fx.adminJson<{ deliveries: { status: string }[] }>(`/events/${id}`)).deliveries[1]!.status === 'dead',
+      10_000,
+      'dead',
+    );
     const event = await fx.adminJson(`/events/${id}`);
-    expect(event).toMatchObject({ id, source: 'b', method: 'POST', path: '/in/b', query: 'order=7&x=%C3%A9', body: '{"name":"Zoë ✓"}', body_encoding: 'utf8', body_size: Buffer.byteLength('{"name":"Zoë ✓"}') });
+    expect(event).toMatchObject({
+      id,
+      source: 'b',
+      method: 'POST',
+      path: '/in/b',
+      query: 'order=7&x=%C3%A9',
+      body: '{"name":"Zoë ✓"}',
+      body_encoding: 'utf8',
+      body_size: Buffer.byteLength('{"name":"Zoë ✓"}'),
+    });
     expect(event.headers).toContainEqual(['x-request-tag', 'abc']);
     expect(Date.parse(event.received_at)).toBeGreaterThan(Date.now() - 60_000);
     expect(event.deliveries).toEqual([
-      { destination: 'crm', status: 'pending', attempts: 0, due_at: expect.any(String), finished_at: null, last_error: null, attempt_log: [] },
+      {
+        destination: 'crm',
+        status: 'pending',
+        attempts: 0,
+        due_at: expect.any(String),
+        finished_at: null,
+        last_error: null,
+        attempt_log: [],
+      },
       {
         destination: 'erp',
         status: 'dead',
@@ -117,7 +168,17 @@ describe('GET /events/:id', () => {
         due_at: null,
         finished_at: expect.any(String),
         last_error: expect.stringContaining('400'),
-        attempt_log: [{ attempt: 1, started_at: expect.any(String), duration_ms: expect.any(Number), status: 400, error: expect.stringContaining('400'), response: 'nope: missing field', response_encoding: 'utf8' }],
+        attempt_log: [
+          {
+            attempt: 1,
+            started_at: expect.any(String),
+            duration_ms: expect.any(Number),
+            status: 400,
+            error: expect.stringContaining('400'),
+            response: 'nope: missing field',
+            response_encoding: 'utf8',
+          },
+        ],
       },
     ]);
   });

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { healthRoutes } from '../../src/admin/app.js';
-import { startAdminFixture, type AdminFixture } from '../helpers/admin.js';
+import { type AdminFixture, startAdminFixture } from '../helpers/admin.js';
 
 let fx: AdminFixture | undefined;
 afterEach(async () => {
@@ -18,9 +18,13 @@ const readiness: [string, () => boolean | Promise<boolean>, number][] = [
   ['ready (async)', async () => true, 200],
   ['not ready', () => false, 503],
   ['not ready (async)', async () => false, 503],
-  ['readiness check throws', () => {
-    throw new Error('journal closed');
-  }, 503],
+  [
+    'readiness check throws',
+    () => {
+      throw new Error('journal closed');
+    },
+    503,
+  ],
   ['readiness check rejects', () => Promise.reject(new Error('journal closed')), 503],
 ];
 
@@ -29,7 +33,9 @@ describe('admin health checks', () => {
     fx = await startAdminFixture({ destinations: { crm: { url: 'http://127.0.0.1:9/' } }, isReady });
     const res = await fx.app.request('/readyz');
     expect(res.status).toBe(status);
-    expect(await res.json()).toEqual(status === 200 ? { status: 'ready' } : { error: { code: 'not_ready', message: 'not ready' } });
+    expect(await res.json()).toEqual(
+      status === 200 ? { status: 'ready' } : { error: { code: 'not_ready', message: 'not ready' } },
+    );
     // Up, ready or not.
     const health = await fx.app.request('/healthz');
     expect(health.status).toBe(200);
@@ -47,7 +53,10 @@ describe('healthRoutes (public listener)', () => {
   it('mounts ahead of other routes and leaves the rest to them', async () => {
     let ready = false;
     const app = new Hono();
-    app.route('/', healthRoutes(() => ready));
+    app.route(
+      '/',
+      healthRoutes(() => ready),
+    );
     app.post('/in/shop', (c) => c.json({ id: 'x' }, 202));
     expect((await app.request('/readyz')).status).toBe(503);
     ready = true;

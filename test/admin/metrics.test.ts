@@ -4,10 +4,10 @@
  * backlog gauges read from the journal at scrape time.
  */
 import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/admin/metrics.js';
 import type { Journal } from '../../src/journal/port.js';
 import { openSqliteJournal } from '../../src/journal/sqlite/journal.js';
-import { createMetrics } from '../../src/admin/metrics.js';
-import { adminTest, startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
+import { type AdminFixture, adminTest, startAdminFixture, until } from '../helpers/admin.js';
 import { tempDir } from '../helpers/gateway.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
 import { startReceiver } from '../helpers/receiver.js';
@@ -35,7 +35,10 @@ describe('GET /metrics', () => {
     }));
     const fx = (t.fx = await startAdminFixture({
       destinations: { crm: { url: receiver.url, concurrency: 4, retry: { initial: '50ms', max: '100ms' } } },
-      sources: { shop: { path: '/in/shop', to: 'crm' }, guarded: { path: '/in/guarded', to: 'crm', verify: { type: 'bearer', token: 's3cret' } } },
+      sources: {
+        shop: { path: '/in/shop', to: 'crm' },
+        guarded: { path: '/in/guarded', to: 'crm', verify: { type: 'bearer', token: 's3cret' } },
+      },
     }));
     const body = (kind: string) => JSON.stringify({ kind });
     for (const kind of ['ok', 'ok', 'ok', 'flaky', 'bad']) await fx.post('/in/shop', body(kind));
@@ -44,7 +47,12 @@ describe('GET /metrics', () => {
     await fx.post('/in/guarded', body('ok'), { authorization: 'Bearer s3cret' });
 
     // 6 events: 5 delivered (one after a retry), 1 dead; 7 attempts.
-    await until(async () => sample(await scrape(fx!), 'sluice_delivery_attempt_duration_seconds_count', { destination: 'crm' }) === 7, 20_000, '7 attempts');
+    await until(
+      async () =>
+        sample(await scrape(fx!), 'sluice_delivery_attempt_duration_seconds_count', { destination: 'crm' }) === 7,
+      20_000,
+      '7 attempts',
+    );
     const m = await scrape(fx);
     expect(receiver.received).toHaveLength(7);
 
@@ -103,13 +111,19 @@ describe('createMetrics', () => {
     try {
       let reads = 0;
       const counting: Journal = Object.create(journal, {
-        destinationStats: { value: (name: string, now: number) => (reads++, journal.destinationStats(name, now)) },
+        destinationStats: {
+          value: (name: string, now: number) => {
+            reads++;
+            return journal.destinationStats(name, now);
+          },
+        },
       });
       const metrics = createMetrics({ defaultMetrics: false, statsTtlMs: 60_000 });
       metrics.bindJournal(counting, ['crm', 'erp']);
       const texts = await Promise.all(Array.from({ length: 10 }, () => metrics.registry.metrics()));
       expect(reads).toBe(2);
-      for (const text of texts) expect(sample(parsePrometheus(text), 'sluice_deliveries_pending', { destination: 'erp' })).toBe(0);
+      for (const text of texts)
+        expect(sample(parsePrometheus(text), 'sluice_deliveries_pending', { destination: 'erp' })).toBe(0);
       await metrics.registry.metrics();
       expect(reads).toBe(2);
     } finally {
@@ -121,7 +135,8 @@ describe('createMetrics', () => {
   it('measures the delivery rate over the last minute, from its first delivery on (10 s at least)', () => {
     let now = 1_000_000;
     const metrics = createMetrics({ defaultMetrics: false, clock: () => now });
-    const deliver = (destination = 'crm', outcome: 'delivered' | 'retry' | 'dead' = 'delivered') => metrics.attempt({ destination, outcome, status: 200, durationMs: 5 });
+    const deliver = (destination = 'crm', outcome: 'delivered' | 'retry' | 'dead' = 'delivered') =>
+      metrics.attempt({ destination, outcome, status: 200, durationMs: 5 });
     expect(metrics.deliveredRate('crm')).toBeUndefined();
     for (let i = 0; i < 5; i++, now += 1_000) deliver();
     deliver('crm', 'retry');

@@ -3,18 +3,23 @@
  * scheduler on the same journal file) keeps the pause, and /resume sends the held events.
  */
 import { describe, expect, it } from 'vitest';
-import { adminTest, startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
+import { type AdminFixture, adminTest, startAdminFixture, until } from '../helpers/admin.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const t = adminTest();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const crmRow = async (f: AdminFixture) => (await f.adminJson<{ destinations: Record<string, unknown>[] }>('/destinations')).destinations.find((d) => d.name === 'crm')!;
+const crmRow = async (f: AdminFixture) =>
+  (await f.adminJson<{ destinations: Record<string, unknown>[] }>('/destinations')).destinations.find(
+    (d) => d.name === 'crm',
+  )!;
 
 describe('pause and resume', () => {
   it('holds deliveries across a restart, keeps ingesting, and sends everything on resume', async () => {
     const receiver = (t.receiver = await startReceiver());
-    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: `${receiver.url}/crm`, concurrency: 4 }, erp: { url: `${receiver.url}/erp` } } }));
+    const fx = (t.fx = await startAdminFixture({
+      destinations: { crm: { url: `${receiver.url}/crm`, concurrency: 4 }, erp: { url: `${receiver.url}/erp` } },
+    }));
     expect(await fx.adminJson('/destinations/crm/pause', { method: 'POST' })).toEqual({ name: 'crm', state: 'paused' });
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await fx.post('/in/shop', JSON.stringify({ n: i })));
@@ -34,7 +39,10 @@ describe('pause and resume', () => {
     expect(receiver.received.filter((r) => r.url === '/crm')).toHaveLength(0);
     expect(await crmRow(fx)).toMatchObject({ state: 'paused', pending: 7 });
 
-    expect(await fx.adminJson('/destinations/crm/resume', { method: 'POST' })).toEqual({ name: 'crm', state: 'running' });
+    expect(await fx.adminJson('/destinations/crm/resume', { method: 'POST' })).toEqual({
+      name: 'crm',
+      state: 'running',
+    });
     await receiver.waitFor(14);
     const sent = receiver.received.filter((r) => r.url === '/crm').map((r) => r.headers['sluice-event-id']);
     expect(new Set(sent)).toEqual(new Set(ids));
@@ -50,9 +58,17 @@ describe('pause and resume', () => {
   it('is idempotent: pausing twice and resuming twice answer the same', async () => {
     const receiver = (t.receiver = await startReceiver());
     const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: receiver.url } } }));
-    for (let i = 0; i < 2; i++) expect(await fx.adminJson('/destinations/crm/pause', { method: 'POST' })).toEqual({ name: 'crm', state: 'paused' });
+    for (let i = 0; i < 2; i++)
+      expect(await fx.adminJson('/destinations/crm/pause', { method: 'POST' })).toEqual({
+        name: 'crm',
+        state: 'paused',
+      });
     expect(await fx.journal.pausedDestinations()).toEqual(['crm']);
-    for (let i = 0; i < 2; i++) expect(await fx.adminJson('/destinations/crm/resume', { method: 'POST' })).toEqual({ name: 'crm', state: 'running' });
+    for (let i = 0; i < 2; i++)
+      expect(await fx.adminJson('/destinations/crm/resume', { method: 'POST' })).toEqual({
+        name: 'crm',
+        state: 'running',
+      });
     expect(await fx.journal.pausedDestinations()).toEqual([]);
   });
 });

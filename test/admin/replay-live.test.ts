@@ -16,7 +16,9 @@ describe('bulk replay and live events', () => {
   it(`gives live events their share during a replay of ${DEAD} dead events`, { timeout: 180_000 }, async () => {
     const receiver = (t.receiver = await startReceiver());
     // 300/s: the replay takes at least ~6.7 s to go through.
-    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: receiver.url, rate: '300/s', burst: 1, concurrency: 2 } } }));
+    const fx = (t.fx = await startAdminFixture({
+      destinations: { crm: { url: receiver.url, rate: '300/s', burst: 1, concurrency: 2 } },
+    }));
     const { journal } = fx;
 
     // Make DEAD dead deliveries through the journal port: stored while paused, then claimed and failed for good.
@@ -24,13 +26,39 @@ describe('bulk replay and live events', () => {
     const now = Date.now();
     await Promise.all(
       Array.from({ length: DEAD }, (_, i) =>
-        journal.append({ source: 'shop', method: 'POST', path: '/in/shop', query: '', headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify({ old: i })), remoteAddr: null, receivedAt: now, destinations: ['crm'] }),
+        journal.append({
+          source: 'shop',
+          method: 'POST',
+          path: '/in/shop',
+          query: '',
+          headers: [['content-type', 'application/json']],
+          body: Buffer.from(JSON.stringify({ old: i })),
+          remoteAddr: null,
+          receivedAt: now,
+          destinations: ['crm'],
+        }),
       ),
     );
-    const claims = await journal.claim({ destination: 'crm', limit: DEAD, now: Date.now(), leaseMs: 600_000, fifo: false });
+    const claims = await journal.claim({
+      destination: 'crm',
+      limit: DEAD,
+      now: Date.now(),
+      leaseMs: 600_000,
+      fifo: false,
+    });
     expect(claims).toHaveLength(DEAD);
-    await Promise.all(claims.map((c) => journal.complete(c, { attempt: c.attempt, startedAt: Date.now(), durationMs: 1, status: 400, error: 'HTTP 400' }, { kind: 'dead' })));
-    expect((await fx.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead).toBe(DEAD);
+    await Promise.all(
+      claims.map((c) =>
+        journal.complete(
+          c,
+          { attempt: c.attempt, startedAt: Date.now(), durationMs: 1, status: 400, error: 'HTTP 400' },
+          { kind: 'dead' },
+        ),
+      ),
+    );
+    expect((await fx.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead).toBe(
+      DEAD,
+    );
     await fx.adminJson('/destinations/crm/resume', { method: 'POST' });
 
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST' })).toEqual({ replayed: DEAD });
@@ -44,7 +72,11 @@ describe('bulk replay and live events', () => {
     expect(kinds.filter((k) => k === 'live')).toHaveLength(LIVE);
     expect(replayedAfterLastLive).toBeGreaterThan(DEAD / 2);
     // Every replayed event arrives, once.
-    const old = new Set(receiver.received.map((r) => (JSON.parse(r.body.toString()) as { old?: number }).old).filter((n) => n !== undefined));
+    const old = new Set(
+      receiver.received
+        .map((r) => (JSON.parse(r.body.toString()) as { old?: number }).old)
+        .filter((n) => n !== undefined),
+    );
     expect(old.size).toBe(DEAD);
   });
 });

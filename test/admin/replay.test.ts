@@ -3,7 +3,7 @@
  * (dead by default, delivered on request, by time range), with every attempt kept on record.
  */
 import { describe, expect, it } from 'vitest';
-import { adminTest, startAdminFixture, until, type AdminFixture } from '../helpers/admin.js';
+import { type AdminFixture, adminTest, startAdminFixture, until } from '../helpers/admin.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const t = adminTest();
@@ -11,12 +11,24 @@ const t = adminTest();
 /** A consumer that answers 400 (dead at once) until it is fixed. */
 async function brokenConsumer() {
   const state = { fixed: false };
-  t.receiver = await startReceiver(() => ({ status: state.fixed ? 200 : 400, body: state.fixed ? 'thanks' : 'bad field' }));
+  t.receiver = await startReceiver(() => ({
+    status: state.fixed ? 200 : 400,
+    body: state.fixed ? 'thanks' : 'bad field',
+  }));
   return state;
 }
 
-type Detail = { deliveries: { destination: string; status: string; attempts: number; attempt_log: { status: number | null; response: string | null }[] }[]; received_at: string };
-const statusOf = async (f: AdminFixture, id: string) => (await f.adminJson<Detail>(`/events/${id}`)).deliveries.map((d) => d.status);
+type Detail = {
+  deliveries: {
+    destination: string;
+    status: string;
+    attempts: number;
+    attempt_log: { status: number | null; response: string | null }[];
+  }[];
+  received_at: string;
+};
+const statusOf = async (f: AdminFixture, id: string) =>
+  (await f.adminJson<Detail>(`/events/${id}`)).deliveries.map((d) => d.status);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('replay one event', () => {
@@ -40,7 +52,9 @@ describe('replay one event', () => {
     ]);
 
     // A delivered event can be sent again on purpose.
-    expect(await fx.adminJson(`/events/${id}/replay`, { method: 'POST', body: { destination: 'crm' } })).toEqual({ replayed: 1 });
+    expect(await fx.adminJson(`/events/${id}/replay`, { method: 'POST', body: { destination: 'crm' } })).toEqual({
+      replayed: 1,
+    });
     await t.receiver!.waitFor(3);
   });
 
@@ -59,7 +73,11 @@ describe('replay one event', () => {
     expect(await code(`/events/${id}/replay`, { destination: 7 })).toEqual([400, 'invalid_request']);
     expect(await code('/destinations/crm/replay', { status: 'pending' })).toEqual([400, 'invalid_request']);
     expect(await code('/destinations/crm/replay', { since: 'yesterday' })).toEqual([400, 'invalid_request']);
-    const raw = await fx.app.request('/destinations/crm/replay', { method: 'POST', body: '{"status":', headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' } });
+    const raw = await fx.app.request('/destinations/crm/replay', {
+      method: 'POST',
+      body: '{"status":',
+      headers: { authorization: 'Bearer admin-token-for-tests', 'content-type': 'application/json' },
+    });
     expect(raw.status).toBe(400);
     expect(((await raw.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
   });
@@ -74,24 +92,49 @@ describe('replay a destination', () => {
       ids.push(await fx.post('/in/shop', JSON.stringify({ n: i })));
       await sleep(5); // distinct receive times
     }
-    await until(async () => (await fx!.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead === 6, 10_000, '6 dead');
+    await until(
+      async () =>
+        (await fx!.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead === 6,
+      10_000,
+      '6 dead',
+    );
     consumer.fixed = true;
-    const receivedAt = await Promise.all(ids.map(async (id) => (await fx!.adminJson<Detail>(`/events/${id}`)).received_at));
+    const receivedAt = await Promise.all(
+      ids.map(async (id) => (await fx!.adminJson<Detail>(`/events/${id}`)).received_at),
+    );
 
     // [event 2, event 4): ISO since, epoch-ms until.
     const range = { since: receivedAt[2], until: Date.parse(receivedAt[4]!) };
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST', body: range })).toEqual({ replayed: 2 });
     await t.receiver!.waitFor(8);
-    expect(t.receiver!.received.slice(6).map((r) => r.headers['sluice-event-id']).sort()).toEqual([ids[2], ids[3]].sort());
-    await until(async () => (await fx!.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead === 4, 10_000, '2 delivered');
+    expect(
+      t
+        .receiver!.received.slice(6)
+        .map((r) => r.headers['sluice-event-id'])
+        .sort(),
+    ).toEqual([ids[2], ids[3]].sort());
+    await until(
+      async () =>
+        (await fx!.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead === 4,
+      10_000,
+      '2 delivered',
+    );
 
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST' })).toEqual({ replayed: 4 });
     await t.receiver!.waitFor(12);
-    await until(async () => (await fx!.adminJson<{ destinations: { delivered_last_hour: number }[] }>('/destinations')).destinations[0]!.delivered_last_hour === 6, 10_000, 'all delivered');
+    await until(
+      async () =>
+        (await fx!.adminJson<{ destinations: { delivered_last_hour: number }[] }>('/destinations')).destinations[0]!
+          .delivered_last_hour === 6,
+      10_000,
+      'all delivered',
+    );
     // Nothing dead is left to replay.
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST', body: {} })).toEqual({ replayed: 0 });
 
-    expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST', body: { status: 'delivered' } })).toEqual({ replayed: 6 });
+    expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST', body: { status: 'delivered' } })).toEqual({
+      replayed: 6,
+    });
     await t.receiver!.waitFor(18);
     expect(new Set(t.receiver!.received.slice(12).map((r) => r.headers['sluice-event-id']))).toEqual(new Set(ids));
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { stringify } from 'yaml';
-import { spawnCli, startServer, type Child, type Server } from './processes.js';
+import { type Child, type Server, spawnCli, startServer } from './processes.js';
 
 /** The one source every bench gateway has, and the destination it feeds. */
 export const SOURCE_PATH = '/in/bench';
@@ -143,7 +143,9 @@ export function preload(ws: Workspace, spec: PreloadSpec): number {
     const insertEvent = db.prepare(
       'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const insertDelivery = db.prepare("INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, ?, 'pending', ?)");
+    const insertDelivery = db.prepare(
+      "INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, ?, 'pending', ?)",
+    );
     const body = Buffer.from(spec.body);
     // What ingest stores for an autocannon request: raw header pairs, as received.
     const headers = JSON.stringify([
@@ -158,7 +160,17 @@ export function preload(ws: Workspace, spec: PreloadSpec): number {
     const writeBatch = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
         const at = firstAt + i;
-        const { lastInsertRowid } = insertEvent.run(uuidv7({ msecs: at }), SOURCE, 'POST', SOURCE_PATH, '', headers, body, '127.0.0.1', at);
+        const { lastInsertRowid } = insertEvent.run(
+          uuidv7({ msecs: at }),
+          SOURCE,
+          'POST',
+          SOURCE_PATH,
+          '',
+          headers,
+          body,
+          '127.0.0.1',
+          at,
+        );
         insertDelivery.run(lastInsertRowid, DESTINATION, at);
       }
     });
@@ -202,7 +214,9 @@ export class JournalReader {
 
   constructor(path: string) {
     this.db = new Database(path, { readonly: true, fileMustExist: true });
-    this.finished = this.db.prepare("SELECT count(*) AS n FROM deliveries WHERE finished_at IS NOT NULL AND status = ?");
+    this.finished = this.db.prepare(
+      'SELECT count(*) AS n FROM deliveries WHERE finished_at IS NOT NULL AND status = ?',
+    );
     this.unfinished = this.db.prepare('SELECT count(*) AS n FROM deliveries WHERE due_at IS NOT NULL');
     this.eventCount = this.db.prepare('SELECT count(*) AS n FROM events');
   }
@@ -219,12 +233,20 @@ export class JournalReader {
 
   /** Start times (epoch ms) of every recorded delivery attempt, oldest first: when Sluice sent. */
   attemptStarts(): number[] {
-    return this.db.prepare<[], { t: number }>('SELECT started_at AS t FROM attempts ORDER BY started_at').all().map((r) => r.t);
+    return this.db
+      .prepare<[], { t: number }>('SELECT started_at AS t FROM attempts ORDER BY started_at')
+      .all()
+      .map((r) => r.t);
   }
 
   /** All counts; `events` scans the table's rowids, so call it once, at the end. */
   progress(): Progress {
-    return { events: this.eventCount.get()!.n, delivered: this.delivered(), dead: this.finished.get('dead')!.n, open: this.open() };
+    return {
+      events: this.eventCount.get()!.n,
+      delivered: this.delivered(),
+      dead: this.finished.get('dead')!.n,
+      open: this.open(),
+    };
   }
 
   close(): void {

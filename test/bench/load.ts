@@ -3,7 +3,7 @@
  * load generator's warm-up ends: closed loop at full speed from autocannon (workers/load.ts), or
  * open loop at a fixed rate (workers/paced.ts).
  */
-import { CpuMeter, MachineMeter, type CpuUse, type MachineUse } from './proc.js';
+import { CpuMeter, type CpuUse, MachineMeter, type MachineUse } from './proc.js';
 import { spawnWorker } from './processes.js';
 
 /** The issue's load: 50 connections, 1.5 KB JSON bodies. */
@@ -60,7 +60,11 @@ export interface LoadRun extends LoadResult {
  * an array), padded to size with one field.
  */
 export function webhookBody(bytes = BODY_BYTES): string {
-  const lines = Array.from({ length: 12 }, (_, i) => ({ sku: `sku-${1000 + i}`, quantity: 1 + (i % 3), price: 1999 + i }));
+  const lines = Array.from({ length: 12 }, (_, i) => ({
+    sku: `sku-${1000 + i}`,
+    quantity: 1 + (i % 3),
+    price: 1999 + i,
+  }));
   const doc = {
     id: 'evt_01JD3M7Q9X5V2K8T4R6P0N1B3C',
     type: 'order.created',
@@ -82,7 +86,10 @@ export interface LoadHooks {
 
 /** Runs the load worker to completion; `watch` lists pids whose CPU use to measure. */
 export async function runLoad(spec: LoadSpec, watch: number[] = [], hooks: LoadHooks = {}): Promise<LoadRun> {
-  const worker = spec.rate === undefined ? spawnWorker('load', 'load.ts', [JSON.stringify(spec)]) : spawnWorker('paced load', 'paced.ts', [JSON.stringify(spec)]);
+  const worker =
+    spec.rate === undefined
+      ? spawnWorker('load', 'load.ts', [JSON.stringify(spec)])
+      : spawnWorker('paced load', 'paced.ts', [JSON.stringify(spec)]);
   const meters = watch.map((pid) => [pid, new CpuMeter(pid)] as const);
   const loadMeter = new CpuMeter(worker.pid);
   const machine = new MachineMeter();
@@ -119,5 +126,13 @@ export async function runLoad(spec: LoadSpec, watch: number[] = [], hooks: LoadH
   clearTimeout(timer);
   if (code !== 0 || !result) throw new Error(`load generator failed (${code})\n${worker.tail()}`);
   const ours = [...cpu.values()].reduce((sum, use) => sum + use.process, loadCpu.process);
-  return { ...result, measuredFrom, measuredTo, cpu, loadCpu, machine: machineUse, otherCpu: Math.max(0, machineUse.busy * machineUse.cores - ours) };
+  return {
+    ...result,
+    measuredFrom,
+    measuredTo,
+    cpu,
+    loadCpu,
+    machine: machineUse,
+    otherCpu: Math.max(0, machineUse.busy * machineUse.cores - ours),
+  };
 }

@@ -17,7 +17,10 @@ const TICKS_PER_SECOND = (() => {
 })();
 
 /** Cores of the machine (the cpuN lines of /proc/stat). */
-const CORES = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length || 1;
+const CORES =
+  readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d+ /.test(l)).length || 1;
 
 /** utime + stime of a /proc stat file, in seconds; undefined once the process is gone. */
 function cpuSeconds(statFile: string): number | undefined {
@@ -106,7 +109,10 @@ export class MachineMeter {
     const last = machineTicks();
     const first = this.first ?? last;
     const delta = last.map((v, i) => v - (first[i] ?? 0));
-    const total = Math.max(1, delta.reduce((a, b) => a + b, 0));
+    const total = Math.max(
+      1,
+      delta.reduce((a, b) => a + b, 0),
+    );
     // user nice system idle iowait irq softirq steal ...
     const idle = delta[3] ?? 0;
     const iowait = delta[4] ?? 0;

@@ -8,10 +8,10 @@
  * leaves a gateway or a load generator running on the machine.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +59,11 @@ export function scoped<T>(work: () => Promise<T>): { result: Promise<T>; abandon
 /** Starts `node ...args` (a script and its arguments) from the repository root. */
 export function spawnNode(name: string, args: string[], env: Record<string, string> = {}): Child {
   if (scope.getStore()?.abandoned) throw new Error(`${name}: not started, its case was abandoned`);
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (proc.pid === undefined) throw new Error(`${name}: could not spawn node ${args.join(' ')}`);
   let tail = '';
   const listeners = new Set<(line: string) => void>();
@@ -100,7 +104,10 @@ export function spawnNode(name: string, args: string[], env: Record<string, stri
         const off = child.onLine((line) => {
           if (match(line)) finish(undefined, line);
         });
-        timer = setTimeout(() => finish(new Error(`${name}: no expected output within ${timeoutMs} ms\n${tail}`)), timeoutMs);
+        timer = setTimeout(
+          () => finish(new Error(`${name}: no expected output within ${timeoutMs} ms\n${tail}`)),
+          timeoutMs,
+        );
         void exited.then((code) => finish(new Error(`${name} exited (${code}) before the expected output\n${tail}`)));
       });
     },
@@ -118,7 +125,12 @@ export function spawnNode(name: string, args: string[], env: Record<string, stri
 }
 
 /** Starts a TypeScript worker under test/bench/workers (run through tsx's loader, no build step). */
-export function spawnWorker(name: string, script: string, args: string[] = [], env: Record<string, string> = {}): Child {
+export function spawnWorker(
+  name: string,
+  script: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Child {
   const path = fileURLToPath(new URL(`./workers/${script}`, import.meta.url));
   return spawnNode(name, ['--import', 'tsx', path, ...args], env);
 }
@@ -137,7 +149,8 @@ export function spawnCli(name: string, args: string[], env: Record<string, strin
  */
 export function snapshotBuild(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-build-'));
-  for (const entry of ['dist', 'migrations', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  for (const entry of ['dist', 'migrations', 'package.json'])
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   cli = join(dir, 'dist', 'cli', 'main.js');
   return () => rmSync(dir, { recursive: true, force: true });

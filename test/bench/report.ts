@@ -50,21 +50,43 @@ export const fmt = {
 export const atLeast = (min: number) => (v: number) => (v >= min ? 'PASS' : 'FAIL');
 export const atMost = (max: number) => (v: number) => (v <= max ? 'PASS' : 'FAIL');
 export const below = (max: number) => (v: number) => (v < max ? 'PASS' : 'FAIL');
-export const within = (expected: number, fraction: number) => (v: number) => (Math.abs(v - expected) <= expected * fraction ? 'PASS' : 'FAIL');
+export const within = (expected: number, fraction: number) => (v: number) =>
+  Math.abs(v - expected) <= expected * fraction ? 'PASS' : 'FAIL';
 
 /** Target, verdict and judging of a count that must be 0 in every run (lost events, errors). */
-export const zeroInEveryRun = { target: '0 in every run', verdict: (v: number) => (v === 0 ? 'PASS' : 'FAIL'), judge: 'max' as const };
+export const zeroInEveryRun = {
+  target: '0 in every run',
+  verdict: (v: number) => (v === 0 ? 'PASS' : 'FAIL'),
+  judge: 'max' as const,
+};
 
 /** A row for a case that could not run, so the table still says what happened. */
 export function failedCase(caseName: string, error: unknown): Row {
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.replaceAll('|', '\\|');
-  return { case: caseName, metric: 'case failed', runs: [], format: String, text: message.slice(0, 200), verdict: () => 'ERROR' };
+  return {
+    case: caseName,
+    metric: 'case failed',
+    runs: [],
+    format: String,
+    text: message.slice(0, 200),
+    verdict: () => 'ERROR',
+  };
 }
 
 /** The results as a markdown table: one row per metric, a column per run, the median, the target, the verdict. */
 export function markdownTable(rows: Row[], runs: number): string {
-  const header = ['Case', 'Metric', ...Array.from({ length: runs }, (_, i) => `Run ${i + 1}`), 'Median', 'Target', 'Result'];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i < 2 || h === 'Target' || h === 'Result' ? '---' : '--:')).join('|')}|`];
+  const header = [
+    'Case',
+    'Metric',
+    ...Array.from({ length: runs }, (_, i) => `Run ${i + 1}`),
+    'Median',
+    'Target',
+    'Result',
+  ];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((h, i) => (i < 2 || h === 'Target' || h === 'Result' ? '---' : '--:')).join('|')}|`,
+  ];
   let previousCase = '';
   for (const row of rows) {
     const value = median(row.runs);

@@ -19,10 +19,10 @@ import { ingestCase } from './cases/ingest.js';
 import { pacingCase } from './cases/pacing.js';
 import { slowCrmCase } from './cases/slow-crm.js';
 import { removeAllWorkspaces } from './journal.js';
-import { machineBusy, type MachineUse } from './proc.js';
+import { type MachineUse, machineBusy } from './proc.js';
 import { installExitHooks, scoped, snapshotBuild, stopAll } from './processes.js';
 import { failedCase, fmt, markdownTable, type Row } from './report.js';
-import { readSettings, selectCases, type BenchCase, type Settings } from './settings.js';
+import { type BenchCase, readSettings, type Settings, selectCases } from './settings.js';
 
 const ALL: BenchCase[] = [ingestCase, backlogCase, deliveryCase, pacingCase, slowCrmCase];
 
@@ -50,7 +50,8 @@ async function runCase(benchCase: BenchCase, settings: Settings): Promise<Row[]>
   const budgetS = Math.round(benchCase.budgetS(settings));
   settings.log(`case ${label} (at most ${budgetS} s)`);
   const background = await waitForQuietMachine();
-  if (background.busy >= QUIET_BUSY) settings.log(`machine still ${fmt.percent(background.busy)} busy with other processes; starting anyway`);
+  if (background.busy >= QUIET_BUSY)
+    settings.log(`machine still ${fmt.percent(background.busy)} busy with other processes; starting anyway`);
 
   let timer: NodeJS.Timeout | undefined;
   // A case that hangs is abandoned (it may start no more children, and those it has are stopped
@@ -62,7 +63,15 @@ async function runCase(benchCase: BenchCase, settings: Settings): Promise<Row[]>
   try {
     const rows = await Promise.race([work.result, watchdog]);
     const name = rows[0]?.case ?? label;
-    return [...rows, { case: name, metric: 'machine busy before the case (other processes)', runs: [background.busy], format: fmt.percent }];
+    return [
+      ...rows,
+      {
+        case: name,
+        metric: 'machine busy before the case (other processes)',
+        runs: [background.busy],
+        format: fmt.percent,
+      },
+    ];
   } catch (error) {
     settings.log(`case ${label} failed: ${(error as Error).stack ?? String(error)}`);
     return [failedCase(label, error)];

@@ -53,7 +53,10 @@ export function selectCases(all: BenchCase[], env: NodeJS.ProcessEnv = process.e
   if (!text) return all;
   return text.split(',').map((key) => {
     const found = all.find((c) => c.id === key.trim() || c.name === key.trim());
-    if (!found) throw new Error(`BENCH_CASES: unknown case "${key.trim()}"; use ${all.map((c) => `${c.id} (${c.name})`).join(', ')}`);
+    if (!found)
+      throw new Error(
+        `BENCH_CASES: unknown case "${key.trim()}"; use ${all.map((c) => `${c.id} (${c.name})`).join(', ')}`,
+      );
     return found;
   });
 }

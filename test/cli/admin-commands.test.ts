@@ -9,10 +9,10 @@ import { parseArgs } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApp } from '../../src/admin/app.js';
 import { ADMIN_OPTIONS, runAdminCommand } from '../../src/cli/admin-commands.js';
-import { startAdminFixture, TOKEN, until, type AdminFixture } from '../helpers/admin.js';
+import { type AdminFixture, startAdminFixture, TOKEN, until } from '../helpers/admin.js';
 import { tempDir } from '../helpers/gateway.js';
 import { listen } from '../helpers/ingest.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
 let fx: AdminFixture;
 let receiver: Receiver;
@@ -28,12 +28,17 @@ async function sluice(argv: string[], io: { env?: Record<string, string>; config
   const defaults = io.auth === false ? {} : { url: server.url, token: TOKEN };
   let out = '';
   let err = '';
-  const code = await runAdminCommand(positionals[0]!, positionals.slice(1), { ...defaults, ...values }, {
-    out: (s) => void (out += s),
-    err: (s) => void (err += s),
-    env: io.env ?? {},
-    configFile: io.configFile ?? join(tmp.dir, 'no-admin.yaml'),
-  });
+  const code = await runAdminCommand(
+    positionals[0]!,
+    positionals.slice(1),
+    { ...defaults, ...values },
+    {
+      out: (s) => void (out += s),
+      err: (s) => void (err += s),
+      env: io.env ?? {},
+      configFile: io.configFile ?? join(tmp.dir, 'no-admin.yaml'),
+    },
+  );
   return { code, out, err };
 }
 const api = async (path: string) => (await app.request(path, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
@@ -49,12 +54,24 @@ beforeAll(async () => {
   await fx.adminJson('/destinations/crm/pause', { method: 'POST' });
   for (let i = 0; i < 4; i++) ids.a.push(await fx.post('/in/a', JSON.stringify({ a: i })));
   for (let i = 0; i < 5; i++) ids.b.push(await fx.post('/in/b', JSON.stringify({ b: i })));
-  await until(async () => (await fx.adminJson('/destinations')).destinations[1].delivered_last_hour === 3, 20_000, 'erp: 3 delivered');
+  await until(
+    async () => (await fx.adminJson('/destinations')).destinations[1].delivered_last_hour === 3,
+    20_000,
+    'erp: 3 delivered',
+  );
   // The app the CLI talks to reads a clock held 30 s after the first event, so that the numbers
   // hold still, until the replay tests (a replay is due at the app's "now").
   const first = Date.parse((await fx.adminJson(`/events/${ids.a[0]}`)).received_at);
   const clock = () => (frozen ? first + 30_000 : Date.now());
-  app = createAdminApp({ journal: fx.journal, scheduler: fx.scheduler, destinations: fx.config.destinations, token: TOKEN, metrics: fx.metrics, isReady: () => true, clock });
+  app = createAdminApp({
+    journal: fx.journal,
+    scheduler: fx.scheduler,
+    destinations: fx.config.destinations,
+    token: TOKEN,
+    metrics: fx.metrics,
+    isReady: () => true,
+    clock,
+  });
   server = await listen(app);
 });
 afterAll(async () => {
@@ -76,15 +93,39 @@ describe('sluice status', () => {
     const { code, out } = await sluice(['status']);
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
-    expect(cells(lines[0])).toEqual(['DESTINATION', 'STATE', 'PENDING', 'RETRYING', 'IN FLIGHT', 'DEAD', 'DELIVERED 1H', 'OLDEST', 'RATE/S', 'ETA']);
+    expect(cells(lines[0])).toEqual([
+      'DESTINATION',
+      'STATE',
+      'PENDING',
+      'RETRYING',
+      'IN FLIGHT',
+      'DEAD',
+      'DELIVERED 1H',
+      'OLDEST',
+      'RATE/S',
+      'ETA',
+    ]);
     expect(lines).toHaveLength(3);
-    const { destinations } = (await api('/destinations')) as { destinations: { oldest_pending_age_seconds: number; rate_per_second: number }[] };
+    const { destinations } = (await api('/destinations')) as {
+      destinations: { oldest_pending_age_seconds: number; rate_per_second: number }[];
+    };
     expect(cells(lines[1])).toEqual(['crm', 'paused', '4', '0', '0', '0', '0', '30s', '0', '-']);
     const erp = destinations[1]!;
     expect(erp.oldest_pending_age_seconds).toBeLessThanOrEqual(30);
     expect(erp.rate_per_second).toBeGreaterThan(0);
     // 2 left at 1/h once the burst of 3 is spent.
-    expect(cells(lines[2])).toEqual(['erp', 'running', '2', '0', '0', '0', '3', `${erp.oldest_pending_age_seconds}s`, String(erp.rate_per_second), '2h00m']);
+    expect(cells(lines[2])).toEqual([
+      'erp',
+      'running',
+      '2',
+      '0',
+      '0',
+      '0',
+      '3',
+      `${erp.oldest_pending_age_seconds}s`,
+      String(erp.rate_per_second),
+      '2h00m',
+    ]);
   });
 });
 
@@ -99,7 +140,15 @@ describe('sluice events', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 10; page++) {
-      const { code, out } = await sluice(['events', 'list', '--source', 'b', '--limit', '2', ...(cursor ? ['--cursor', cursor] : [])]);
+      const { code, out } = await sluice([
+        'events',
+        'list',
+        '--source',
+        'b',
+        '--limit',
+        '2',
+        ...(cursor ? ['--cursor', cursor] : []),
+      ]);
       expect(code).toBe(0);
       const lines = out.trimEnd().split('\n');
       expect(cells(lines[0])).toEqual(['ID', 'RECEIVED', 'SOURCE', 'REQUEST', 'BYTES', 'DELIVERIES']);
@@ -135,7 +184,17 @@ describe('sluice events', () => {
   });
 
   it('filters with --status, --destination and --since given as an age', async () => {
-    const { code, out } = await sluice(['events', 'list', '--status', 'pending', '--destination', 'crm', '--since', '1h', '--json']);
+    const { code, out } = await sluice([
+      'events',
+      'list',
+      '--status',
+      'pending',
+      '--destination',
+      'crm',
+      '--since',
+      '1h',
+      '--json',
+    ]);
     expect(code).toBe(0);
     expect((JSON.parse(out) as { events: { id: string }[] }).events.map((e) => e.id)).toEqual([...ids.a].reverse());
   });
@@ -147,13 +206,29 @@ describe('sluice pause, resume and replay', () => {
     expect(await sluice(['pause', 'crm'])).toEqual({ code: 0, out: 'crm: paused\n', err: '' });
     expect(await sluice(['resume', 'crm'])).toEqual({ code: 0, out: 'crm: running\n', err: '' });
     expect(fx.scheduler.state('crm')?.paused).toBe(false);
-    await until(async () => (await fx.adminJson('/destinations')).destinations[0].delivered_last_hour === 4, 20_000, 'crm drained');
+    await until(
+      async () => (await fx.adminJson('/destinations')).destinations[0].delivered_last_hour === 4,
+      20_000,
+      'crm drained',
+    );
 
-    expect(await sluice(['replay', ids.a[0]!])).toEqual({ code: 0, out: `replayed 1 delivery of event ${ids.a[0]}\n`, err: '' });
+    expect(await sluice(['replay', ids.a[0]!])).toEqual({
+      code: 0,
+      out: `replayed 1 delivery of event ${ids.a[0]}\n`,
+      err: '',
+    });
     await until(() => receiver.received.filter((r) => r.url === '/crm').length === 5, 20_000, 'single replay');
-    await until(async () => (await fx.adminJson(`/events/${ids.a[0]}`)).deliveries[0].status === 'delivered', 20_000, 'recorded');
+    await until(
+      async () => (await fx.adminJson(`/events/${ids.a[0]}`)).deliveries[0].status === 'delivered',
+      20_000,
+      'recorded',
+    );
 
-    expect(await sluice(['replay', '--destination', 'crm'])).toEqual({ code: 0, out: 'replayed 0 deliveries to crm\n', err: '' });
+    expect(await sluice(['replay', '--destination', 'crm'])).toEqual({
+      code: 0,
+      out: 'replayed 0 deliveries to crm\n',
+      err: '',
+    });
     const bulk = await sluice(['replay', '--destination', 'crm', '--status', 'delivered', '--since', '1h', '--json']);
     expect(bulk.code).toBe(0);
     expect(JSON.parse(bulk.out)).toEqual({ replayed: 4 });
@@ -170,7 +245,16 @@ describe('sluice pause, resume and replay', () => {
   });
 
   it('exits 2 on a wrong command line', async () => {
-    for (const argv of [['replay'], ['replay', 'some-id', '--status', 'dead'], ['replay', '--destination', 'crm', '--status', 'pending'], ['events', 'frob'], ['events', 'show'], ['status', 'extra'], ['pause'], ['events', 'list', '--since', 'yesterday']]) {
+    for (const argv of [
+      ['replay'],
+      ['replay', 'some-id', '--status', 'dead'],
+      ['replay', '--destination', 'crm', '--status', 'pending'],
+      ['events', 'frob'],
+      ['events', 'show'],
+      ['status', 'extra'],
+      ['pause'],
+      ['events', 'list', '--since', 'yesterday'],
+    ]) {
       const { code, err } = await sluice(argv);
       expect(code, argv.join(' ')).toBe(2);
       expect(err).toMatch(/^sluice: /);
@@ -182,27 +266,44 @@ describe('--url and --token defaults', () => {
   it('reads the admin section of the config file, with ${VAR} from the environment', async () => {
     const file = join(tmp.dir, 'sluice.yaml');
     const port = new URL(server.url).port;
-    writeFileSync(file, `admin:\n  host: 0.0.0.0\n  port: ${port}\n  token: \${MY_ADMIN_TOKEN}\ndestinations: { crm: { url: "\${CRM_URL}" } }\n`);
+    writeFileSync(
+      file,
+      `admin:\n  host: 0.0.0.0\n  port: ${port}\n  token: \${MY_ADMIN_TOKEN}\ndestinations: { crm: { url: "\${CRM_URL}" } }\n`,
+    );
     const ok = await sluice(['pause', 'crm'], { auth: false, configFile: file, env: { MY_ADMIN_TOKEN: TOKEN } });
     expect(ok).toEqual({ code: 0, out: 'crm: paused\n', err: '' });
     await sluice(['resume', 'crm']);
 
     // The environment overrides the file, and flags override the environment.
-    const wrong = await sluice(['status'], { auth: false, configFile: file, env: { MY_ADMIN_TOKEN: TOKEN, SLUICE_ADMIN_TOKEN: 'wrong' } });
+    const wrong = await sluice(['status'], {
+      auth: false,
+      configFile: file,
+      env: { MY_ADMIN_TOKEN: TOKEN, SLUICE_ADMIN_TOKEN: 'wrong' },
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/\[unauthorized\] \(set --token/);
-    const flagged = await sluice(['status', '--token', TOKEN], { auth: false, configFile: file, env: { SLUICE_ADMIN_TOKEN: 'wrong' } });
+    const flagged = await sluice(['status', '--token', TOKEN], {
+      auth: false,
+      configFile: file,
+      env: { SLUICE_ADMIN_TOKEN: 'wrong' },
+    });
     expect(flagged.code).toBe(0);
   });
 
   it('takes SLUICE_ADMIN_URL and SLUICE_ADMIN_TOKEN from the environment', async () => {
-    const { code, out } = await sluice(['status', '--json'], { auth: false, env: { SLUICE_ADMIN_URL: server.url, SLUICE_ADMIN_TOKEN: TOKEN } });
+    const { code, out } = await sluice(['status', '--json'], {
+      auth: false,
+      env: { SLUICE_ADMIN_URL: server.url, SLUICE_ADMIN_TOKEN: TOKEN },
+    });
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual(await api('/destinations'));
   });
 
   it('exits 1 when the API cannot be reached or the config file is missing', async () => {
-    const down = await sluice(['status'], { auth: false, env: { SLUICE_ADMIN_URL: 'http://127.0.0.1:1', SLUICE_ADMIN_TOKEN: TOKEN } });
+    const down = await sluice(['status'], {
+      auth: false,
+      env: { SLUICE_ADMIN_URL: 'http://127.0.0.1:1', SLUICE_ADMIN_TOKEN: TOKEN },
+    });
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/^sluice: cannot reach the admin API at http:\/\/127\.0\.0\.1:1/);
     const missing = await sluice(['status'], { configFile: join(tmp.dir, 'absent.yaml') });

@@ -40,7 +40,10 @@ describe('sluice CLI', () => {
   });
 
   it('check prints the resolved plan of a valid config', async () => {
-    const config = file('ok.yaml', 'destinations:\n  crm: { url: "http://127.0.0.1:9000/x", rate: 5/s }\nsources:\n  shop: { path: /in/shop, to: crm }\n');
+    const config = file(
+      'ok.yaml',
+      'destinations:\n  crm: { url: "http://127.0.0.1:9000/x", rate: 5/s }\nsources:\n  shop: { path: /in/shop, to: crm }\n',
+    );
     const c = runCli(['check', '-c', config]);
     expect(await c.exited).toBe(0);
     expect(c.output()).toContain(`${config}: OK`);
@@ -49,7 +52,10 @@ describe('sluice CLI', () => {
   });
 
   it('check exits 1 and lists every error with file, line, column and key', async () => {
-    const config = file('bad.yaml', 'destinations:\n  crm:\n    url: "http://127.0.0.1:9000/x"\n    rate: fast\n    colour: red\nsources:\n  shop: { path: /in/shop, to: crm }\n');
+    const config = file(
+      'bad.yaml',
+      'destinations:\n  crm:\n    url: "http://127.0.0.1:9000/x"\n    rate: fast\n    colour: red\nsources:\n  shop: { path: /in/shop, to: crm }\n',
+    );
     const c = runCli(['check', '-c', config]);
     expect(await c.exited).toBe(1);
     expect(c.output()).toContain(`${config}:4:11: destinations.crm.rate:`);
@@ -69,7 +75,10 @@ describe('sluice CLI', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     tmp ??= tempDir();
-    const config = file('taken.yaml', `server: { host: 127.0.0.1, port: ${port} }\nadmin: { enabled: false }\nstorage: { path: ${join(tmp.dir, 'db', 'x.db')} }\ndestinations:\n  crm: { url: "http://127.0.0.1:9/" }\nsources:\n  s: { path: /in, to: crm }\n`);
+    const config = file(
+      'taken.yaml',
+      `server: { host: 127.0.0.1, port: ${port} }\nadmin: { enabled: false }\nstorage: { path: ${join(tmp.dir, 'db', 'x.db')} }\ndestinations:\n  crm: { url: "http://127.0.0.1:9/" }\nsources:\n  s: { path: /in, to: crm }\n`,
+    );
     const c = runCli(['start', '-c', config]);
     expect(await c.exited).toBe(1);
     blocker.close();

@@ -29,6 +29,8 @@ describe('sluice status: holds', () => {
 
   it('names a consumer that does not answer, and the probing', () => {
     const out = formatDestinations([{ ...row, held_until: '2026-11-28T21:00:00.000Z', held_by: 'unreachable' }]);
-    expect(out).toContain('crm: the consumer is not answering; held until 2026-11-28T21:00:00.000Z, then probed one request at a time');
+    expect(out).toContain(
+      'crm: the consumer is not answering; held until 2026-11-28T21:00:00.000Z, then probed one request at a time',
+    );
   });
 });

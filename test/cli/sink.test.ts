@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Sink, type SinkOptions, startSink } from '../../src/cli/sink.js';
 import { SluiceError } from '../../src/errors.js';
-import { startSink, type Sink, type SinkOptions } from '../../src/cli/sink.js';
 
 const sinks: Sink[] = [];
 const agents: Agent[] = [];
@@ -210,7 +210,15 @@ describe('sink', () => {
   });
 
   it('rejects invalid options with SINK_OPTIONS_INVALID', async () => {
-    for (const bad of [{ failRate: 1.5 }, { failRate: -0.1 }, { status: 99 }, { status: 600 }, { latencyMs: -1 }, { port: 70_000 }, { retryAfter: 1.5 }]) {
+    for (const bad of [
+      { failRate: 1.5 },
+      { failRate: -0.1 },
+      { status: 99 },
+      { status: 600 },
+      { latencyMs: -1 },
+      { port: 70_000 },
+      { retryAfter: 1.5 },
+    ]) {
       const error = await startSink(bad).catch((e: unknown) => e);
       expect(error, JSON.stringify(bad)).toBeInstanceOf(SluiceError);
       expect((error as SluiceError).code).toBe('SINK_OPTIONS_INVALID');

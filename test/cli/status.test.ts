@@ -29,7 +29,11 @@ describe('operator commands against a running gateway', () => {
     expect(await pause.exited).toBe(0);
     const status = runCli(['status', '--json', '-c', config, '--url', adminUrl]);
     expect(await status.exited).toBe(0);
-    const [crm] = (JSON.parse(status.output()) as { destinations: { name: string; state: string; pending: number; retrying: number; in_flight: number }[] }).destinations;
+    const [crm] = (
+      JSON.parse(status.output()) as {
+        destinations: { name: string; state: string; pending: number; retrying: number; in_flight: number }[];
+      }
+    ).destinations;
     expect(crm!.name).toBe('crm');
     expect(crm!.state).toBe('paused');
     expect(crm!.pending + crm!.retrying + crm!.in_flight).toBe(5);

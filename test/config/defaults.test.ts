@@ -9,22 +9,40 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 function load(...lines: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
   dirs.push(dir);
   const file = join(dir, 'sluice.yaml');
-  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(file, `${lines.join('\n')}\n`);
   return loadConfig(file, {});
 }
 
-const minimal = ['destinations:', '  crm:', '    url: http://crm.internal/hook', 'sources:', '  stripe:', '    path: /in/stripe', '    to: crm'];
+const minimal = [
+  'destinations:',
+  '  crm:',
+  '    url: http://crm.internal/hook',
+  'sources:',
+  '  stripe:',
+  '    path: /in/stripe',
+  '    to: crm',
+];
 
 describe('defaults', () => {
   it('fills in every documented default for a minimal config', () => {
     expect(load(...minimal)).toEqual({
-      server: { host: '0.0.0.0', port: 8080, max_body: 1024 * 1024, shutdown_grace: 10_000, headers_timeout: 10_000, request_timeout: 60_000, trust_proxy: false },
+      server: {
+        host: '0.0.0.0',
+        port: 8080,
+        max_body: 1024 * 1024,
+        shutdown_grace: 10_000,
+        headers_timeout: 10_000,
+        request_timeout: 60_000,
+        trust_proxy: false,
+      },
       storage: { path: './data/sluice.db' },
       retention: { delivered: 7 * 86_400_000, dead: 30 * 86_400_000 },
       log: { level: 'info' },
@@ -39,7 +57,9 @@ describe('defaults', () => {
           retry: { max_attempts: 25, initial: 1000, max: 3_600_000, max_age: 3 * 86_400_000 },
         },
       },
-      sources: { stripe: { path: '/in/stripe', methods: ['POST'], to: ['crm'], response: { status: 202 }, resign: false } },
+      sources: {
+        stripe: { path: '/in/stripe', methods: ['POST'], to: ['crm'], response: { status: 202 }, resign: false },
+      },
     });
   });
 
@@ -50,9 +70,29 @@ describe('defaults', () => {
   });
 
   it('fills the defaults of a section that is present but partial', () => {
-    const config = load('server:', '  port: 9000', ...minimal.slice(0, 3), '    retry:', '      max_attempts: 3', ...minimal.slice(3));
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 9000, max_body: 1024 * 1024, shutdown_grace: 10_000, headers_timeout: 10_000, request_timeout: 60_000, trust_proxy: false });
-    expect(config.destinations.crm!.retry).toEqual({ max_attempts: 3, initial: 1000, max: 3_600_000, max_age: 3 * 86_400_000 });
+    const config = load(
+      'server:',
+      '  port: 9000',
+      ...minimal.slice(0, 3),
+      '    retry:',
+      '      max_attempts: 3',
+      ...minimal.slice(3),
+    );
+    expect(config.server).toEqual({
+      host: '0.0.0.0',
+      port: 9000,
+      max_body: 1024 * 1024,
+      shutdown_grace: 10_000,
+      headers_timeout: 10_000,
+      request_timeout: 60_000,
+      trust_proxy: false,
+    });
+    expect(config.destinations.crm!.retry).toEqual({
+      max_attempts: 3,
+      initial: 1000,
+      max: 3_600_000,
+      max_age: 3 * 86_400_000,
+    });
   });
 
   it('accepts `to` as a single name and normalises it to a list', () => {

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig, type Env } from '../../src/config/load.js';
+import { type Env, loadConfig } from '../../src/config/load.js';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
 
 const dirs: string[] = [];
 afterEach(() => {
-  dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   vi.unstubAllEnvs();
 });
 
@@ -19,13 +19,22 @@ function write(lines: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
   dirs.push(dir);
   const file = join(dir, 'sluice.yaml');
-  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
 
 /** A valid config whose destination url (line 3, value at column 10) is `url`. */
 function withUrl(url: string, ...rest: string[]): string[] {
-  return ['destinations:', '  crm:', `    url: ${url}`, ...rest, 'sources:', '  stripe:', '    path: /in/stripe', '    to: crm'];
+  return [
+    'destinations:',
+    '  crm:',
+    `    url: ${url}`,
+    ...rest,
+    'sources:',
+    '  stripe:',
+    '    path: /in/stripe',
+    '    to: crm',
+  ];
 }
 
 function issues(file: string, env: Env): ConfigIssue[] {
@@ -100,7 +109,13 @@ describe('environment variables', () => {
 
     const quoted = write(['server:', '  port: "${PORT}"', ...withUrl('http://crm.internal/')]);
     expect(issues(quoted, { PORT: '9090' })).toEqual([
-      { file: quoted, line: 2, column: 9, path: 'server.port', message: 'Invalid input: expected number, received string' },
+      {
+        file: quoted,
+        line: 2,
+        column: 9,
+        path: 'server.port',
+        message: 'Invalid input: expected number, received string',
+      },
     ]);
   });
 

@@ -6,18 +6,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, type Env } from '../../src/config/load.js';
+import { type Env, loadConfig } from '../../src/config/load.js';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Writes `lines` (line N of the file is lines[N - 1]) to a fresh temp file. */
 function write(lines: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
   dirs.push(dir);
   const file = join(dir, 'sluice.yaml');
-  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
 
@@ -48,23 +50,31 @@ describe('config errors', () => {
     const file = write([...destination, '    rate: fast', ...source]);
     const error = configError(file);
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.message).toBe(`${file}:4:11: destinations.crm.rate: "fast" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s`);
+    expect(error.message).toBe(
+      `${file}:4:11: destinations.crm.rate: "fast" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s`,
+    );
   });
 
   describe('YAML syntax', () => {
     it('reports a syntax error where the parser found it, first line of its message only', () => {
-      expect(issues([...destination, '    rate: 5/s: 6', ...source])).toEqual([[4, 11, '', 'Nested mappings are not allowed in compact mappings']]);
+      expect(issues([...destination, '    rate: 5/s: 6', ...source])).toEqual([
+        [4, 11, '', 'Nested mappings are not allowed in compact mappings'],
+      ]);
     });
 
     it('reports a mis-indented key at the start of its line', () => {
-      expect(issues([...destination, '   rate: 5/s', ...source])).toEqual([[4, 1, '', 'All mapping items must start at the same column']]);
+      expect(issues([...destination, '   rate: 5/s', ...source])).toEqual([
+        [4, 1, '', 'All mapping items must start at the same column'],
+      ]);
     });
 
     it('reports a duplicate key at the second occurrence, with its key path', () => {
       expect(issues([...destination, '    url: http://other.internal/', ...source])).toEqual([
         [4, 5, 'destinations.crm.url', 'Map keys must be unique'],
       ]);
-      expect(issues([...destination, ...source, 'sources: {}'])).toEqual([[8, 1, 'sources', 'Map keys must be unique']]);
+      expect(issues([...destination, ...source, 'sources: {}'])).toEqual([
+        [8, 1, 'sources', 'Map keys must be unique'],
+      ]);
     });
   });
 
@@ -74,7 +84,9 @@ describe('config errors', () => {
     });
 
     it('reports unknown nested keys at each key, one issue per key', () => {
-      expect(issues(['server:', '  port: 8080', '  prot: 1', ...destination, '    rtae: 5/s', '    retyr: {}', ...source])).toEqual([
+      expect(
+        issues(['server:', '  port: 8080', '  prot: 1', ...destination, '    rtae: 5/s', '    retyr: {}', ...source]),
+      ).toEqual([
         [3, 3, 'server.prot', 'unknown key'],
         [7, 5, 'destinations.crm.rtae', 'unknown key'],
         [8, 5, 'destinations.crm.retyr', 'unknown key'],
@@ -84,7 +96,16 @@ describe('config errors', () => {
 
   describe('units', () => {
     it('reports a bad duration, size and rate at the value', () => {
-      expect(issues(['server:', '  max_body: 1 megabyte', ...destination, '    rate: 5/sec', '    timeout: soon', ...source])).toEqual([
+      expect(
+        issues([
+          'server:',
+          '  max_body: 1 megabyte',
+          ...destination,
+          '    rate: 5/sec',
+          '    timeout: soon',
+          ...source,
+        ]),
+      ).toEqual([
         [2, 13, 'server.max_body', '"1 megabyte" is not a size: use a number and b, kb, mb or gb, e.g. 1mb'],
         [6, 11, 'destinations.crm.rate', '"5/sec" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s'],
         [7, 14, 'destinations.crm.timeout', '"soon" is not a duration: use a number and ms, s, m, h or d, e.g. 30s'],
@@ -92,7 +113,9 @@ describe('config errors', () => {
     });
 
     it('says what is wrong with a bare number where a unit is needed', () => {
-      expect(issues(['server:', '  max_body: 1024', ...destination, '    rate: 5', '    timeout: 30', ...source])).toEqual([
+      expect(
+        issues(['server:', '  max_body: 1024', ...destination, '    rate: 5', '    timeout: 30', ...source]),
+      ).toEqual([
         [2, 13, 'server.max_body', '"1024" is not a size: use a number and b, kb, mb or gb, e.g. 1mb'],
         [6, 11, 'destinations.crm.rate', '"5" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s'],
         [7, 14, 'destinations.crm.timeout', '"30" is not a duration: use a number and ms, s, m, h or d, e.g. 30s'],
@@ -110,7 +133,16 @@ describe('config errors', () => {
   describe('missing keys', () => {
     it('reports a missing url, path or to at the map that lacks it', () => {
       expect(
-        issues(['destinations:', '  crm:', '    rate: 5/s', 'sources:', '  stripe:', '    to: crm', '  github:', '    path: /in/github']),
+        issues([
+          'destinations:',
+          '  crm:',
+          '    rate: 5/s',
+          'sources:',
+          '  stripe:',
+          '    to: crm',
+          '  github:',
+          '    path: /in/github',
+        ]),
       ).toEqual([
         [3, 5, 'destinations.crm.url', 'required key is missing'],
         [6, 5, 'sources.stripe.path', 'required key is missing'],
@@ -127,14 +159,25 @@ describe('config errors', () => {
     });
 
     it('requires at least one destination', () => {
-      expect(issues(['destinations: {}', 'sources: {}'])).toEqual([[1, 15, 'destinations', 'at least one destination is needed']]);
+      expect(issues(['destinations: {}', 'sources: {}'])).toEqual([
+        [1, 15, 'destinations', 'at least one destination is needed'],
+      ]);
     });
   });
 
   describe('cross-references', () => {
     it('reports an unknown destination in `to`, at the name, for a single name and in a list', () => {
       expect(
-        issues([...destination, 'sources:', '  stripe:', '    path: /in/stripe', '    to: crn', '  github:', '    path: /in/github', '    to: [crm, erp]']),
+        issues([
+          ...destination,
+          'sources:',
+          '  stripe:',
+          '    path: /in/stripe',
+          '    to: crn',
+          '  github:',
+          '    path: /in/github',
+          '    to: [crm, erp]',
+        ]),
       ).toEqual([
         [7, 9, 'sources.stripe.to', 'unknown destination "crn"'],
         [10, 15, 'sources.github.to.1', 'unknown destination "erp"'],
@@ -142,9 +185,9 @@ describe('config errors', () => {
     });
 
     it('points at the right list item when `to` repeats a name before the unknown one', () => {
-      expect(issues([...destination, 'sources:', '  stripe:', '    path: /in/stripe', '    to: [crm, crm, erp]'])).toEqual([
-        [7, 20, 'sources.stripe.to.2', 'unknown destination "erp"'],
-      ]);
+      expect(
+        issues([...destination, 'sources:', '  stripe:', '    path: /in/stripe', '    to: [crm, crm, erp]']),
+      ).toEqual([[7, 20, 'sources.stripe.to.2', 'unknown destination "erp"']]);
     });
 
     it('reports the second of two sources with the same path', () => {
@@ -157,7 +200,12 @@ describe('config errors', () => {
   describe('destination rules', () => {
     it('rejects fifo ordering with concurrency above 1, at concurrency', () => {
       expect(issues([...destination, '    ordering: fifo', '    concurrency: 4', ...source])).toEqual([
-        [5, 18, 'destinations.crm.concurrency', 'fifo ordering sends one event at a time: remove concurrency or set it to 1'],
+        [
+          5,
+          18,
+          'destinations.crm.concurrency',
+          'fifo ordering sends one event at a time: remove concurrency or set it to 1',
+        ],
       ]);
     });
 
@@ -177,10 +225,17 @@ describe('config errors', () => {
     // that is a second pass, not a wrong answer: the field error is fixed first, then the rule shows.
     it('reports cross-field rules once the fields they depend on are valid', () => {
       const broken = [...destination, '    ordering: fifo', '    concurrency: 4', '    timeout: soon', ...source];
-      expect(issues(broken)).toEqual([[6, 14, 'destinations.crm.timeout', '"soon" is not a duration: use a number and ms, s, m, h or d, e.g. 30s']]);
+      expect(issues(broken)).toEqual([
+        [6, 14, 'destinations.crm.timeout', '"soon" is not a duration: use a number and ms, s, m, h or d, e.g. 30s'],
+      ]);
       broken[5] = '    timeout: 5s';
       expect(issues(broken)).toEqual([
-        [5, 18, 'destinations.crm.concurrency', 'fifo ordering sends one event at a time: remove concurrency or set it to 1'],
+        [
+          5,
+          18,
+          'destinations.crm.concurrency',
+          'fifo ordering sends one event at a time: remove concurrency or set it to 1',
+        ],
       ]);
     });
   });
@@ -190,7 +245,9 @@ describe('config errors', () => {
     dirs.push(dir);
     const file = join(dir, 'missing.yaml');
     const error = configError(file);
-    expect(error.issues).toEqual([{ file, line: 1, column: 1, path: '', message: 'cannot read config: file not found' }]);
+    expect(error.issues).toEqual([
+      { file, line: 1, column: 1, path: '', message: 'cannot read config: file not found' },
+    ]);
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
 
@@ -218,8 +275,20 @@ describe('config errors', () => {
         message: 'Invalid option: expected one of "GET"|"POST"|"PUT"|"PATCH"|"DELETE"',
       },
       { file, line: 8, column: 10, path: 'destinations.crm.url', message: 'environment variable CRM_URL is not set' },
-      { file, line: 9, column: 11, path: 'destinations.crm.rate', message: '"5 per second" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s' },
-      { file, line: 10, column: 14, path: 'destinations.crm.timeout', message: '"30" is not a duration: use a number and ms, s, m, h or d, e.g. 30s' },
+      {
+        file,
+        line: 9,
+        column: 11,
+        path: 'destinations.crm.rate',
+        message: '"5 per second" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s',
+      },
+      {
+        file,
+        line: 10,
+        column: 14,
+        path: 'destinations.crm.timeout',
+        message: '"30" is not a duration: use a number and ms, s, m, h or d, e.g. 30s',
+      },
       { file, line: 12, column: 3, path: 'server.prot', message: 'unknown key' },
     ];
     expect(configError(file).issues).toEqual(expected);
@@ -229,14 +298,23 @@ describe('config errors', () => {
 describe('admin and health check paths', () => {
   it('refuses an admin listener beyond loopback without a token, and a source on /healthz', async () => {
     const { parseConfig } = await import('../../src/config/load.js');
-    const text = ['admin: { host: 0.0.0.0 }', 'destinations:', '  crm: { url: "http://x/" }', 'sources:', '  s: { path: /healthz, to: crm }', ''].join('\n');
+    const text = [
+      'admin: { host: 0.0.0.0 }',
+      'destinations:',
+      '  crm: { url: "http://x/" }',
+      'sources:',
+      '  s: { path: /healthz, to: crm }',
+      '',
+    ].join('\n');
     let error: unknown;
     try {
       parseConfig(text, 'c.yaml', {});
     } catch (e) {
       error = e;
     }
-    const messages = (error as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`);
+    const messages = (error as { issues: { path: string; message: string }[] }).issues.map(
+      (i) => `${i.path}: ${i.message}`,
+    );
     expect(messages).toEqual([
       expect.stringMatching(/^admin\.token: needed: the admin API listens on 0\.0\.0\.0/),
       'sources.s.path: /healthz is the health check of the public listener',
@@ -246,7 +324,11 @@ describe('admin and health check paths', () => {
   it('accepts an admin listener beyond loopback with a token, or a disabled one', async () => {
     const { parseConfig } = await import('../../src/config/load.js');
     const rest = ['destinations:', '  crm: { url: "http://x/" }', 'sources: {}', ''];
-    expect(parseConfig(['admin: { host: 0.0.0.0, token: t0k3n }', ...rest].join('\n'), 'c.yaml', {}).admin.token).toBe('t0k3n');
-    expect(parseConfig(['admin: { host: 0.0.0.0, enabled: false }', ...rest].join('\n'), 'c.yaml', {}).admin.enabled).toBe(false);
+    expect(parseConfig(['admin: { host: 0.0.0.0, token: t0k3n }', ...rest].join('\n'), 'c.yaml', {}).admin.token).toBe(
+      't0k3n',
+    );
+    expect(
+      parseConfig(['admin: { host: 0.0.0.0, enabled: false }', ...rest].join('\n'), 'c.yaml', {}).admin.enabled,
+    ).toBe(false);
   });
 });

@@ -4,15 +4,23 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Config } from '../../src/config/schema.js';
 import { parseConfig } from '../../src/config/load.js';
 import { formatPlan, redactUrl } from '../../src/config/plan.js';
+import type { Config } from '../../src/config/schema.js';
 
 function config(...lines: string[]): Config {
-  return parseConfig(lines.join('\n') + '\n', 'sluice.yaml', {});
+  return parseConfig(`${lines.join('\n')}\n`, 'sluice.yaml', {});
 }
 
-const minimal = config('destinations:', '  crm:', '    url: http://crm.internal/hook', 'sources:', '  stripe:', '    path: /in/stripe', '    to: crm');
+const minimal = config(
+  'destinations:',
+  '  crm:',
+  '    url: http://crm.internal/hook',
+  'sources:',
+  '  stripe:',
+  '    path: /in/stripe',
+  '    to: crm',
+);
 
 /** The config part of a plan, read back as plain YAML. */
 function planYaml(plan: string): any {
@@ -96,7 +104,15 @@ describe('formatPlan', () => {
         'sluice.yaml',
       ),
     );
-    expect(plan.server).toEqual({ host: '0.0.0.0', port: 8080, max_body: '512kb', shutdown_grace: '1500ms', headers_timeout: '10s', request_timeout: '1m', trust_proxy: false });
+    expect(plan.server).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      max_body: '512kb',
+      shutdown_grace: '1500ms',
+      headers_timeout: '10s',
+      request_timeout: '1m',
+      trust_proxy: false,
+    });
     expect(plan.storage.max_size).toBe('2gb');
     expect(plan.retention).toEqual({ delivered: '36h', dead: '30d' });
     expect(plan.destinations.crm).toMatchObject({ rate: '30/m', timeout: '90s', retry: { max: '90m' } });
@@ -181,7 +197,10 @@ describe('formatPlan', () => {
     });
 
     it('says so when there are no sources', () => {
-      const plan = formatPlan(config('destinations:', '  crm:', '    url: http://crm.internal/hook', 'sources: {}'), 'sluice.yaml');
+      const plan = formatPlan(
+        config('destinations:', '  crm:', '    url: http://crm.internal/hook', 'sources: {}'),
+        'sluice.yaml',
+      );
       expect(plan.endsWith('# Routing:\n# (no sources: nothing is received)\n')).toBe(true);
     });
   });
@@ -197,17 +216,29 @@ describe('formatPlan', () => {
       expect(plan).not.toContain('hunter2');
     });
 
-    it.each(['token', 'secret', 'key', 'password', 'signature', 'sig', 'auth', 'access_token', 'API_KEY', 'X-Auth', 'Signature', '%74oken'])(
-      'hides the value of the query parameter %j, keeping the others byte for byte',
-      (name) => {
-        const plan = planWithUrl(`https://crm.example.com/hook?a=1%202&${name}=s3cr3t-value&flag&b=x+y`);
-        expect(planYaml(plan).destinations.crm.url).toBe(`https://crm.example.com/hook?a=1%202&${name}=***&flag&b=x+y`);
-        expect(plan).not.toContain('s3cr3t-value');
-      },
-    );
+    it.each([
+      'token',
+      'secret',
+      'key',
+      'password',
+      'signature',
+      'sig',
+      'auth',
+      'access_token',
+      'API_KEY',
+      'X-Auth',
+      'Signature',
+      '%74oken',
+    ])('hides the value of the query parameter %j, keeping the others byte for byte', (name) => {
+      const plan = planWithUrl(`https://crm.example.com/hook?a=1%202&${name}=s3cr3t-value&flag&b=x+y`);
+      expect(planYaml(plan).destinations.crm.url).toBe(`https://crm.example.com/hook?a=1%202&${name}=***&flag&b=x+y`);
+      expect(plan).not.toContain('s3cr3t-value');
+    });
 
     it('leaves a URL with nothing secret exactly as written', () => {
-      expect(planYaml(planWithUrl('http://erp.internal?page=2&id=7')).destinations.crm.url).toBe('http://erp.internal?page=2&id=7');
+      expect(planYaml(planWithUrl('http://erp.internal?page=2&id=7')).destinations.crm.url).toBe(
+        'http://erp.internal?page=2&id=7',
+      );
     });
 
     it('redactUrl leaves text that is not a URL alone', () => {
@@ -220,13 +251,25 @@ describe('formatPlan', () => {
       const withSecrets = {
         ...minimal,
         sources: { stripe: { ...minimal.sources.stripe!, verify_token: 'vt-123', signing_secret: 'ss-456' } },
-        alerts: { webhook: { url: 'https://alerts.example.com/?token=tk-789', token: 'tk-000', password: 'pw-111', token_header: 'X-Token' } },
+        alerts: {
+          webhook: {
+            url: 'https://alerts.example.com/?token=tk-789',
+            token: 'tk-000',
+            password: 'pw-111',
+            token_header: 'X-Token',
+          },
+        },
         vault: { secret: 'sec-222', secrets: ['old-333', 'new-444'], api_token: 12345 },
       } as unknown as Config;
       const plan = formatPlan(withSecrets, 'sluice.yaml');
       const yaml = planYaml(plan);
       expect(yaml.sources.stripe).toMatchObject({ verify_token: '***', signing_secret: '***' });
-      expect(yaml.alerts.webhook).toEqual({ url: 'https://alerts.example.com/?token=***', token: '***', password: '***', token_header: 'X-Token' });
+      expect(yaml.alerts.webhook).toEqual({
+        url: 'https://alerts.example.com/?token=***',
+        token: '***',
+        password: '***',
+        token_header: 'X-Token',
+      });
       expect(yaml.vault).toEqual({ secret: '***', secrets: ['***', '***'], api_token: '***' });
       for (const leak of ['vt-123', 'ss-456', 'tk-789', 'tk-000', 'pw-111', 'sec-222', 'old-333', 'new-444', '12345']) {
         expect(plan).not.toContain(leak);
@@ -264,10 +307,17 @@ describe('formatPlan', () => {
       const yaml = planYaml(plan);
       expect(yaml.destinations.crm.sign).toEqual({ secret: ['***', '***'] });
       expect(yaml.sources.stripe.verify).toEqual({ type: 'stripe', secret: ['***', '***'], tolerance: '10m' });
-      expect(yaml.sources.meta).toMatchObject({ verify: { type: 'github', secret: ['***'] }, handshake: { type: 'meta', verify_token: '***' } });
+      expect(yaml.sources.meta).toMatchObject({
+        verify: { type: 'github', secret: ['***'] },
+        handshake: { type: 'meta', verify_token: '***' },
+      });
       expect(yaml.sources.basic.verify).toEqual({ type: 'basic', username: 'hooks', password: ['***', '***'] });
-      expect(yaml.sources.bearer).toMatchObject({ verify: { type: 'bearer', token: ['***'] }, allow_ips: ['10.0.0.0/8'] });
-      for (const leak of ['c2lnbi1vbmU', 'c2lnbi10d28', '111', '222', '333', '444', '555', '666', '777']) expect(plan).not.toContain(leak);
+      expect(yaml.sources.bearer).toMatchObject({
+        verify: { type: 'bearer', token: ['***'] },
+        allow_ips: ['10.0.0.0/8'],
+      });
+      for (const leak of ['c2lnbi1vbmU', 'c2lnbi10d28', '111', '222', '333', '444', '555', '666', '777'])
+        expect(plan).not.toContain(leak);
     });
 
     it('shows an empty secret as empty, since an unset secret is what an operator checks for', () => {

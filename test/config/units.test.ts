@@ -19,9 +19,12 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['10', '1 week', '-1s', '30S', '1e3s', 's', '', '1h30m', '.5s', '5sec', 'Infinity', '1,5s'])('rejects %j', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
+  it.each(['10', '1 week', '-1s', '30S', '1e3s', 's', '', '1h30m', '.5s', '5sec', 'Infinity', '1,5s'])(
+    'rejects %j',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseSize', () => {
@@ -110,11 +113,22 @@ describe('formatRate', () => {
     expect(formatRate(perSecond)).toBe(text);
   });
 
-  it.each(['5/s', '0.5/s', '30/m', '59/m', '61/m', '1000/h', '7/h', '1.5/h', '0.001/h', '100000/h', '31/m', '57/h', '0.3/h'])(
-    'round-trips %j through parse and format exactly',
-    (text) => {
-      const perSecond = parseRate(text)!;
-      expect(parseRate(formatRate(perSecond))).toBe(perSecond);
-    },
-  );
+  it.each([
+    '5/s',
+    '0.5/s',
+    '30/m',
+    '59/m',
+    '61/m',
+    '1000/h',
+    '7/h',
+    '1.5/h',
+    '0.001/h',
+    '100000/h',
+    '31/m',
+    '57/h',
+    '0.3/h',
+  ])('round-trips %j through parse and format exactly', (text) => {
+    const perSecond = parseRate(text)!;
+    expect(parseRate(formatRate(perSecond))).toBe(perSecond);
+  });
 });

@@ -3,11 +3,12 @@
  * the connection stays usable. A real node:http consumer on an ephemeral port, scripted at the
  * socket level where the test needs an answer no framework would send.
  */
-import { createServer, type ServerResponse } from 'node:http';
+
 import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDeliveryClient, RESPONSE_SNIPPET_BYTES, type DeliveryClient } from '../../src/delivery/http-client.js';
+import { createDeliveryClient, type DeliveryClient, RESPONSE_SNIPPET_BYTES } from '../../src/delivery/http-client.js';
 import { claimOf } from '../helpers/claim.js';
 
 type Handler = (res: ServerResponse, index: number) => void;
@@ -38,7 +39,8 @@ async function consumer(handle: Handler) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, connections: () => sockets.size };
 }
 
-const claim = () => claimOf({ source: 'shop', receivedAt: Date.now(), headers: [['content-type', 'application/json']], body: '{"a":1}' });
+const claim = () =>
+  claimOf({ source: 'shop', receivedAt: Date.now(), headers: [['content-type', 'application/json']], body: '{"a":1}' });
 
 describe('delivery client: the answer', () => {
   it('keeps the status, Retry-After and only the first KiB of the body', async () => {

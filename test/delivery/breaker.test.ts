@@ -4,9 +4,9 @@
  * goes back to full concurrency.
  */
 import { describe, expect, it } from 'vitest';
+import { portOutsideEphemeralRange } from '../helpers/drill.js';
 import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
-import { portOutsideEphemeralRange } from '../helpers/drill.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const t = gatewayTest();
@@ -18,7 +18,13 @@ describe('circuit breaker', () => {
     // Nothing listens there yet: connections are refused until the receiver starts on it below.
     const port = await portOutsideEphemeralRange();
     const gateway = (t.gateway = await startTestGateway({
-      destinations: { crm: { url: `http://127.0.0.1:${port}/`, concurrency: 8, retry: { initial: '200ms', max: '400ms', max_attempts: 1000 } } },
+      destinations: {
+        crm: {
+          url: `http://127.0.0.1:${port}/`,
+          concurrency: 8,
+          retry: { initial: '200ms', max: '400ms', max_attempts: 1000 },
+        },
+      },
       sources: { shop: { path: '/in/shop', to: 'crm' } },
     }));
     const ids = await postMany(`${gateway.url}/in/shop`, 50);
@@ -32,7 +38,9 @@ describe('circuit breaker', () => {
     // Operators see why: the admin API names the hold (between probes, which is nearly all the time).
     let row: { held_by: string | null; held_until: string | null } | undefined;
     for (let i = 0; i < 50 && row?.held_by !== 'unreachable'; i++) {
-      const { destinations } = (await (await fetch(`${gateway.adminUrl}/destinations`)).json()) as { destinations: (typeof row & { name: string })[] };
+      const { destinations } = (await (await fetch(`${gateway.adminUrl}/destinations`)).json()) as {
+        destinations: (typeof row & { name: string })[];
+      };
       row = destinations.find((d) => d.name === 'crm');
       if (row?.held_by !== 'unreachable') await sleep(20);
     }

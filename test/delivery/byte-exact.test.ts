@@ -24,9 +24,21 @@ function header(raw: string[], name: string): string | undefined {
 
 describe('byte-exact forwarding', () => {
   const cases: { name: string; contentType: string; body: Buffer }[] = [
-    { name: 'JSON with unicode and odd spacing', contentType: 'application/json; charset=utf-8', body: Buffer.from('{ "a":1,\n\t"emoji":"🦆", "nested":{"x":[1,2 ,3]} }  ') },
-    { name: 'form-encoded', contentType: 'application/x-www-form-urlencoded', body: Buffer.from('a=1&b=hello+world&c=%F0%9F%A6%86&a=2') },
-    { name: 'binary, not valid UTF-8', contentType: 'application/octet-stream', body: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37 + 11) % 256)) },
+    {
+      name: 'JSON with unicode and odd spacing',
+      contentType: 'application/json; charset=utf-8',
+      body: Buffer.from('{ "a":1,\n\t"emoji":"🦆", "nested":{"x":[1,2 ,3]} }  '),
+    },
+    {
+      name: 'form-encoded',
+      contentType: 'application/x-www-form-urlencoded',
+      body: Buffer.from('a=1&b=hello+world&c=%F0%9F%A6%86&a=2'),
+    },
+    {
+      name: 'binary, not valid UTF-8',
+      contentType: 'application/octet-stream',
+      body: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37 + 11) % 256)),
+    },
     { name: 'XML', contentType: 'text/xml', body: Buffer.from('<?xml version="1.0"?>\r\n<a b="c">\u00e9</a>') },
   ];
 
@@ -35,7 +47,18 @@ describe('byte-exact forwarding', () => {
       const { receiver, gateway } = await setup();
       const res = await request(`${gateway.url}/in/shop?ref=abc&x=1`, {
         method: 'POST',
-        headers: ['Content-Type', c.contentType, 'X-Custom', 'one', 'X-Custom', 'two', 'X-Signature', 'sha256=deadbeef', 'Connection', 'keep-alive'],
+        headers: [
+          'Content-Type',
+          c.contentType,
+          'X-Custom',
+          'one',
+          'X-Custom',
+          'two',
+          'X-Signature',
+          'sha256=deadbeef',
+          'Connection',
+          'keep-alive',
+        ],
         body: c.body,
       });
       expect(res.statusCode).toBe(202);
@@ -50,7 +73,9 @@ describe('byte-exact forwarding', () => {
       expect(header(got.rawHeaders, 'content-type')).toBe(c.contentType);
       expect(header(got.rawHeaders, 'x-signature')).toBe('sha256=deadbeef');
       // Repeated headers arrive repeated, in order, not folded.
-      const custom = got.rawHeaders.filter((_, i) => i % 2 === 1 && got.rawHeaders[i - 1]!.toLowerCase() === 'x-custom');
+      const custom = got.rawHeaders.filter(
+        (_, i) => i % 2 === 1 && got.rawHeaders[i - 1]!.toLowerCase() === 'x-custom',
+      );
       expect(custom).toEqual(['one', 'two']);
       expect(header(got.rawHeaders, 'sluice-event-id')).toBe(id);
       expect(header(got.rawHeaders, 'sluice-attempt')).toBe('1');
@@ -61,11 +86,15 @@ describe('byte-exact forwarding', () => {
 
   it('keeps the method and forwards a chunked body as the same bytes', async () => {
     const { receiver, gateway } = await setup();
-    const body = Buffer.from('{"chunked":true,"pad":"' + 'x'.repeat(70_000) + '"}');
+    const body = Buffer.from(`{"chunked":true,"pad":"${'x'.repeat(70_000)}"}`);
     async function* chunks() {
       for (let i = 0; i < body.length; i += 8192) yield body.subarray(i, i + 8192);
     }
-    const res = await request(`${gateway.url}/in/shop`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: Readable.from(chunks()) });
+    const res = await request(`${gateway.url}/in/shop`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: Readable.from(chunks()),
+    });
     expect(res.statusCode).toBe(202);
     await res.body.dump();
     await receiver.waitFor(1);
@@ -79,9 +108,19 @@ describe('byte-exact forwarding', () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(`${gateway.url}/in/shop`, {
         method: 'POST',
-        headers: { connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'keep-alive': 'timeout=5', te: 'trailers', 'sluice-event-id': 'forged', 'x-kept': 'yes' },
+        headers: {
+          connection: 'keep-alive, x-hop',
+          'x-hop': 'secret',
+          'keep-alive': 'timeout=5',
+          te: 'trailers',
+          'sluice-event-id': 'forged',
+          'x-kept': 'yes',
+        },
       });
-      req.on('response', (res) => (res.resume(), resolve(res.statusCode!)));
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
       req.on('error', reject);
       req.end('x');
     });

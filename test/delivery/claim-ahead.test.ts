@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
 const t = gatewayTest();
 
@@ -89,7 +89,8 @@ describe('claiming ahead', () => {
     await sleep(500);
     expect((await gateway.journal.countDeliveries('crm')).in_flight).toBe(0);
     await receiver.waitFor(ids.length + 1, 30_000);
-    for (let i = 0; i < 300 && (await gateway.journal.countDeliveries('crm')).delivered < ids.length; i++) await sleep(20);
+    for (let i = 0; i < 300 && (await gateway.journal.countDeliveries('crm')).delivered < ids.length; i++)
+      await sleep(20);
 
     const requests = new Map<string, number>();
     for (const r of receiver.received) {

@@ -3,11 +3,11 @@
  * the same file sends nothing to that destination before the time the consumer asked for.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from '../../src/gateway.js';
+import { type Gateway, startGateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/log.js';
 import { tempDir, testConfig } from '../helpers/gateway.js';
 import { post } from '../helpers/post.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
 let gateway: Gateway | undefined;
 let receiver: Receiver | undefined;
@@ -24,7 +24,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('Retry-After hold', () => {
   it('survives a restart: the new process sends nothing before the hold ends', async () => {
     receiver = await startReceiver(() => ({ status: 429, headers: { 'retry-after': '60' } }));
-    const config = testConfig({ destinations: { crm: { url: receiver.url } }, sources: { shop: { path: '/in/shop', to: 'crm' } } }, tmp.dir);
+    const config = testConfig(
+      { destinations: { crm: { url: receiver.url } }, sources: { shop: { path: '/in/shop', to: 'crm' } } },
+      tmp.dir,
+    );
     gateway = await startGateway({ config, logger: silentLogger() });
     await post(`${gateway.url}/in/shop`, '{"n":1}');
     await receiver.waitFor(1);

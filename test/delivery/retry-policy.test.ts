@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { backoffDelay, decide, parseRetryAfter } from '../../src/delivery/retry-policy.js';
 
-const retry = configSchema.parse({ destinations: { d: { url: 'http://x/', retry: { initial: '1s', max: '60s', max_attempts: 5, max_age: '1h' } } }, sources: {} })
-  .destinations.d!.retry;
+const retry = configSchema.parse({
+  destinations: { d: { url: 'http://x/', retry: { initial: '1s', max: '60s', max_attempts: 5, max_age: '1h' } } },
+  sources: {},
+}).destinations.d!.retry;
 const now = 1_000_000_000_000;
 const base = { attempt: 1, receivedAt: now, now, retry };
 
@@ -31,11 +33,19 @@ describe('parseRetryAfter', () => {
 
 describe('decide', () => {
   it('delivered on any 2xx', () => {
-    for (const status of [200, 201, 202, 204, 299]) expect(decide({ status }, base).verdict).toEqual({ kind: 'delivered' });
+    for (const status of [200, 201, 202, 204, 299])
+      expect(decide({ status }, base).verdict).toEqual({ kind: 'delivered' });
   });
 
   it('retries network errors, timeouts, 408, 429 and 5xx after the backoff', () => {
-    for (const outcome of [{ error: 'ECONNREFUSED' }, { status: 408 }, { status: 429 }, { status: 500 }, { status: 502 }, { status: 599 }]) {
+    for (const outcome of [
+      { error: 'ECONNREFUSED' },
+      { status: 408 },
+      { status: 429 },
+      { status: 500 },
+      { status: 502 },
+      { status: 599 },
+    ]) {
       const d = decide(outcome, { ...base, random: () => 0 });
       expect(d.verdict).toEqual({ kind: 'retry', at: now + 1_000 });
     }

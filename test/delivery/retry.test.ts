@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayTest, startTestGateway } from '../helpers/gateway.js';
 import { post, postMany } from '../helpers/post.js';
-import { startReceiver, type Receiver, type Reply } from '../helpers/receiver.js';
+import { type Receiver, type Reply, startReceiver } from '../helpers/receiver.js';
 
 const t = gatewayTest();
 
@@ -10,7 +10,9 @@ const fastRetry = { initial: '50ms', max: '200ms' };
 async function setup(reply: (n: number, body: string) => Reply, destination: Record<string, unknown> = {}) {
   const receiver = (t.receiver = await startReceiver((r) => reply(r.index, r.body.toString())));
   const gateway = (t.gateway = await startTestGateway({
-    destinations: { crm: { url: receiver.url, ...destination, retry: { ...fastRetry, ...(destination.retry as object) } } },
+    destinations: {
+      crm: { url: receiver.url, ...destination, retry: { ...fastRetry, ...(destination.retry as object) } },
+    },
     sources: { shop: { path: '/in/shop', to: 'crm' } },
   }));
   return { receiver, gateway };
@@ -34,12 +36,16 @@ function attemptHeader(r: Receiver, i: number) {
 
 describe('retries', () => {
   it('retries 5xx with backoff until a 2xx, recording every attempt', async () => {
-    const { receiver, gateway } = await setup((n) => (n < 2 ? { status: 500, body: 'boom ' + n } : { status: 204 }));
+    const { receiver, gateway } = await setup((n) => (n < 2 ? { status: 500, body: `boom ${n}` } : { status: 204 }));
     const { id } = await post(`${gateway.url}/in/shop`, '{}');
     const d = await settled(id!);
     expect(d.status).toBe('delivered');
     expect(d.attempts).toBe(3);
-    expect(d.attemptLog.map((a) => [a.attempt, a.status])).toEqual([[1, 500], [2, 500], [3, 204]]);
+    expect(d.attemptLog.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 204],
+    ]);
     expect(Buffer.from(d.attemptLog[0]!.response!).toString()).toBe('boom 0');
     expect(d.attemptLog[0]!.error).toMatch(/500/);
     expect(d.attemptLog[2]!.error).toBeUndefined();
@@ -50,7 +56,10 @@ describe('retries', () => {
   });
 
   it('retries 408 and 429, network errors and timeouts', async () => {
-    const { receiver, gateway } = await setup((n) => [{ status: 408 }, { status: 429 }, { delayMs: 1_000 }, { status: 200 }][n] ?? {}, { timeout: '300ms' });
+    const { receiver, gateway } = await setup(
+      (n) => [{ status: 408 }, { status: 429 }, { delayMs: 1_000 }, { status: 200 }][n] ?? {},
+      { timeout: '300ms' },
+    );
     const { id } = await post(`${gateway.url}/in/shop`, '{}');
     const d = await settled(id!);
     expect(d.status).toBe('delivered');
@@ -109,7 +118,10 @@ describe('retries', () => {
 
 describe('Retry-After', () => {
   it('sets the earliest next attempt and holds the whole destination on 429', async () => {
-    const { receiver, gateway } = await setup((n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : {}), { concurrency: 4 });
+    const { receiver, gateway } = await setup(
+      (n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : {}),
+      { concurrency: 4 },
+    );
     const [first] = await postMany(`${gateway.url}/in/shop`, 1);
     await receiver.waitFor(1);
     const others = await postMany(`${gateway.url}/in/shop`, 3);
@@ -122,7 +134,9 @@ describe('Retry-After', () => {
   });
 
   it('accepts an HTTP date on 503', async () => {
-    const { receiver, gateway } = await setup((n) => (n === 0 ? { status: 503, headers: { 'retry-after': new Date(Date.now() + 2_000).toUTCString() } } : {}));
+    const { receiver, gateway } = await setup((n) =>
+      n === 0 ? { status: 503, headers: { 'retry-after': new Date(Date.now() + 2_000).toUTCString() } } : {},
+    );
     const { id } = await post(`${gateway.url}/in/shop`, '{}');
     const d = await settled(id!);
     expect(d.status).toBe('delivered');
@@ -143,7 +157,9 @@ describe('fifo ordering', () => {
   });
 
   it('moves past a dead head', async () => {
-    const { receiver, gateway } = await setup((_, body) => (body === '{"n":0}' ? { status: 400 } : {}), { ordering: 'fifo' });
+    const { receiver, gateway } = await setup((_, body) => (body === '{"n":0}' ? { status: 400 } : {}), {
+      ordering: 'fifo',
+    });
     await postMany(`${gateway.url}/in/shop`, 3);
     await receiver.waitFor(3);
     expect(receiver.received.map((r) => r.body.toString())).toEqual(['{"n":0}', '{"n":1}', '{"n":2}']);

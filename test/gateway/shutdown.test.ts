@@ -1,9 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { gatewayTest, startTestGateway } from '../helpers/gateway.js';
 import { post } from '../helpers/post.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { join } from 'node:path';
 
 const t = gatewayTest();
 

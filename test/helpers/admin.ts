@@ -6,12 +6,12 @@
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { createAdminApp } from '../../src/admin/app.js';
-import { configSchema, type Config } from '../../src/config/schema.js';
+import { createMetrics, type Metrics, type ReceivedOutcome } from '../../src/admin/metrics.js';
+import { type Config, configSchema } from '../../src/config/schema.js';
+import { type Scheduler, startScheduler } from '../../src/delivery/scheduler.js';
 import { createIngestApp } from '../../src/ingest/app.js';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { silentLogger } from '../../src/log.js';
-import { createMetrics, type Metrics, type ReceivedOutcome } from '../../src/admin/metrics.js';
-import { startScheduler, type Scheduler } from '../../src/delivery/scheduler.js';
 import { perTest, tempDir } from './gateway.js';
 import type { Receiver } from './receiver.js';
 
@@ -56,7 +56,12 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
     sources: options.sources ?? { shop: { path: '/in/shop', to: Object.keys(options.destinations) } },
   });
   const token = options.token === null ? undefined : (options.token ?? TOKEN);
-  const metrics = createMetrics({ defaultMetrics: false, sources: Object.keys(config.sources), destinations: config.destinations, statsTtlMs: 0 });
+  const metrics = createMetrics({
+    defaultMetrics: false,
+    sources: Object.keys(config.sources),
+    destinations: config.destinations,
+    statsTtlMs: 0,
+  });
   const sourceByPath = new Map(Object.entries(config.sources).map(([name, s]) => [s.path, name]));
 
   const parts = async () => {
@@ -118,16 +123,25 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
       const bearer = init.token === undefined ? token : init.token;
       if (bearer) headers.authorization = `Bearer ${bearer}`;
       if (init.body !== undefined) headers['content-type'] = 'application/json';
-      return current.app.request(path, { method: init.method ?? 'GET', headers, ...(init.body !== undefined && { body: JSON.stringify(init.body) }) });
+      return current.app.request(path, {
+        method: init.method ?? 'GET',
+        headers,
+        ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+      });
     },
     async adminJson(path, init, status = 200) {
       const res = await fixture.admin(path, init);
       const text = await res.text();
-      if (res.status !== status) throw new Error(`${init?.method ?? 'GET'} ${path}: expected ${status}, got ${res.status} ${text}`);
+      if (res.status !== status)
+        throw new Error(`${init?.method ?? 'GET'} ${path}: expected ${status}, got ${res.status} ${text}`);
       return JSON.parse(text);
     },
     async postRaw(path, body, headers = {}) {
-      return current.front.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+      return current.front.request(path, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
     },
     async post(path, body, headers = {}) {
       const res = await fixture.postRaw(path, body, headers);
@@ -155,7 +169,11 @@ function outcomeOf(status: number): ReceivedOutcome {
 }
 
 /** Polls `check` until it returns true (throws after `timeoutMs`). */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -1,5 +1,5 @@
 /** Runs the built `sluice` CLI (dist/cli.js) as a real child process. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
@@ -18,7 +18,10 @@ export interface Child {
 
 /** Starts `node dist/cli.js ...args`. */
 export function runCli(args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -31,9 +34,13 @@ export async function startGatewayProcess(configFile: string, timeoutMs = 15_000
   const child = runCli(['start', '-c', configFile]);
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const line = child.output().split('\n').find((l) => l.includes('"listening on'));
+    const line = child
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"listening on'));
     if (line) return { ...child, port: (JSON.parse(line) as { port: number }).port };
-    if (child.process.exitCode !== null || Date.now() > until) throw new Error(`gateway did not start:\n${child.output()}`);
+    if (child.process.exitCode !== null || Date.now() > until)
+      throw new Error(`gateway did not start:\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -1,7 +1,10 @@
 /** A claim as the scheduler hands it to a delivery client, for testing the client directly. */
 import type { Claim, HeaderPair, StoredEvent } from '../../src/journal/port.js';
 
-export function claimOf(event: Pick<StoredEvent, 'source' | 'receivedAt'> & { headers: HeaderPair[]; body: string | Uint8Array; id?: string }, attempt = 1): Claim {
+export function claimOf(
+  event: Pick<StoredEvent, 'source' | 'receivedAt'> & { headers: HeaderPair[]; body: string | Uint8Array; id?: string },
+  attempt = 1,
+): Claim {
   const body = typeof event.body === 'string' ? Buffer.from(event.body) : event.body;
   const stored: StoredEvent = {
     id: event.id ?? '0b7c5d0e-8f7a-4c1e-9d1a-3f9e2b6c4a11',
@@ -16,7 +19,14 @@ export function claimOf(event: Pick<StoredEvent, 'source' | 'receivedAt'> & { he
     receivedAt: event.receivedAt,
   };
   // `as Claim`: the lease bookkeeping fields are the journal's business, not the client's.
-  return { deliveryId: 1, destination: 'crm', attempt, leaseUntil: Date.now() + 60_000, budget: { attemptsBefore: 0, since: event.receivedAt }, event: stored } as Claim;
+  return {
+    deliveryId: 1,
+    destination: 'crm',
+    attempt,
+    leaseUntil: Date.now() + 60_000,
+    budget: { attemptsBefore: 0, since: event.receivedAt },
+    event: stored,
+  } as Claim;
 }
 
 /** Value of the first header named `name` (any case) in a raw header list. */

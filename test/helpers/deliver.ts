@@ -6,7 +6,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { createDeliveryClient } from '../../src/delivery/http-client.js';
 import type { Claim } from '../../src/journal/port.js';
 import { createResigner } from '../../src/senders/resign.js';
-import { startReceiver, type Received } from './receiver.js';
+import { type Received, startReceiver } from './receiver.js';
 
 export interface DeliverOptions {
   /** `sources:` of the config (validated by the real schema); their `to` is crm. */
@@ -17,14 +17,22 @@ export interface DeliverOptions {
   resign?: boolean;
 }
 
-export async function deliverOnce(claim: Claim, options: DeliverOptions = {}): Promise<Received & { status?: number | undefined; error?: string | undefined }> {
+export async function deliverOnce(
+  claim: Claim,
+  options: DeliverOptions = {},
+): Promise<Received & { status?: number | undefined; error?: string | undefined }> {
   const receiver = await startReceiver();
   try {
     const config = configSchema.parse({
       destinations: { crm: { url: `${receiver.url}/hook`, ...options.destination } },
-      sources: Object.fromEntries(Object.entries(options.sources ?? {}).map(([name, s]) => [name, { path: `/in/${name}`, to: 'crm', ...s }])),
+      sources: Object.fromEntries(
+        Object.entries(options.sources ?? {}).map(([name, s]) => [name, { path: `/in/${name}`, to: 'crm', ...s }]),
+      ),
     });
-    const client = createDeliveryClient(config.destinations.crm!, options.resign === false ? {} : { sign: createResigner(config.sources) });
+    const client = createDeliveryClient(
+      config.destinations.crm!,
+      options.resign === false ? {} : { sign: createResigner(config.sources) },
+    );
     try {
       const result = await client.send(claim);
       if (result.status !== 200) throw new Error(`delivery failed: ${result.status ?? result.error}`);

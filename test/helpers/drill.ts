@@ -8,7 +8,17 @@ import { request } from 'undici';
 export const FULL = process.env.SLUICE_DRILL === 'full';
 
 /** Writes a gateway config for a drill; `extra` is appended YAML (top-level keys). */
-export function writeDrillConfig(dir: string, opts: { receiverUrl: string; dbPath: string; destination?: string; server?: string; storage?: string; extra?: string }): string {
+export function writeDrillConfig(
+  dir: string,
+  opts: {
+    receiverUrl: string;
+    dbPath: string;
+    destination?: string;
+    server?: string;
+    storage?: string;
+    extra?: string;
+  },
+): string {
   const file = join(dir, 'sluice.yaml');
   writeFileSync(
     file,
@@ -29,7 +39,11 @@ ${opts.extra ?? ''}`,
 export async function postN(port: number, n: number, pad = 0): Promise<{ status: number; retryAfter?: string }> {
   try {
     const body = JSON.stringify({ n, pad: 'x'.repeat(pad) });
-    const res = await request(`http://127.0.0.1:${port}/in/shop`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const res = await request(`http://127.0.0.1:${port}/in/shop`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     await res.body.dump();
     const retryAfter = res.headers['retry-after'];
     return { status: res.statusCode, ...(typeof retryAfter === 'string' && { retryAfter }) };
@@ -44,7 +58,11 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

@@ -3,11 +3,11 @@
  * port) from a config written as a plain object and validated by the real schema.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema, type Config } from '../../src/config/schema.js';
-import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { afterEach } from 'vitest';
+import { type Config, configSchema } from '../../src/config/schema.js';
+import { type Gateway, type GatewayOptions, startGateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/log.js';
 import type { Receiver } from './receiver.js';
 
@@ -34,7 +34,10 @@ export interface TestGateway extends Gateway {
 }
 
 /** Starts a gateway for a test. */
-export async function startTestGateway(input: Record<string, unknown>, extra: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  input: Record<string, unknown>,
+  extra: Partial<GatewayOptions> = {},
+): Promise<TestGateway> {
   const tmp = tempDir();
   const config = testConfig(input, tmp.dir);
   const gateway = await startGateway({ config, logger: silentLogger(), ...extra });

@@ -1,12 +1,13 @@
 /** An ingest app over a real SQLite journal in a temp dir, for `app.request()` route tests. */
-import type { AddressInfo } from 'node:net';
+
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { configSchema, type Config } from '../../src/config/schema.js';
+import { type Config, configSchema } from '../../src/config/schema.js';
 import { createIngestApp, type IngestOptions } from '../../src/ingest/app.js';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
-import { silentLogger, type Logger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import { tempDir } from './gateway.js';
 
 export interface IngestFixtureOptions {
@@ -60,7 +61,9 @@ export function ingestFixture(options: IngestFixtureOptions = {}) {
 }
 
 /** Serves an ingest app on a real 127.0.0.1 listener (ephemeral port), as the gateway does. */
-export async function listen(app: { fetch: Parameters<typeof createAdaptorServer>[0]['fetch'] }): Promise<{ url: string; close(): Promise<void> }> {
+export async function listen(app: {
+  fetch: Parameters<typeof createAdaptorServer>[0]['fetch'];
+}): Promise<{ url: string; close(): Promise<void> }> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

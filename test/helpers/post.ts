@@ -1,7 +1,11 @@
 /** Posts events to a gateway over real HTTP and returns the acknowledged ids. */
 import { request } from 'undici';
 
-export async function post(url: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; id?: string }> {
+export async function post(
+  url: string,
+  body: string | Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; id?: string }> {
   const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
   const text = await res.body.text();
   return { status: res.statusCode, ...(res.statusCode < 300 && { id: (JSON.parse(text) as { id: string }).id }) };

@@ -45,14 +45,23 @@ export function parsePrometheus(text: string): Map<string, Family> {
       current = { name: m[1]!, family };
     } else if ((m = SAMPLE_LINE.exec(line))) {
       if (!current) throw fail('sample before any TYPE');
-      const suffixes = current.family.type === 'histogram' ? ['_bucket', '_sum', '_count'] : current.family.type === 'summary' ? ['', '_sum', '_count'] : [''];
+      const suffixes =
+        current.family.type === 'histogram'
+          ? ['_bucket', '_sum', '_count']
+          : current.family.type === 'summary'
+            ? ['', '_sum', '_count']
+            : [''];
       if (!suffixes.some((s) => m![1] === current!.name + s)) throw fail(`sample outside its family ${current.name}`);
       const labels: Record<string, string> = {};
       for (const [, key, value] of (m[2] ?? '').matchAll(LABEL_ONE)) {
         if (key! in labels) throw fail(`label ${key} twice`);
         labels[key!] = value!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
       }
-      current.family.samples.push({ name: m[1]!, labels, value: /^nan$/i.test(m[3]!) ? NaN : Number(m[3]!.replace(/inf$/i, 'Infinity')) });
+      current.family.samples.push({
+        name: m[1]!,
+        labels,
+        value: /^nan$/i.test(m[3]!) ? NaN : Number(m[3]!.replace(/inf$/i, 'Infinity')),
+      });
     } else {
       throw fail('not HELP, TYPE or a sample');
     }
@@ -74,19 +83,29 @@ function checkHistogram(name: string, family: Family): void {
   }
   for (const [key, buckets] of series) {
     for (let i = 1; i < buckets.length; i++) {
-      if (Number(buckets[i]!.labels.le!.replace('Inf', 'Infinity')) <= Number(buckets[i - 1]!.labels.le!.replace('Inf', 'Infinity'))) throw new Error(`${name}${key}: le not increasing`);
+      if (
+        Number(buckets[i]!.labels.le!.replace('Inf', 'Infinity')) <=
+        Number(buckets[i - 1]!.labels.le!.replace('Inf', 'Infinity'))
+      )
+        throw new Error(`${name}${key}: le not increasing`);
       if (buckets[i]!.value < buckets[i - 1]!.value) throw new Error(`${name}${key}: buckets not cumulative`);
     }
     const inf = buckets.at(-1)!;
     const count = family.samples.find((s) => s.name === `${name}_count` && JSON.stringify(s.labels) === key);
-    if (inf.labels.le !== '+Inf' || !count || count.value !== inf.value) throw new Error(`${name}${key}: +Inf bucket does not match _count`);
+    if (inf.labels.le !== '+Inf' || !count || count.value !== inf.value)
+      throw new Error(`${name}${key}: +Inf bucket does not match _count`);
   }
 }
 
 /** The value of one sample (0 when absent is not assumed: throws). */
 export function sample(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
   const family = families.get(name) ?? families.get(name.replace(/_(bucket|sum|count)$/, ''));
-  const found = family?.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length);
+  const found = family?.samples.find(
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+      Object.keys(s.labels).length === Object.keys(labels).length,
+  );
   if (!found) throw new Error(`no sample ${name}${JSON.stringify(labels)}`);
   return found.value;
 }

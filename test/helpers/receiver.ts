@@ -48,7 +48,15 @@ export async function startReceiver(reply: (request: Received) => Reply = () => 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request: Received = { method: req.method!, url: req.url!, rawHeaders: req.rawHeaders, headers: req.headers, body: Buffer.concat(chunks), at, index: received.length };
+      const request: Received = {
+        method: req.method!,
+        url: req.url!,
+        rawHeaders: req.rawHeaders,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        at,
+        index: received.length,
+      };
       received.push(request);
       for (const w of waiters.filter((w) => received.length >= w.n)) w.resolve();
       const r = reply(request);
@@ -75,8 +83,17 @@ export async function startReceiver(reply: (request: Received) => Reply = () => 
     waitFor(n, timeoutMs = 15_000) {
       if (received.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`receiver got ${received.length} of ${n} requests in ${timeoutMs} ms`)), timeoutMs);
-        waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+        const timer = setTimeout(
+          () => reject(new Error(`receiver got ${received.length} of ${n} requests in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
     },
     close: () =>

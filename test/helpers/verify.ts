@@ -1,6 +1,6 @@
 /** One verified source on a real ingest app, with the checks every verification test makes. */
 import { expect } from 'vitest';
-import { ingestFixture, type IngestFixtureOptions } from './ingest.js';
+import { type IngestFixtureOptions, ingestFixture } from './ingest.js';
 
 export function verifiedSource(source: Record<string, unknown>, options: Omit<IngestFixtureOptions, 'sources'> = {}) {
   const fixture = ingestFixture({ ...options, sources: { src: { path: '/in/src', to: 'crm', ...source } } });
@@ -9,7 +9,11 @@ export function verifiedSource(source: Record<string, unknown>, options: Omit<In
     fixture,
     post(body: string | Uint8Array, headers: Record<string, string> = {}) {
       before = fixture.accepted.length;
-      return fixture.app.request('/in/src', { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+      return fixture.app.request('/in/src', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
     },
     /** 202 with an id, and the event is in the journal with its signature headers. */
     async expectAccepted(res: Response) {

@@ -10,7 +10,11 @@ afterEach(async () => {
 describe('accepting an event', () => {
   it('answers 202 with the event id only once the event is in the journal', async () => {
     fixture = ingestFixture();
-    const res = await fixture.app.request('/in/shop?a=1&b=2', { method: 'POST', headers: { 'content-type': 'application/json', 'x-trace': 't1' }, body: '{"n":1}' });
+    const res = await fixture.app.request('/in/shop?a=1&b=2', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-trace': 't1' },
+      body: '{"n":1}',
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     const stored = await fixture.journal.getEvent(id);
@@ -48,10 +52,14 @@ describe('accepting an event', () => {
 
   it('gives concurrent requests distinct ids and stores each once', async () => {
     fixture = ingestFixture();
-    const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => fixture!.app.request('/in/shop', { method: 'POST', body: `{"i":${i}}` })));
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => fixture!.app.request('/in/shop', { method: 'POST', body: `{"i":${i}}` })),
+    );
     const ids = await Promise.all(responses.map(async (r) => ((await r.json()) as { id: string }).id));
     expect(new Set(ids).size).toBe(40);
-    const bodies = await Promise.all(ids.map(async (id) => Buffer.from((await fixture!.journal.getEvent(id))!.body).toString()));
+    const bodies = await Promise.all(
+      ids.map(async (id) => Buffer.from((await fixture!.journal.getEvent(id))!.body).toString()),
+    );
     expect(bodies.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `{"i":${i}}`).sort());
   });
 });

@@ -49,11 +49,21 @@ describe('allow_ips on a real listener', () => {
   });
 
   async function setup(allowIps: string[], trustProxy: boolean | number = false, extra: Record<string, unknown> = {}) {
-    const fixture = ingestFixture({ server: { trust_proxy: trustProxy }, sources: { s: { path: '/in/s', to: 'crm', allow_ips: allowIps, ...extra } } });
+    const fixture = ingestFixture({
+      server: { trust_proxy: trustProxy },
+      sources: { s: { path: '/in/s', to: 'crm', allow_ips: allowIps, ...extra } },
+    });
     const server = await listen(fixture.app);
-    cleanup.push(() => fixture.close(), () => server.close());
+    cleanup.push(
+      () => fixture.close(),
+      () => server.close(),
+    );
     const send = async (headers: Record<string, string> = {}, method: 'GET' | 'POST' = 'POST', query = '') => {
-      const res = await request(`${server.url}/in/s${query}`, { method, headers, ...(method === 'POST' && { body: '{}' }) });
+      const res = await request(`${server.url}/in/s${query}`, {
+        method,
+        headers,
+        ...(method === 'POST' && { body: '{}' }),
+      });
       return { status: res.statusCode, body: await res.body.text() };
     };
     return { fixture, send };
@@ -65,7 +75,9 @@ describe('allow_ips on a real listener', () => {
     const denied = await setup(['10.0.0.0/8', '::1']);
     const res = await denied.send();
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body)).toEqual({ error: { code: 'ip_not_allowed', message: '127.0.0.1 may not send to /in/s' } });
+    expect(JSON.parse(res.body)).toEqual({
+      error: { code: 'ip_not_allowed', message: '127.0.0.1 may not send to /in/s' },
+    });
     expect(denied.fixture.accepted).toEqual([]);
   });
 

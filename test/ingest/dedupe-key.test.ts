@@ -8,7 +8,8 @@ describe('dedupe keys', () => {
     expect(parseDedupeKey('header:X-GitHub-Delivery')).toEqual({ from: 'header', name: 'x-github-delivery' });
     expect(parseDedupeKey('json:/data/object/id')).toEqual({ from: 'json', pointer: ['data', 'object', 'id'] });
     expect(parseDedupeKey('json:/a~1b/c~0d')).toEqual({ from: 'json', pointer: ['a/b', 'c~d'] });
-    for (const bad of ['id', 'header:', 'header:a b', 'json:id', 'query:id']) expect(parseDedupeKey(bad)).toBeUndefined();
+    for (const bad of ['id', 'header:', 'header:a b', 'json:id', 'query:id'])
+      expect(parseDedupeKey(bad)).toBeUndefined();
   });
 
   it('reads a header case-insensitively, falling back from webhook-id to svix-id', () => {

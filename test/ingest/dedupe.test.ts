@@ -1,6 +1,6 @@
+import { sign } from '@octokit/webhooks-methods';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ingestFixture } from '../helpers/ingest.js';
-import { sign } from '@octokit/webhooks-methods';
 
 let fixture: ReturnType<typeof ingestFixture> | undefined;
 afterEach(async () => {
@@ -9,7 +9,11 @@ afterEach(async () => {
 });
 
 async function send(path: string, body: string, headers: Record<string, string> = {}) {
-  const res = await fixture!.app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const res = await fixture!.app.request(path, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   return { status: res.status, id: ((await res.json()) as { id?: string }).id };
 }
 
@@ -27,8 +31,12 @@ describe('deduplication on ingest', () => {
   });
 
   it('stores one event for many identical requests arriving at once', async () => {
-    fixture = ingestFixture({ sources: { shop: { path: '/in/shop', to: 'crm', dedupe: { key: 'header:x-delivery' } } } });
-    const answers = await Promise.all(Array.from({ length: 25 }, () => send('/in/shop', '{}', { 'x-delivery': 'd-1' })));
+    fixture = ingestFixture({
+      sources: { shop: { path: '/in/shop', to: 'crm', dedupe: { key: 'header:x-delivery' } } },
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, () => send('/in/shop', '{}', { 'x-delivery': 'd-1' })),
+    );
     expect(new Set(answers.map((a) => a.id)).size).toBe(1);
     expect(answers.every((a) => a.status === 202)).toBe(true);
     expect(await fixture.stored()).toBe(1);
@@ -36,7 +44,10 @@ describe('deduplication on ingest', () => {
 
   it('stores the same key again once the window has passed', async () => {
     let now = Date.now();
-    fixture = ingestFixture({ clock: () => now, sources: { shop: { path: '/in/shop', to: 'crm', dedupe: { key: 'json:/id', window: '1h' } } } });
+    fixture = ingestFixture({
+      clock: () => now,
+      sources: { shop: { path: '/in/shop', to: 'crm', dedupe: { key: 'json:/id', window: '1h' } } },
+    });
     const first = await send('/in/shop', '{"id":"a"}');
     now += 59 * 60_000;
     expect((await send('/in/shop', '{"id":"a"}')).id).toBe(first.id);
@@ -70,7 +81,10 @@ describe('deduplication on ingest', () => {
       },
     });
     const body = '{"action":"opened"}';
-    const headers = { 'x-hub-signature-256': await sign(secret, body), 'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' };
+    const headers = {
+      'x-hub-signature-256': await sign(secret, body),
+      'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+    };
     const first = await send('/in/gh', body, headers);
     expect(first.status).toBe(202);
     expect((await send('/in/gh', body, headers)).id).toBe(first.id);

@@ -11,7 +11,10 @@ afterEach(async () => {
 /** Sends a body over a real socket, chunked when `chunked`, and returns the status the server answered. */
 function send(url: string, body: Buffer, chunked: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(body.length) } });
+    const req = httpRequest(url, {
+      method: 'POST',
+      headers: chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(body.length) },
+    });
     req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode!);

@@ -30,14 +30,22 @@ describe('requests that are not accepted', () => {
 
   it('413 when Content-Length is over max_body', async () => {
     fixture = ingestFixture({ maxBody: '1kb' });
-    const res = await fixture.app.request('/in/shop', { method: 'POST', body: 'x'.repeat(1025), headers: { 'content-length': '1025' } });
+    const res = await fixture.app.request('/in/shop', {
+      method: 'POST',
+      body: 'x'.repeat(1025),
+      headers: { 'content-length': '1025' },
+    });
     expect(res.status).toBe(413);
     expect(await pendingCount()).toBe(0);
   });
 
   it('413 for a chunked body that grows past max_body while streaming', async () => {
     fixture = ingestFixture({ maxBody: '64kb' });
-    const res = await fixture.app.request('/in/shop', { method: 'POST', body: streamOf(new Uint8Array(200 * 1024)), duplex: 'half' } as RequestInit);
+    const res = await fixture.app.request('/in/shop', {
+      method: 'POST',
+      body: streamOf(new Uint8Array(200 * 1024)),
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(await pendingCount()).toBe(0);
   });
@@ -45,7 +53,11 @@ describe('requests that are not accepted', () => {
   it('accepts a body of exactly max_body, chunked or not', async () => {
     fixture = ingestFixture({ maxBody: '1kb' });
     const a = await fixture.app.request('/in/shop', { method: 'POST', body: 'x'.repeat(1024) });
-    const b = await fixture.app.request('/in/shop', { method: 'POST', body: streamOf(new Uint8Array(1024), 100), duplex: 'half' } as RequestInit);
+    const b = await fixture.app.request('/in/shop', {
+      method: 'POST',
+      body: streamOf(new Uint8Array(1024), 100),
+      duplex: 'half',
+    } as RequestInit);
     expect([a.status, b.status]).toEqual([202, 202]);
   });
 

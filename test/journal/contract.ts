@@ -47,7 +47,9 @@ export function makeEvent(overrides: Partial<IncomingEvent> = {}): IncomingEvent
 
 /** Hex of any byte view, so that byte-exact comparisons print readable diffs. */
 function hex(bytes: Uint8Array | undefined): string | undefined {
-  return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return bytes === undefined
+    ? undefined
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** A stored event with its body as hex (Buffer and Uint8Array bodies compare equal this way). */
@@ -107,9 +109,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
 
     /** Completes `c` with a verdict; the attempt ends at `endedAt`. */
     function finish(c: Claim, endedAt: number, verdict: 'delivered' | 'dead'): Promise<boolean> {
-      const attempt = verdict === 'delivered'
-        ? attemptOf(c, endedAt - 10)
-        : attemptOf(c, endedAt - 10, { status: 410, error: 'HTTP 410' });
+      const attempt =
+        verdict === 'delivered'
+          ? attemptOf(c, endedAt - 10)
+          : attemptOf(c, endedAt - 10, { status: 410, error: 'HTTP 410' });
       return journal.complete(c, attempt, { kind: verdict });
     }
 
@@ -146,7 +149,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       });
 
       it('gives concurrent appends distinct ids and seqs', async () => {
-        const stored = await Promise.all(Array.from({ length: 20 }, (_, i) => journal.append(makeEvent({ receivedAt: T0 + i }))));
+        const stored = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => journal.append(makeEvent({ receivedAt: T0 + i }))),
+        );
         expect(new Set(stored.map((e) => e.id)).size).toBe(20);
         expect(new Set(stored.map((e) => e.seq)).size).toBe(20);
         for (const e of stored) expect((await journal.getEvent(e.id))?.receivedAt).toBe(e.receivedAt);
@@ -157,7 +162,20 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         // and overlong sequences, a UTF-16 surrogate encoded as UTF-8, 0xFE/0xFF).
         const body = new Uint8Array([
           ...Array.from({ length: 256 }, (_, i) => i),
-          0x80, 0xc3, 0x28, 0xe2, 0x82, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0xfe, 0xff, 0x00, 0x00,
+          0x80,
+          0xc3,
+          0x28,
+          0xe2,
+          0x82,
+          0xc0,
+          0xaf,
+          0xed,
+          0xa0,
+          0x80,
+          0xfe,
+          0xff,
+          0x00,
+          0x00,
         ]);
         const incoming = makeEvent({
           method: 'PUT',
@@ -188,7 +206,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       });
 
       it('stores an empty body, no headers and a null remote address', async () => {
-        const stored = await journal.append(makeEvent({ body: new Uint8Array(0), headers: [], remoteAddr: null, query: '' }));
+        const stored = await journal.append(
+          makeEvent({ body: new Uint8Array(0), headers: [], remoteAddr: null, query: '' }),
+        );
         const read = await journal.getEvent(stored.id);
         expect(read!.body.byteLength).toBe(0);
         expect(read!.headers).toEqual([]);
@@ -208,11 +228,22 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(read!.deliveries.map((d) => d.destination).sort()).toEqual(['audit', 'billing', 'crm']);
         expect(new Set(read!.deliveries.map((d) => d.id)).size).toBe(3);
         for (const d of read!.deliveries) {
-          expect(d).toMatchObject({ status: 'pending', attempts: 0, finishedAt: null, lastError: null, attemptLog: [] });
+          expect(d).toMatchObject({
+            status: 'pending',
+            attempts: 0,
+            finishedAt: null,
+            lastError: null,
+            attemptLog: [],
+          });
           expect(d.dueAt).not.toBeNull();
         }
         for (const destination of ['crm', 'billing', 'audit']) {
-          expect(await journal.countDeliveries(destination)).toEqual({ pending: 1, in_flight: 0, delivered: 0, dead: 0 });
+          expect(await journal.countDeliveries(destination)).toEqual({
+            pending: 1,
+            in_flight: 0,
+            delivered: 0,
+            dead: 0,
+          });
         }
       });
 
@@ -294,7 +325,12 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const retryAt = [T0 + 1_200, T0 + 1_300, T0 + 1_100];
         for (const c of claims) {
           const index = stored.findIndex((e) => e.id === c.event.id);
-          expect(await journal.complete(c, attemptOf(c, T0 + 20, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: retryAt[index]! })).toBe(true);
+          expect(
+            await journal.complete(c, attemptOf(c, T0 + 20, { status: 503, error: 'HTTP 503' }), {
+              kind: 'retry',
+              at: retryAt[index]!,
+            }),
+          ).toBe(true);
         }
         expect(await claim('crm', T0 + 1_099)).toEqual([]);
         const one = await claim('crm', T0 + 1_100);
@@ -315,7 +351,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
           [stored[3]!.id, T0 + 200],
         ]);
         for (const c of claims) {
-          await journal.complete(c, attemptOf(c, T0 + 20, { status: 500, error: 'HTTP 500' }), { kind: 'retry', at: retryAt.get(c.event.id)! });
+          await journal.complete(c, attemptOf(c, T0 + 20, { status: 500, error: 'HTTP 500' }), {
+            kind: 'retry',
+            at: retryAt.get(c.event.id)!,
+          });
         }
         const two = await claim('crm', T0 + 1_000, { limit: 2 });
         expect(two.map((c) => c.event.id)).toEqual([stored[1]!.id, stored[3]!.id]);
@@ -338,7 +377,13 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(d.finishedAt).toBe(T0 + 1 + 42);
         expect(d.attemptLog).toHaveLength(1);
         const a = d.attemptLog[0]!;
-        expect({ attempt: a.attempt, startedAt: a.startedAt, durationMs: a.durationMs, status: a.status, error: a.error }).toEqual({
+        expect({
+          attempt: a.attempt,
+          startedAt: a.startedAt,
+          durationMs: a.durationMs,
+          status: a.status,
+          error: a.error,
+        }).toEqual({
           attempt: 1,
           startedAt: T0 + 1,
           durationMs: 42,
@@ -360,9 +405,20 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(await journal.complete(c, attempt, { kind: 'retry', at })).toBe(true);
 
         const d = await deliveryOf(stored.id, 'crm');
-        expect(d).toMatchObject({ status: 'pending', attempts: 1, dueAt: at, finishedAt: null, lastError: 'timeout after 5000 ms' });
+        expect(d).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          dueAt: at,
+          finishedAt: null,
+          lastError: 'timeout after 5000 ms',
+        });
         expect(d.attemptLog).toHaveLength(1);
-        expect(d.attemptLog[0]).toMatchObject({ attempt: 1, startedAt: T0, durationMs: 5_000, error: 'timeout after 5000 ms' });
+        expect(d.attemptLog[0]).toMatchObject({
+          attempt: 1,
+          startedAt: T0,
+          durationMs: 5_000,
+          error: 'timeout after 5000 ms',
+        });
         expect(d.attemptLog[0]!.status).toBeUndefined();
         expect(d.attemptLog[0]!.response).toBeUndefined();
         expect(await journal.countDeliveries('crm')).toEqual({ pending: 1, in_flight: 0, delivered: 0, dead: 0 });
@@ -376,11 +432,24 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       it('dead: finished with the error, never handed out again', async () => {
         const stored = await journal.append(makeEvent());
         const c = await claimOne('crm', T0);
-        const attempt: AttemptRecord = { attempt: 1, startedAt: T0 + 2, durationMs: 3, status: 400, error: 'HTTP 400', response: new TextEncoder().encode('bad') };
+        const attempt: AttemptRecord = {
+          attempt: 1,
+          startedAt: T0 + 2,
+          durationMs: 3,
+          status: 400,
+          error: 'HTTP 400',
+          response: new TextEncoder().encode('bad'),
+        };
         expect(await journal.complete(c, attempt, { kind: 'dead' })).toBe(true);
 
         const d = await deliveryOf(stored.id, 'crm');
-        expect(d).toMatchObject({ status: 'dead', attempts: 1, dueAt: null, finishedAt: T0 + 5, lastError: 'HTTP 400' });
+        expect(d).toMatchObject({
+          status: 'dead',
+          attempts: 1,
+          dueAt: null,
+          finishedAt: T0 + 5,
+          lastError: 'HTTP 400',
+        });
         expect(d.attemptLog).toHaveLength(1);
         expect(d.attemptLog[0]).toMatchObject({ attempt: 1, status: 400, error: 'HTTP 400' });
         expect(hex(d.attemptLog[0]!.response)).toBe(hex(new TextEncoder().encode('bad')));
@@ -399,7 +468,13 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
           expect(c.attempt).toBe(n);
           const verdict = n < 3 ? ({ kind: 'retry', at: now + 1_000 } as const) : ({ kind: 'delivered' } as const);
           const status = n < 3 ? 500 + n : 200;
-          expect(await journal.complete(c, attemptOf(c, now, { status, error: n < 3 ? `HTTP ${status}` : undefined }), verdict)).toBe(true);
+          expect(
+            await journal.complete(
+              c,
+              attemptOf(c, now, { status, error: n < 3 ? `HTTP ${status}` : undefined }),
+              verdict,
+            ),
+          ).toBe(true);
           now += 1_000;
         }
         const d = await deliveryOf(stored.id, 'crm');
@@ -420,8 +495,15 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
 
         // The stalled process reports late, with each verdict in turn: all ignored.
         expect(await journal.complete(old, attemptOf(old, T0, { status: 200 }), { kind: 'delivered' })).toBe(false);
-        expect(await journal.complete(old, attemptOf(old, T0, { status: 410, error: 'HTTP 410' }), { kind: 'dead' })).toBe(false);
-        expect(await journal.complete(old, attemptOf(old, T0, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 })).toBe(false);
+        expect(
+          await journal.complete(old, attemptOf(old, T0, { status: 410, error: 'HTTP 410' }), { kind: 'dead' }),
+        ).toBe(false);
+        expect(
+          await journal.complete(old, attemptOf(old, T0, { status: 503, error: 'HTTP 503' }), {
+            kind: 'retry',
+            at: T0,
+          }),
+        ).toBe(false);
 
         const d = await deliveryOf(stored.id, 'crm');
         expect(d).toMatchObject({ status: 'in_flight', attempts: 2, dueAt: newer.leaseUntil, finishedAt: null });
@@ -430,24 +512,48 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(d.attemptLog[0]!.status).toBeUndefined();
         // The newer lease is still exclusive, and its outcome is what counts.
         expect(await claim('crm', newer.leaseUntil - 1)).toEqual([]);
-        expect(await journal.complete(newer, attemptOf(newer, old.leaseUntil + 2, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 50_000 })).toBe(true);
-        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'pending', attempts: 2, dueAt: T0 + 50_000, lastError: 'HTTP 503' });
+        expect(
+          await journal.complete(newer, attemptOf(newer, old.leaseUntil + 2, { status: 503, error: 'HTTP 503' }), {
+            kind: 'retry',
+            at: T0 + 50_000,
+          }),
+        ).toBe(true);
+        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({
+          status: 'pending',
+          attempts: 2,
+          dueAt: T0 + 50_000,
+          lastError: 'HTTP 503',
+        });
       });
 
       it('after the newer claim finished, a late report of the older one is ignored too', async () => {
         const stored = await journal.append(makeEvent());
         const old = await claimOne('crm', T0, { leaseMs: 1_000 });
         const newer = await claimOne('crm', old.leaseUntil + 1, { leaseMs: 1_000 });
-        expect(await journal.complete(newer, attemptOf(newer, old.leaseUntil + 1, { status: 410, error: 'HTTP 410' }), { kind: 'dead' })).toBe(true);
+        expect(
+          await journal.complete(newer, attemptOf(newer, old.leaseUntil + 1, { status: 410, error: 'HTTP 410' }), {
+            kind: 'dead',
+          }),
+        ).toBe(true);
         expect(await journal.complete(old, attemptOf(old, T0), { kind: 'delivered' })).toBe(false);
-        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'dead', attempts: 2, lastError: 'HTTP 410', dueAt: null });
+        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({
+          status: 'dead',
+          attempts: 2,
+          lastError: 'HTTP 410',
+          dueAt: null,
+        });
         expect(await journal.countDeliveries('crm')).toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 1 });
       });
 
       it('a second report of the same claim is ignored', async () => {
         const stored = await journal.append(makeEvent());
         const c = await claimOne('crm', T0);
-        expect(await journal.complete(c, attemptOf(c, T0, { status: 500, error: 'HTTP 500' }), { kind: 'retry', at: T0 + 1_000 })).toBe(true);
+        expect(
+          await journal.complete(c, attemptOf(c, T0, { status: 500, error: 'HTTP 500' }), {
+            kind: 'retry',
+            at: T0 + 1_000,
+          }),
+        ).toBe(true);
         expect(await journal.complete(c, attemptOf(c, T0), { kind: 'delivered' })).toBe(false);
         expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'pending', dueAt: T0 + 1_000, attempts: 1 });
       });
@@ -456,7 +562,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const stored = await journal.append(makeEvent());
         const c = await claimOne('crm', T0, { leaseMs: 1_000 });
         // Past leaseUntil, but no other claim happened: the attempt's outcome is still the latest word.
-        expect(await journal.complete(c, attemptOf(c, c.leaseUntil + 500, { durationMs: 1 }), { kind: 'delivered' })).toBe(true);
+        expect(
+          await journal.complete(c, attemptOf(c, c.leaseUntil + 500, { durationMs: 1 }), { kind: 'delivered' }),
+        ).toBe(true);
         expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'delivered', attempts: 1 });
         expect(await claim('crm', c.leaseUntil + 10_000)).toEqual([]);
       });
@@ -467,7 +575,12 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const stored = await journal.append(makeEvent());
         const c = await claimOne('crm', T0);
         expect(await journal.release([c], T0 + 50)).toBe(1);
-        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'pending', attempts: 0, dueAt: T0 + 50, attemptLog: [] });
+        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({
+          status: 'pending',
+          attempts: 0,
+          dueAt: T0 + 50,
+          attemptLog: [],
+        });
         expect(await claim('crm', T0 + 49)).toEqual([]);
         const again = await claimOne('crm', T0 + 50);
         expect(again.deliveryId).toBe(c.deliveryId);
@@ -477,11 +590,18 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       it('keeps the attempts of earlier tries', async () => {
         const stored = await journal.append(makeEvent());
         const first = await claimOne('crm', T0);
-        await journal.complete(first, attemptOf(first, T0, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 100 });
+        await journal.complete(first, attemptOf(first, T0, { status: 503, error: 'HTTP 503' }), {
+          kind: 'retry',
+          at: T0 + 100,
+        });
         const second = await claimOne('crm', T0 + 100);
         expect(second.attempt).toBe(2);
         expect(await journal.release([second], T0 + 200)).toBe(1);
-        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 503' });
+        expect(await deliveryOf(stored.id, 'crm')).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          lastError: 'HTTP 503',
+        });
         expect((await claimOne('crm', T0 + 200)).attempt).toBe(2);
       });
 
@@ -529,7 +649,12 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         for (let i = 0; i < 3; i++) stored.push(await journal.append(makeEvent({ receivedAt: T0 + i })));
         const head = await claimOne('crm', T0 + 10, fifo);
         const at = T0 + 60_000;
-        expect(await journal.complete(head, attemptOf(head, T0 + 10, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at })).toBe(true);
+        expect(
+          await journal.complete(head, attemptOf(head, T0 + 10, { status: 503, error: 'HTTP 503' }), {
+            kind: 'retry',
+            at,
+          }),
+        ).toBe(true);
         // Later events are due (non-fifo would hand them out), but the head is not yet.
         expect(await claim('crm', at - 1, fifo)).toEqual([]);
         expect(await journal.nextDueAt('crm', true)).toBe(at);
@@ -570,7 +695,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const a = await journal.append(makeEvent({ destinations: ['crm', 'billing'] }));
         const b = await journal.append(makeEvent({ destinations: ['crm', 'billing'], receivedAt: T0 + 1 }));
         const crmHead = await claimOne('crm', T0 + 10, fifo);
-        await journal.complete(crmHead, attemptOf(crmHead, T0 + 10, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 100_000 });
+        await journal.complete(crmHead, attemptOf(crmHead, T0 + 10, { status: 503, error: 'HTTP 503' }), {
+          kind: 'retry',
+          at: T0 + 100_000,
+        });
         const billing = await claimOne('billing', T0 + 10, fifo);
         expect(billing.event.id).toBe(a.id);
         expect(await finish(billing, T0 + 20, 'delivered')).toBe(true);
@@ -610,9 +738,15 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         await journal.append(makeEvent({ receivedAt: T0 }));
         await journal.append(makeEvent({ receivedAt: T0 + 1 }));
         const head = await claimOne('crm', T0, { limit: 1 });
-        await journal.complete(head, attemptOf(head, T0, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 90_000 });
+        await journal.complete(head, attemptOf(head, T0, { status: 503, error: 'HTTP 503' }), {
+          kind: 'retry',
+          at: T0 + 90_000,
+        });
         const other = await claimOne('crm', T0 + 1, { limit: 1 });
-        await journal.complete(other, attemptOf(other, T0 + 1, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 40_000 });
+        await journal.complete(other, attemptOf(other, T0 + 1, { status: 503, error: 'HTTP 503' }), {
+          kind: 'retry',
+          at: T0 + 40_000,
+        });
         expect(await journal.nextDueAt('crm', false)).toBe(T0 + 40_000);
         expect(await journal.nextDueAt('crm', true)).toBe(T0 + 90_000);
       });
@@ -623,7 +757,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const head = await claimOne('crm', T0, { limit: 1, fifo: true });
         await finish(head, T0 + 5, 'dead');
         const other = await claimOne('crm', T0 + 6, { limit: 1 });
-        await journal.complete(other, attemptOf(other, T0 + 6, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 70_000 });
+        await journal.complete(other, attemptOf(other, T0 + 6, { status: 503, error: 'HTTP 503' }), {
+          kind: 'retry',
+          at: T0 + 70_000,
+        });
         expect(await journal.nextDueAt('crm', false)).toBe(T0 + 70_000);
         expect(await journal.nextDueAt('crm', true)).toBe(T0 + 70_000);
         const last = await claimOne('crm', T0 + 70_000);
@@ -638,7 +775,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       const far = T0 + 1_000 * DAY;
 
       /** Appends an event and finishes its delivery to each destination with the given verdict at `endedAt`. */
-      async function finishedEvent(outcomes: Record<string, { verdict: 'delivered' | 'dead'; endedAt: number }>): Promise<StoredEvent> {
+      async function finishedEvent(
+        outcomes: Record<string, { verdict: 'delivered' | 'dead'; endedAt: number }>,
+      ): Promise<StoredEvent> {
         const stored = await journal.append(makeEvent({ destinations: Object.keys(outcomes) }));
         for (const [destination, { verdict, endedAt }] of Object.entries(outcomes)) {
           // Earlier events of these tests are finished already: the only due delivery is this event's.
@@ -651,7 +790,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
 
       it('deletes a delivered event finished before the cutoff, with its deliveries and attempts', async () => {
         const stored = await finishedEvent({ crm: { verdict: 'delivered', endedAt: T0 + 1_000 } });
-        expect(await journal.purge({ deliveredBefore: T0 + 2_000, deadBefore: T0 + 2_000, dedupeBefore: 0 }, 100)).toBe(1);
+        expect(await journal.purge({ deliveredBefore: T0 + 2_000, deadBefore: T0 + 2_000, dedupeBefore: 0 }, 100)).toBe(
+          1,
+        );
         expect(await journal.getEvent(stored.id)).toBeUndefined();
         expect(await journal.countDeliveries('crm')).toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 0 });
         expect(await journal.purge({ deliveredBefore: far, deadBefore: far, dedupeBefore: 0 }, 100)).toBe(0);
@@ -659,7 +800,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
 
       it('keeps events finished at or after the cutoff', async () => {
         const stored = await finishedEvent({ crm: { verdict: 'delivered', endedAt: T0 + 1_000 } });
-        expect(await journal.purge({ deliveredBefore: T0 + 1_000, deadBefore: T0 + 1_000, dedupeBefore: 0 }, 100)).toBe(0);
+        expect(await journal.purge({ deliveredBefore: T0 + 1_000, deadBefore: T0 + 1_000, dedupeBefore: 0 }, 100)).toBe(
+          0,
+        );
         expect(await journal.purge({ deliveredBefore: T0 + 500, deadBefore: far, dedupeBefore: 0 }, 100)).toBe(0);
         expect(await journal.getEvent(stored.id)).toBeDefined();
       });
@@ -706,9 +849,13 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
           crm: { verdict: 'delivered', endedAt: T0 + 1_000 },
           billing: { verdict: 'delivered', endedAt: T0 + 5_000 },
         });
-        expect(await journal.purge({ deliveredBefore: T0 + 2_000, deadBefore: T0 + 2_000, dedupeBefore: 0 }, 100)).toBe(0);
+        expect(await journal.purge({ deliveredBefore: T0 + 2_000, deadBefore: T0 + 2_000, dedupeBefore: 0 }, 100)).toBe(
+          0,
+        );
         expect(await journal.getEvent(stored.id)).toBeDefined();
-        expect(await journal.purge({ deliveredBefore: T0 + 6_000, deadBefore: T0 + 6_000, dedupeBefore: 0 }, 100)).toBe(1);
+        expect(await journal.purge({ deliveredBefore: T0 + 6_000, deadBefore: T0 + 6_000, dedupeBefore: 0 }, 100)).toBe(
+          1,
+        );
         expect(await journal.getEvent(stored.id)).toBeUndefined();
         expect(await journal.countDeliveries('crm')).toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 0 });
         expect(await journal.countDeliveries('billing')).toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 0 });
@@ -721,18 +868,22 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         });
         expect(await journal.purge({ deliveredBefore: T0 + 2_000, deadBefore: T0, dedupeBefore: 0 }, 100)).toBe(0);
         expect(await journal.getEvent(stored.id)).toBeDefined();
-        expect(await journal.purge({ deliveredBefore: T0 + 2_000, deadBefore: T0 + 2_000, dedupeBefore: 0 }, 100)).toBe(1);
+        expect(await journal.purge({ deliveredBefore: T0 + 2_000, deadBefore: T0 + 2_000, dedupeBefore: 0 }, 100)).toBe(
+          1,
+        );
         expect(await journal.getEvent(stored.id)).toBeUndefined();
       });
 
       it('deletes at most `limit` events per call, counting events (not deliveries)', async () => {
         const stored = [];
         for (let i = 0; i < 5; i++) {
-          stored.push(await finishedEvent({
-            crm: { verdict: 'delivered', endedAt: T0 + 100 + i },
-            billing: { verdict: 'delivered', endedAt: T0 + 100 + i },
-            audit: { verdict: 'delivered', endedAt: T0 + 100 + i },
-          }));
+          stored.push(
+            await finishedEvent({
+              crm: { verdict: 'delivered', endedAt: T0 + 100 + i },
+              billing: { verdict: 'delivered', endedAt: T0 + 100 + i },
+              audit: { verdict: 'delivered', endedAt: T0 + 100 + i },
+            }),
+          );
         }
         const cutoffs = { deliveredBefore: far, deadBefore: far, dedupeBefore: 0 };
         expect(await journal.purge(cutoffs, 2)).toBe(2);
@@ -791,7 +942,8 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
 
     describe('countDeliveries', () => {
       it('counts each status for the destination', async () => {
-        for (let i = 0; i < 6; i++) await journal.append(makeEvent({ receivedAt: T0 + i, destinations: ['crm', 'other'] }));
+        for (let i = 0; i < 6; i++)
+          await journal.append(makeEvent({ receivedAt: T0 + i, destinations: ['crm', 'other'] }));
         const claims = await claim('crm', T0 + 10, { limit: 4 });
         expect(claims).toHaveLength(4);
         await finish(claims[0]!, T0 + 20, 'delivered');
@@ -799,7 +951,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         await finish(claims[2]!, T0 + 20, 'dead');
         expect(await journal.countDeliveries('crm')).toEqual({ pending: 2, in_flight: 1, delivered: 2, dead: 1 });
         expect(await journal.countDeliveries('other')).toEqual({ pending: 6, in_flight: 0, delivered: 0, dead: 0 });
-        await journal.complete(claims[3]!, attemptOf(claims[3]!, T0 + 20, { status: 500, error: 'HTTP 500' }), { kind: 'retry', at: T0 + 100 });
+        await journal.complete(claims[3]!, attemptOf(claims[3]!, T0 + 20, { status: 500, error: 'HTTP 500' }), {
+          kind: 'retry',
+          at: T0 + 100,
+        });
         expect(await journal.countDeliveries('crm')).toEqual({ pending: 3, in_flight: 0, delivered: 2, dead: 1 });
       });
     });
@@ -811,14 +966,18 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       }
 
       it('a duplicate within the window stores nothing and resolves the original id and seq', async () => {
-        const original = await journal.append(keyed('evt_1', T0 + 1_000, { receivedAt: T0, body: new TextEncoder().encode('first') }));
+        const original = await journal.append(
+          keyed('evt_1', T0 + 1_000, { receivedAt: T0, body: new TextEncoder().encode('first') }),
+        );
         expect(original.duplicate).toBe(false);
 
-        const again = await journal.append(keyed('evt_1', T0 + 5_000, {
-          receivedAt: T0 + 999,
-          body: new TextEncoder().encode('second'),
-          destinations: ['crm', 'billing'],
-        }));
+        const again = await journal.append(
+          keyed('evt_1', T0 + 5_000, {
+            receivedAt: T0 + 999,
+            body: new TextEncoder().encode('second'),
+            destinations: ['crm', 'billing'],
+          }),
+        );
         expect(again.duplicate).toBe(true);
         expect(again.id).toBe(original.id);
         expect(again.seq).toBe(original.seq);
@@ -855,8 +1014,14 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const github = await journal.append(keyed('k', T0 + 1_000, { source: 'github' }));
         expect(github.duplicate).toBe(false);
         expect(github.id).not.toBe(stripe.id);
-        expect(await journal.append(keyed('k', T0 + 1_000, { source: 'stripe', receivedAt: T0 + 1 }))).toMatchObject({ duplicate: true, id: stripe.id });
-        expect(await journal.append(keyed('k', T0 + 1_000, { source: 'github', receivedAt: T0 + 1 }))).toMatchObject({ duplicate: true, id: github.id });
+        expect(await journal.append(keyed('k', T0 + 1_000, { source: 'stripe', receivedAt: T0 + 1 }))).toMatchObject({
+          duplicate: true,
+          id: stripe.id,
+        });
+        expect(await journal.append(keyed('k', T0 + 1_000, { source: 'github', receivedAt: T0 + 1 }))).toMatchObject({
+          duplicate: true,
+          id: github.id,
+        });
 
         const other = await journal.append(keyed('other', T0 + 1_000, { source: 'stripe', receivedAt: T0 + 2 }));
         const plain1 = await journal.append(makeEvent({ receivedAt: T0 + 3 }));
@@ -867,7 +1032,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       });
 
       it('concurrent identical appends store exactly one event', async () => {
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => journal.append(keyed('same', T0 + 60_000, { receivedAt: T0 + i }))));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => journal.append(keyed('same', T0 + 60_000, { receivedAt: T0 + i }))),
+        );
         const stored = results.filter((r) => !r.duplicate);
         expect(stored).toHaveLength(1);
         for (const r of results) expect({ id: r.id, seq: r.seq }).toEqual({ id: stored[0]!.id, seq: stored[0]!.seq });
@@ -886,7 +1053,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const afterShort = await journal.append(keyed('short', T0 + 1_000, { receivedAt: T0 + 500 }));
         expect(afterShort.duplicate).toBe(false);
         expect(afterShort.id).not.toBe(short.id);
-        expect(await journal.append(keyed('long', T0 + 5_000, { receivedAt: T0 + 500 }))).toMatchObject({ duplicate: true, id: long.id });
+        expect(await journal.append(keyed('long', T0 + 5_000, { receivedAt: T0 + 500 }))).toMatchObject({
+          duplicate: true,
+          id: long.id,
+        });
       });
 
       it('deleting the original event forgets its key', async () => {
@@ -896,7 +1066,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(again.duplicate).toBe(false);
         expect(again.id).not.toBe(original.id);
         expect((await journal.getEvent(again.id))?.deliveries).toHaveLength(1);
-        expect(await journal.append(keyed('evt_1', T0 + 60_000, { receivedAt: T0 + 2 }))).toMatchObject({ duplicate: true, id: again.id });
+        expect(await journal.append(keyed('evt_1', T0 + 60_000, { receivedAt: T0 + 2 }))).toMatchObject({
+          duplicate: true,
+          id: again.id,
+        });
       });
     });
 
@@ -914,14 +1087,25 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       it('counts pending, retrying, in flight, dead and recently delivered per destination, with the oldest unfinished event', async () => {
         expect(await journal.destinationStats('crm', T0)).toEqual(zero);
         const stored: AppendResult[] = [];
-        for (let i = 0; i < 6; i++) stored.push(await journal.append(makeEvent({ receivedAt: T0 + i, destinations: ['crm', 'billing'] })));
+        for (let i = 0; i < 6; i++)
+          stored.push(await journal.append(makeEvent({ receivedAt: T0 + i, destinations: ['crm', 'billing'] })));
         const claims = await claim('crm', T0 + 10, { limit: 4 });
         const byIndex = (i: number) => claims.find((c) => c.event.id === stored[i]!.id)!;
-        expect(claims.map((c) => c.event.id).sort()).toEqual(stored.slice(0, 4).map((e) => e.id).sort());
+        expect(claims.map((c) => c.event.id).sort()).toEqual(
+          stored
+            .slice(0, 4)
+            .map((e) => e.id)
+            .sort(),
+        );
         expect(await finish(byIndex(0), T0 + 20, 'delivered')).toBe(true);
         expect(await finish(byIndex(1), T0 + 20, 'dead')).toBe(true);
         const retrying = byIndex(2);
-        expect(await journal.complete(retrying, attemptOf(retrying, T0 + 20, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 100_000 })).toBe(true);
+        expect(
+          await journal.complete(retrying, attemptOf(retrying, T0 + 20, { status: 503, error: 'HTTP 503' }), {
+            kind: 'retry',
+            at: T0 + 100_000,
+          }),
+        ).toBe(true);
         // stored[3] stays in flight; stored[4] and [5] were never tried.
 
         expect(await journal.destinationStats('crm', T0 + 30)).toEqual({
@@ -933,13 +1117,22 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
           deliveredLastMinute: 1,
           oldestUnfinishedAt: T0 + 2,
         });
-        expect(await journal.destinationStats('billing', T0 + 30)).toEqual({ ...zero, pending: 6, oldestUnfinishedAt: T0 });
+        expect(await journal.destinationStats('billing', T0 + 30)).toEqual({
+          ...zero,
+          pending: 6,
+          oldestUnfinishedAt: T0,
+        });
         expect(await journal.destinationStats('unknown', T0 + 30)).toEqual(zero);
 
         expect(await finish(byIndex(3), T0 + 40, 'delivered')).toBe(true);
         const rest = await claim('crm', T0 + 100_000);
         expect(rest.map((c) => c.event.id).sort()).toEqual([stored[2]!.id, stored[4]!.id, stored[5]!.id].sort());
-        expect(await journal.destinationStats('crm', T0 + 100_000)).toMatchObject({ pending: 0, retrying: 0, inFlight: 3, oldestUnfinishedAt: T0 + 2 });
+        expect(await journal.destinationStats('crm', T0 + 100_000)).toMatchObject({
+          pending: 0,
+          retrying: 0,
+          inFlight: 3,
+          oldestUnfinishedAt: T0 + 2,
+        });
         for (const c of rest) expect(await finish(c, T0 + 100_010, 'delivered')).toBe(true);
         expect(await journal.destinationStats('crm', T0 + 100_020)).toEqual({
           ...zero,
@@ -976,17 +1169,35 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       it('a replayed delivery counts as pending, and as retrying only after an attempt since the replay failed', async () => {
         await journal.append(makeEvent({ receivedAt: T0 }));
         const c = await claimOne('crm', T0);
-        await journal.complete(c, attemptOf(c, T0, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 1_000 });
+        await journal.complete(c, attemptOf(c, T0, { status: 503, error: 'HTTP 503' }), {
+          kind: 'retry',
+          at: T0 + 1_000,
+        });
         expect(await journal.destinationStats('crm', T0 + 10)).toMatchObject({ pending: 0, retrying: 1 });
         expect(await finish(await claimOne('crm', T0 + 1_000), T0 + 1_010, 'dead')).toBe(true);
         expect(await journal.destinationStats('crm', T0 + 2_000)).toEqual({ ...zero, dead: 1 });
 
         expect(await journal.replay({}, T0 + 5_000)).toBe(1);
-        expect(await journal.destinationStats('crm', T0 + 5_000)).toEqual({ ...zero, pending: 1, oldestUnfinishedAt: T0 });
+        expect(await journal.destinationStats('crm', T0 + 5_000)).toEqual({
+          ...zero,
+          pending: 1,
+          oldestUnfinishedAt: T0,
+        });
         const again = await claimOne('crm', T0 + 5_000);
-        expect(await journal.destinationStats('crm', T0 + 5_000)).toEqual({ ...zero, inFlight: 1, oldestUnfinishedAt: T0 });
-        await journal.complete(again, attemptOf(again, T0 + 5_000, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 9_000 });
-        expect(await journal.destinationStats('crm', T0 + 5_100)).toEqual({ ...zero, retrying: 1, oldestUnfinishedAt: T0 });
+        expect(await journal.destinationStats('crm', T0 + 5_000)).toEqual({
+          ...zero,
+          inFlight: 1,
+          oldestUnfinishedAt: T0,
+        });
+        await journal.complete(again, attemptOf(again, T0 + 5_000, { status: 503, error: 'HTTP 503' }), {
+          kind: 'retry',
+          at: T0 + 9_000,
+        });
+        expect(await journal.destinationStats('crm', T0 + 5_100)).toEqual({
+          ...zero,
+          retrying: 1,
+          oldestUnfinishedAt: T0,
+        });
       });
     });
 
@@ -1012,19 +1223,48 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
 
         const utf8 = new TextEncoder().encode('{"name":"caf\u00e9 \u2713"}');
         const a = await journal.append(makeEvent({ receivedAt: T0, body: utf8, destinations: ['crm', 'billing'] }));
-        const b = await journal.append(makeEvent({ receivedAt: T0 + 1, source: 'github', method: 'PUT', path: '/hooks/github', body: new Uint8Array([0, 0, 0xff]) }));
-        const c = await journal.append(makeEvent({ receivedAt: T0 + 2, body: new Uint8Array(0), destinations: ['billing'] }));
+        const b = await journal.append(
+          makeEvent({
+            receivedAt: T0 + 1,
+            source: 'github',
+            method: 'PUT',
+            path: '/hooks/github',
+            body: new Uint8Array([0, 0, 0xff]),
+          }),
+        );
+        const c = await journal.append(
+          makeEvent({ receivedAt: T0 + 2, body: new Uint8Array(0), destinations: ['billing'] }),
+        );
         const crm = await claimOne('crm', T0 + 10, { limit: 1 });
         expect(crm.event.id).toBe(a.id);
-        await journal.complete(crm, attemptOf(crm, T0 + 10, { status: 502, error: 'HTTP 502' }), { kind: 'retry', at: T0 + 60_000 });
+        await journal.complete(crm, attemptOf(crm, T0 + 10, { status: 502, error: 'HTTP 502' }), {
+          kind: 'retry',
+          at: T0 + 60_000,
+        });
 
         const page = await journal.listEvents({ limit: 10 });
         expect(page.nextCursor).toBeUndefined();
         expect(page.events.map((e) => e.id)).toEqual([c.id, b.id, a.id]);
         const [lc, lb, la] = page.events;
-        expect(la).toMatchObject({ id: a.id, seq: a.seq, source: 'stripe', method: 'POST', path: '/hooks/stripe', receivedAt: T0, bodySize: utf8.byteLength });
+        expect(la).toMatchObject({
+          id: a.id,
+          seq: a.seq,
+          source: 'stripe',
+          method: 'POST',
+          path: '/hooks/stripe',
+          receivedAt: T0,
+          bodySize: utf8.byteLength,
+        });
         expect(utf8.byteLength).toBeGreaterThan('{"name":"caf\u00e9 \u2713"}'.length);
-        expect(lb).toMatchObject({ id: b.id, seq: b.seq, source: 'github', method: 'PUT', path: '/hooks/github', receivedAt: T0 + 1, bodySize: 3 });
+        expect(lb).toMatchObject({
+          id: b.id,
+          seq: b.seq,
+          source: 'github',
+          method: 'PUT',
+          path: '/hooks/github',
+          receivedAt: T0 + 1,
+          bodySize: 3,
+        });
         expect(lc).toMatchObject({ id: c.id, bodySize: 0 });
         expect([...la!.deliveries].sort((x, y) => x.destination.localeCompare(y.destination))).toEqual([
           { destination: 'billing', status: 'pending', attempts: 0, lastError: null },
@@ -1040,8 +1280,12 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
 
       it('filters by source, destination, status and receive time [since, until), combined', async () => {
         const e0 = await journal.append(makeEvent({ source: 'stripe', receivedAt: T0, destinations: ['crm'] }));
-        const e1 = await journal.append(makeEvent({ source: 'github', receivedAt: T0 + 1_000, destinations: ['crm', 'billing'] }));
-        const e2 = await journal.append(makeEvent({ source: 'stripe', receivedAt: T0 + 2_000, destinations: ['billing'] }));
+        const e1 = await journal.append(
+          makeEvent({ source: 'github', receivedAt: T0 + 1_000, destinations: ['crm', 'billing'] }),
+        );
+        const e2 = await journal.append(
+          makeEvent({ source: 'stripe', receivedAt: T0 + 2_000, destinations: ['billing'] }),
+        );
         const e3 = await journal.append(makeEvent({ source: 'github', receivedAt: T0 + 3_000, destinations: ['crm'] }));
         const crm = await claim('crm', T0 + 1_500);
         expect(crm.map((c) => c.event.id).sort()).toEqual([e0.id, e1.id].sort());
@@ -1049,7 +1293,8 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(await finish(crm.find((c) => c.event.id === e1.id)!, T0 + 1_600, 'dead')).toBe(true);
         // Now: e0 crm delivered; e1 crm dead, billing pending; e2 billing pending; e3 crm pending.
 
-        const list = async (query: Omit<EventQuery, 'limit'>) => (await journal.listEvents({ limit: 100, ...query })).events.map((e) => e.id);
+        const list = async (query: Omit<EventQuery, 'limit'>) =>
+          (await journal.listEvents({ limit: 100, ...query })).events.map((e) => e.id);
         expect(await list({})).toEqual([e3.id, e2.id, e1.id, e0.id]);
         expect(await list({ source: 'stripe' })).toEqual([e2.id, e0.id]);
         expect(await list({ source: 'nobody' })).toEqual([]);
@@ -1069,7 +1314,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(await list({ since: T0 + 1, until: T0 + 1_000 })).toEqual([]);
         expect(await list({ source: 'github', status: 'pending' })).toEqual([e3.id, e1.id]);
         expect(await list({ source: 'github', destination: 'crm', since: T0 + 2_000 })).toEqual([e3.id]);
-        expect(await list({ source: 'stripe', status: 'delivered', destination: 'crm', since: T0, until: T0 + 1 })).toEqual([e0.id]);
+        expect(
+          await list({ source: 'stripe', status: 'delivered', destination: 'crm', since: T0, until: T0 + 1 }),
+        ).toEqual([e0.id]);
 
         await claimOne('crm', T0 + 3_000);
         expect(await list({ status: 'in_flight' })).toEqual([e3.id]);
@@ -1079,7 +1326,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       it('walking the pages returns every matching event exactly once, newest first', async () => {
         const stored: AppendResult[] = [];
         for (let i = 0; i < 23; i++) {
-          stored.push(await journal.append(makeEvent({ receivedAt: T0 + i, source: i % 3 === 0 ? 'github' : 'stripe' })));
+          stored.push(
+            await journal.append(makeEvent({ receivedAt: T0 + i, source: i % 3 === 0 ? 'github' : 'stripe' })),
+          );
         }
         const newestFirst = (events: AppendResult[]) => events.map((e) => e.id).reverse();
         for (const limit of [1, 4, 5, 23, 50]) expect(await listAll({ limit })).toEqual(newestFirst(stored));
@@ -1088,7 +1337,16 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         for (const limit of [2, 5, 7]) expect(await listAll({ limit, source: 'stripe' })).toEqual(newestFirst(stripe));
         // With a time range and a filter on deliveries too.
         const inRange = stripe.filter((e) => e.receivedAt >= T0 + 4 && e.receivedAt < T0 + 20);
-        expect(await listAll({ limit: 3, source: 'stripe', status: 'pending', destination: 'crm', since: T0 + 4, until: T0 + 20 })).toEqual(newestFirst(inRange));
+        expect(
+          await listAll({
+            limit: 3,
+            source: 'stripe',
+            status: 'pending',
+            destination: 'crm',
+            since: T0 + 4,
+            until: T0 + 20,
+          }),
+        ).toEqual(newestFirst(inRange));
 
         const first = await journal.listEvents({ limit: 4 });
         expect(first.events).toHaveLength(4);
@@ -1115,7 +1373,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const stored = await journal.append(makeEvent({ receivedAt: T0 }));
         const first = await claimOne('crm', T0);
         expect(first.budget).toEqual({ attemptsBefore: 0, since: T0 });
-        await journal.complete(first, attemptOf(first, T0, { status: 503, error: 'HTTP 503' }), { kind: 'retry', at: T0 + 1_000 });
+        await journal.complete(first, attemptOf(first, T0, { status: 503, error: 'HTTP 503' }), {
+          kind: 'retry',
+          at: T0 + 1_000,
+        });
         const second = await claimOne('crm', T0 + 1_000);
         expect(second.attempt).toBe(2);
         expect(second.budget).toEqual({ attemptsBefore: 0, since: T0 });
@@ -1139,7 +1400,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(third.budget).toEqual({ attemptsBefore: 2, since: replayAt });
 
         // The budget stays that of the replay across retries…
-        await journal.complete(third, attemptOf(third, replayAt, { status: 500, error: 'HTTP 500' }), { kind: 'retry', at: replayAt + 1_000 });
+        await journal.complete(third, attemptOf(third, replayAt, { status: 500, error: 'HTTP 500' }), {
+          kind: 'retry',
+          at: replayAt + 1_000,
+        });
         const fourth = await claimOne('crm', replayAt + 1_000);
         expect(fourth.attempt).toBe(4);
         expect(fourth.budget).toEqual({ attemptsBefore: 2, since: replayAt });
@@ -1170,11 +1434,20 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const now = T0 + 1_000;
         expect(await journal.replay({}, now)).toBe(1);
         expect(await deliveryOf(dead!.id, 'crm')).toMatchObject({ status: 'pending', dueAt: now });
-        expect(await deliveryOf(delivered!.id, 'crm')).toMatchObject({ status: 'delivered', finishedAt: T0 + 20, dueAt: null });
+        expect(await deliveryOf(delivered!.id, 'crm')).toMatchObject({
+          status: 'delivered',
+          finishedAt: T0 + 20,
+          dueAt: null,
+        });
         expect(await journal.replay({}, now)).toBe(0);
 
         expect(await journal.replay({ status: 'delivered' }, now + 1)).toBe(1);
-        expect(await deliveryOf(delivered!.id, 'crm')).toMatchObject({ status: 'pending', attempts: 1, dueAt: now + 1, finishedAt: null });
+        expect(await deliveryOf(delivered!.id, 'crm')).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          dueAt: now + 1,
+          finishedAt: null,
+        });
         expect(await journal.replay({ status: 'delivered' }, now + 1)).toBe(0);
 
         // Not even when named explicitly.
@@ -1202,20 +1475,31 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect(await journal.replay({ eventId: x.id, destination: 'billing' }, T0 + 100)).toBe(1);
         expect(await statuses(x.id)).toEqual({ ...finished, billing: 'pending' });
         expect(await journal.replay({ eventId: x.id }, T0 + 100)).toBe(2);
-        expect(await statuses(x.id)).toEqual({ crm: 'pending', billing: 'pending', audit: 'pending', search: 'pending' });
+        expect(await statuses(x.id)).toEqual({
+          crm: 'pending',
+          billing: 'pending',
+          audit: 'pending',
+          search: 'pending',
+        });
         // The other event was not touched.
         expect(await statuses(y.id)).toEqual(finished);
 
         expect(await journal.replay({ eventId: y.id, status: 'dead' }, T0 + 100)).toBe(2);
         expect(await statuses(y.id)).toEqual({ ...finished, billing: 'pending', audit: 'pending' });
         expect(await journal.replay({ eventId: y.id, status: 'delivered' }, T0 + 100)).toBe(1);
-        expect(await statuses(y.id)).toEqual({ crm: 'pending', billing: 'pending', audit: 'pending', search: 'pending' });
+        expect(await statuses(y.id)).toEqual({
+          crm: 'pending',
+          billing: 'pending',
+          audit: 'pending',
+          search: 'pending',
+        });
       });
 
       it('by destination and receive time [since, until)', async () => {
         const times = [T0, T0 + 1_000, T0 + 2_000, T0 + 3_000];
         const stored: AppendResult[] = [];
-        for (const receivedAt of times) stored.push(await journal.append(makeEvent({ receivedAt, destinations: ['crm', 'billing'] })));
+        for (const receivedAt of times)
+          stored.push(await journal.append(makeEvent({ receivedAt, destinations: ['crm', 'billing'] })));
         for (const destination of ['crm', 'billing']) {
           const claims = await claim(destination, T0 + 3_000);
           expect(claims).toHaveLength(4);
@@ -1223,7 +1507,8 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         }
         const pendingOf = async (destination: string) => {
           const result: number[] = [];
-          for (const [i, e] of stored.entries()) if ((await deliveryOf(e.id, destination)).status === 'pending') result.push(i);
+          for (const [i, e] of stored.entries())
+            if ((await deliveryOf(e.id, destination)).status === 'pending') result.push(i);
           return result;
         };
 
@@ -1279,7 +1564,9 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
       it('replays more than 1000 deliveries in one call', async () => {
         const count = 1_001;
         const stored = await Promise.all(
-          Array.from({ length: count }, (_, i) => journal.append(makeEvent({ receivedAt: T0 + i, destinations: i < 2 ? ['crm', 'billing'] : ['crm'] }))),
+          Array.from({ length: count }, (_, i) =>
+            journal.append(makeEvent({ receivedAt: T0 + i, destinations: i < 2 ? ['crm', 'billing'] : ['crm'] })),
+          ),
         );
         expect(new Set(stored.map((e) => e.id)).size).toBe(count);
         const claims = await claim('crm', T0 + count, { limit: 2 * count });
@@ -1304,7 +1591,10 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         const kept = await journal.append(makeEvent({ receivedAt: T0 + 10_000, destinations: ['crm', 'billing'] }));
         const first = await claimOne('crm', T0, { limit: 1 });
         expect(first.event.id).toBe(doomed.id);
-        await journal.complete(first, attemptOf(first, T0, { status: 500, error: 'HTTP 500' }), { kind: 'retry', at: T0 + 1_000 });
+        await journal.complete(first, attemptOf(first, T0, { status: 500, error: 'HTTP 500' }), {
+          kind: 'retry',
+          at: T0 + 1_000,
+        });
         const leased = await claimOne('crm', T0 + 1_000, { limit: 1 });
         expect(leased.event.id).toBe(doomed.id);
 
@@ -1313,7 +1603,12 @@ export function describeJournalContract(name: string, open: () => Promise<Opened
         expect((await journal.listEvents({ limit: 10 })).events.map((e) => e.id)).toEqual([kept.id]);
         expect(await journal.countDeliveries('crm')).toEqual({ pending: 1, in_flight: 0, delivered: 0, dead: 0 });
         expect(await journal.countDeliveries('billing')).toEqual({ pending: 1, in_flight: 0, delivered: 0, dead: 0 });
-        expect(await journal.destinationStats('crm', T0 + 1_000)).toMatchObject({ pending: 1, inFlight: 0, retrying: 0, oldestUnfinishedAt: T0 + 10_000 });
+        expect(await journal.destinationStats('crm', T0 + 1_000)).toMatchObject({
+          pending: 1,
+          inFlight: 0,
+          retrying: 0,
+          oldestUnfinishedAt: T0 + 10_000,
+        });
         // The claim of a deleted delivery has nothing left to complete.
         expect(await journal.complete(leased, attemptOf(leased, T0 + 1_000), { kind: 'delivered' })).toBe(false);
         expect(await journal.replay({ eventId: doomed.id }, T0 + 2_000)).toBe(0);

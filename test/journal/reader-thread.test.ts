@@ -35,7 +35,9 @@ function fillBacklog(path: string, count: number, now: number): void {
     const insertEvent = db.prepare(
       "INSERT INTO events (id, source, method, path, query, headers, body, received_at) VALUES (?, 's', 'POST', '/in', '', '[]', x'7b7d', ?)",
     );
-    const insertDelivery = db.prepare("INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, 'target', 'pending', ?)");
+    const insertDelivery = db.prepare(
+      "INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, 'target', 'pending', ?)",
+    );
     db.transaction(() => {
       for (let i = 0; i < count; i++) {
         const { lastInsertRowid } = insertEvent.run(`backlog-${i}`, now - count + i);
@@ -80,5 +82,7 @@ it('fails a read as unavailable when the reader thread cannot open the journal, 
   rmSync(blocked);
   mkdirSync(blocked);
   journal = openSqliteJournal({ path });
-  await expect(reader.request(count)).resolves.toMatchObject({ result: { ok: true, value: { pending: 0, in_flight: 0, delivered: 0, dead: 0 } } });
+  await expect(reader.request(count)).resolves.toMatchObject({
+    result: { ok: true, value: { pending: 0, in_flight: 0, delivered: 0, dead: 0 } },
+  });
 });

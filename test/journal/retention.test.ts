@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IncomingEvent } from '../../src/journal/port.js';
-import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { purgeExpired, RETENTION_BATCH } from '../../src/journal/retention.js';
+import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { tempDir } from '../helpers/gateway.js';
 
 const DAY = 86_400_000;
@@ -22,7 +22,15 @@ function open() {
 }
 
 const event = (receivedAt: number): IncomingEvent => ({
-  source: 's', method: 'POST', path: '/in', query: '', headers: [], body: new Uint8Array([1]), remoteAddr: null, receivedAt, destinations: ['crm'],
+  source: 's',
+  method: 'POST',
+  path: '/in',
+  query: '',
+  headers: [],
+  body: new Uint8Array([1]),
+  remoteAddr: null,
+  receivedAt,
+  destinations: ['crm'],
 });
 
 /** Appends `n` events and finishes each with `kind` at time `t`. */
@@ -31,7 +39,15 @@ async function finished(j: SqliteJournal, n: number, kind: 'delivered' | 'dead',
   for (;;) {
     const claims = await j.claim({ destination: 'crm', limit: 500, now: t, leaseMs: 1000, fifo: false });
     if (claims.length === 0) return;
-    await Promise.all(claims.map((c) => j.complete(c, { attempt: c.attempt, startedAt: t, durationMs: 1, status: kind === 'delivered' ? 200 : 400 }, { kind })));
+    await Promise.all(
+      claims.map((c) =>
+        j.complete(
+          c,
+          { attempt: c.attempt, startedAt: t, durationMs: 1, status: kind === 'delivered' ? 200 : 400 },
+          { kind },
+        ),
+      ),
+    );
   }
 }
 

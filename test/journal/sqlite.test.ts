@@ -9,7 +9,12 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JournalTooNewError, JournalUnavailableError } from '../../src/errors.js';
 import type { StoredEvent } from '../../src/journal/port.js';
-import { MIGRATIONS_FOLDER, openSqliteJournal, type SqliteJournal, type SqliteJournalOptions } from '../../src/journal/sqlite/journal.js';
+import {
+  MIGRATIONS_FOLDER,
+  openSqliteJournal,
+  type SqliteJournal,
+  type SqliteJournalOptions,
+} from '../../src/journal/sqlite/journal.js';
 import { describeJournalContract, makeEvent } from './contract.js';
 
 describeJournalContract('sqlite', async () => {
@@ -28,7 +33,9 @@ const T0 = Date.UTC(2030, 0, 1);
 
 /** Newest migration timestamp shipped with this build. */
 function newestShippedMigration(): { when: number; count: number } {
-  const meta = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number }[] };
+  const meta = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as {
+    entries: { when: number }[];
+  };
   return { when: Math.max(...meta.entries.map((e) => e.when)), count: meta.entries.length };
 }
 
@@ -99,19 +106,35 @@ describe('SQLite journal', () => {
       open();
       expect(existsSync(path)).toBe(true);
       const db = raw();
-      const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
+      const tables = (
+        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]
+      ).map((r) => r.name);
       expect(tables).toEqual(expect.arrayContaining(['events', 'deliveries', 'attempts', '__drizzle_migrations']));
-      const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).all() as { name: string }[]).map((r) => r.name);
-      expect(indexes).toEqual(expect.arrayContaining(['deliveries_due_by_priority', 'deliveries_fifo', 'deliveries_finished', 'deliveries_event', 'attempts_delivery']));
+      const indexes = (
+        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).all() as { name: string }[]
+      ).map((r) => r.name);
+      expect(indexes).toEqual(
+        expect.arrayContaining([
+          'deliveries_due_by_priority',
+          'deliveries_fifo',
+          'deliveries_finished',
+          'deliveries_event',
+          'attempts_delivery',
+        ]),
+      );
       expect(count(db, '__drizzle_migrations')).toBe(newestShippedMigration().count);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     });
 
     it('reopening an existing file keeps its data and does not migrate again', async () => {
       const first = open();
-      const stored = await first.append(makeEvent({ body: new Uint8Array([1, 2, 0xff]), destinations: ['crm', 'billing'] }));
+      const stored = await first.append(
+        makeEvent({ body: new Uint8Array([1, 2, 0xff]), destinations: ['crm', 'billing'] }),
+      );
       const claim = (await first.claim({ destination: 'crm', limit: 1, now: T0, leaseMs: 1_000, fifo: false }))[0]!;
-      expect(await first.complete(claim, { attempt: 1, startedAt: T0, durationMs: 3, status: 200 }, { kind: 'delivered' })).toBe(true);
+      expect(
+        await first.complete(claim, { attempt: 1, startedAt: T0, durationMs: 3, status: 200 }, { kind: 'delivered' }),
+      ).toBe(true);
       await first.close();
 
       const second = open();
@@ -135,7 +158,10 @@ describe('SQLite journal', () => {
       const stored = await first.append(makeEvent());
       await first.close();
       const db = raw();
-      db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('from-the-future', newestShippedMigration().when + 86_400_000);
+      db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run(
+        'from-the-future',
+        newestShippedMigration().when + 86_400_000,
+      );
 
       let error: unknown;
       try {
@@ -168,7 +194,10 @@ describe('SQLite journal', () => {
         journal.append(makeEvent({ receivedAt: T0 + i })).then((stored: StoredEvent) => {
           committed = commits.reduce((a, b) => a + b, 0);
           // Committed means another connection (another process) already sees it.
-          resolvedAt.push({ committedOps: committed, visibleElsewhere: (findEvent.get(stored.id) as { n: number }).n === 1 });
+          resolvedAt.push({
+            committedOps: committed,
+            visibleElsewhere: (findEvent.get(stored.id) as { n: number }).n === 1,
+          });
           return stored;
         }),
       );
@@ -217,7 +246,9 @@ describe('SQLite journal', () => {
       let error: unknown;
       for (let i = 0; i < 100 && error === undefined; i++) {
         try {
-          accepted.push(await journal.append(makeEvent({ body, receivedAt: T0 + i, destinations: ['crm', 'billing'] })));
+          accepted.push(
+            await journal.append(makeEvent({ body, receivedAt: T0 + i, destinations: ['crm', 'billing'] })),
+          );
         } catch (e) {
           error = e;
         }
@@ -227,7 +258,9 @@ describe('SQLite journal', () => {
       expect(accepted.length).toBeGreaterThan(0);
 
       // A batch of several appends fails as a whole, still as unavailable.
-      const batch = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => journal.append(makeEvent({ body, receivedAt: T0 + 1_000 + i }))));
+      const batch = await Promise.allSettled(
+        Array.from({ length: 5 }, (_, i) => journal.append(makeEvent({ body, receivedAt: T0 + 1_000 + i }))),
+      );
       for (const r of batch) {
         expect(r.status).toBe('rejected');
         expect((r as PromiseRejectedResult).reason).toBeInstanceOf(JournalUnavailableError);
@@ -242,7 +275,12 @@ describe('SQLite journal', () => {
         expect(hex(read!.body)).toBe(hex(body));
         expect(read!.deliveries).toHaveLength(2);
       }
-      expect(await journal.countDeliveries('crm')).toEqual({ pending: accepted.length, in_flight: 0, delivered: 0, dead: 0 });
+      expect(await journal.countDeliveries('crm')).toEqual({
+        pending: accepted.length,
+        in_flight: 0,
+        delivered: 0,
+        dead: 0,
+      });
     });
 
     it('while another connection holds the write lock, append rejects quickly as unavailable, then works once released', async () => {
@@ -273,7 +311,9 @@ describe('SQLite journal', () => {
   describe('durability', () => {
     it('an acknowledged event is on file without close(): another journal on the same file reads it', async () => {
       const writer = open();
-      const stored = await writer.append(makeEvent({ body: new Uint8Array([0xde, 0xad, 0xbe, 0xef]), destinations: ['crm', 'billing'] }));
+      const stored = await writer.append(
+        makeEvent({ body: new Uint8Array([0xde, 0xad, 0xbe, 0xef]), destinations: ['crm', 'billing'] }),
+      );
       // `writer` is never closed before reading: as if its process had been killed right after acknowledging.
       const reader = open();
       const read = await reader.getEvent(stored.id);
@@ -331,11 +371,17 @@ describe('SQLite journal', () => {
       for (const destination of ['crm', 'billing']) {
         const [c] = await journal.claim({ destination, limit: 1, now: T0, leaseMs: 1_000, fifo: false });
         expect(c!.event.id).toBe(stored.id);
-        await journal.complete(c!, { attempt: 1, startedAt: T0, durationMs: 1, status: 200, response: new Uint8Array([1]) }, { kind: 'delivered' });
+        await journal.complete(
+          c!,
+          { attempt: 1, startedAt: T0, durationMs: 1, status: 200, response: new Uint8Array([1]) },
+          { kind: 'delivered' },
+        );
       }
       const db = raw(path, { readonly: true });
       expect(count(db, 'attempts')).toBe(2);
-      expect(await journal.purge({ deliveredBefore: T0 + 10_000, deadBefore: T0 + 10_000, dedupeBefore: 0 }, 10)).toBe(1);
+      expect(await journal.purge({ deliveredBefore: T0 + 10_000, deadBefore: T0 + 10_000, dedupeBefore: 0 }, 10)).toBe(
+        1,
+      );
       expect(count(db, 'events')).toBe(1);
       expect(count(db, 'deliveries')).toBe(1);
       expect(count(db, 'attempts')).toBe(0);

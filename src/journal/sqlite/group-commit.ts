@@ -73,7 +73,7 @@ export class GroupCommitWriter {
       return;
     }
     this.onCommit?.(batch.length, performance.now() - started);
-    batch.forEach((p, i) => p.resolve(results[i]));
+    for (const [i, p] of batch.entries()) p.resolve(results[i]);
   }
 
   /** Flushes what is queued and refuses further writes. */

@@ -30,11 +30,11 @@ import type {
   StoredEvent,
   Verdict,
 } from '../port.js';
-import { migrateJournal, openConnection, SqliteStore, type AppendOutcome, type WriteOp } from './store.js';
-import type { ReadOp, ReaderData } from './reader-thread.js';
-import type { WriterData } from './writer-thread.js';
-import { JournalThread, toError, type Result } from './thread-client.js';
 import type { CommitObserver } from './group-commit.js';
+import type { ReaderData, ReadOp } from './reader-thread.js';
+import { type AppendOutcome, migrateJournal, openConnection, SqliteStore, type WriteOp } from './store.js';
+import { JournalThread, type Result, toError } from './thread-client.js';
+import type { WriterData } from './writer-thread.js';
 
 export { MIGRATIONS_FOLDER } from './store.js';
 
@@ -98,9 +98,18 @@ export class SqliteJournal implements Journal {
     private readonly options: SqliteJournalOptions,
   ) {
     this.reader = new SqliteStore(sqlite);
-    const writerData: WriterData = { path: options.path, maxSize: options.maxSize, busyTimeoutMs: options.busyTimeoutMs, cacheKiB: WRITER_CACHE_KIB };
+    const writerData: WriterData = {
+      path: options.path,
+      maxSize: options.maxSize,
+      busyTimeoutMs: options.busyTimeoutMs,
+      cacheKiB: WRITER_CACHE_KIB,
+    };
     this.writer = new JournalThread('writer-thread', 'writer', writerData);
-    const readerData: ReaderData = { path: options.path, busyTimeoutMs: options.busyTimeoutMs, cacheKiB: READER_CACHE_KIB };
+    const readerData: ReaderData = {
+      path: options.path,
+      busyTimeoutMs: options.busyTimeoutMs,
+      cacheKiB: READER_CACHE_KIB,
+    };
     this.readThread = new JournalThread('reader-thread', 'reader', readerData);
     this.writer.start();
   }

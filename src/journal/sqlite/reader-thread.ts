@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DestinationStats, EventQuery } from '../port.js';
-import { openConnection, SqliteStore, type ConnectionOptions } from './store.js';
+import { type ConnectionOptions, openConnection, SqliteStore } from './store.js';
 import { errorResult, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */

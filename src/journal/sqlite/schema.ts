@@ -47,7 +47,9 @@ export const deliveries = sqliteTable(
     index('deliveries_due_by_priority').on(t.destination, t.priority, t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_finished').on(t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
-    index('deliveries_finished_by_destination').on(t.destination, t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
+    index('deliveries_finished_by_destination')
+      .on(t.destination, t.status, t.finishedAt)
+      .where(sql`${t.finishedAt} IS NOT NULL`),
     index('deliveries_event').on(t.eventSeq),
   ],
 );

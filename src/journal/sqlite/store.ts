@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { and, asc, desc, eq, exists, gt, gte, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { JournalTooNewError, JournalUnavailableError } from '../../errors.js';
 import type {
@@ -77,10 +77,16 @@ export function openConnection(path: string, options: ConnectionOptions = {}): D
 
 /** Applies the shipped migrations; refuses a file that holds migrations newer than this build's. */
 export function migrateJournal(sqlite: Database.Database, path: string): void {
-  const hasTable = sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'`).get();
+  const hasTable = sqlite
+    .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'`)
+    .get();
   if (hasTable) {
-    const applied = sqlite.prepare('SELECT max(created_at) AS newest FROM __drizzle_migrations').get() as { newest: number | null };
-    const shipped = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: { when: number }[] };
+    const applied = sqlite.prepare('SELECT max(created_at) AS newest FROM __drizzle_migrations').get() as {
+      newest: number | null;
+    };
+    const shipped = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as {
+      entries: { when: number }[];
+    };
     const newestShipped = Math.max(...shipped.entries.map((e) => e.when));
     if (applied.newest !== null && applied.newest > newestShipped) {
       throw new JournalTooNewError(
@@ -134,14 +140,21 @@ export class SqliteStore {
   private readonly purgeStatement: Database.Statement<[{ del: number; dead: number; limit: number }]>;
   // The scheduler's per-delivery queries, built once (drizzle would otherwise build the SQL per call:
   // measured ~200 µs of CPU per claimed-and-completed delivery before, see the commit).
-  private readonly dueQuery: Database.Statement<[{ destination: string; priority: number; now: number; limit: number }], ClaimRow>;
+  private readonly dueQuery: Database.Statement<
+    [{ destination: string; priority: number; now: number; limit: number }],
+    ClaimRow
+  >;
   private readonly fifoHeadQuery: Database.Statement<[string], ClaimRow>;
   private readonly fifoHeadDue: Database.Statement<[string], { dueAt: number }>;
   private readonly leaseUpdate: Database.Statement<[number, number]>;
-  private readonly finishUpdate: Database.Statement<[string, number | null, number | null, string | null, number, number]>;
+  private readonly finishUpdate: Database.Statement<
+    [string, number | null, number | null, string | null, number, number]
+  >;
   private readonly releaseUpdate: Database.Statement<[{ id: number; attempt: number; now: number }]>;
   private readonly nextDueQuery;
-  private readonly insertAttempt: Database.Statement<[number, number, number, number, number | null, string | null, Buffer | null]>;
+  private readonly insertAttempt: Database.Statement<
+    [number, number, number, number, number | null, string | null, Buffer | null]
+  >;
   private readonly findDuplicate: Database.Statement<[string, string, number], { id: string; seq: number }>;
   private readonly rememberKey: Database.Statement<[string, string, string, number]>;
 
@@ -167,10 +180,16 @@ export class SqliteStore {
     );
     // The oldest unfinished delivery of a fifo destination: claimed with its event, or only its due time.
     const fifoHead = 'WHERE d.destination = ? AND d.due_at IS NOT NULL ORDER BY d.event_seq LIMIT 1';
-    this.fifoHeadQuery = sqlite.prepare<[string], ClaimRow>(`SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq ${fifoHead}`);
-    this.fifoHeadDue = sqlite.prepare<[string], { dueAt: number }>(`SELECT d.due_at AS dueAt FROM deliveries d ${fifoHead}`);
+    this.fifoHeadQuery = sqlite.prepare<[string], ClaimRow>(
+      `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq ${fifoHead}`,
+    );
+    this.fifoHeadDue = sqlite.prepare<[string], { dueAt: number }>(
+      `SELECT d.due_at AS dueAt FROM deliveries d ${fifoHead}`,
+    );
     // Positional parameters: binding named ones from an object costs more, on every delivery.
-    this.leaseUpdate = sqlite.prepare<[number, number]>("UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id = ?");
+    this.leaseUpdate = sqlite.prepare<[number, number]>(
+      "UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id = ?",
+    );
     this.insertAttempt = sqlite.prepare(
       'INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status, error, response) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -185,7 +204,13 @@ export class SqliteStore {
     this.nextDueQuery = this.db
       .select({ dueAt: sql<number | null>`min(${deliveries.dueAt})` })
       .from(deliveries)
-      .where(and(eq(deliveries.destination, sql.placeholder('destination')), eq(deliveries.priority, sql.placeholder('priority')), isNotNull(deliveries.dueAt)))
+      .where(
+        and(
+          eq(deliveries.destination, sql.placeholder('destination')),
+          eq(deliveries.priority, sql.placeholder('priority')),
+          isNotNull(deliveries.dueAt),
+        ),
+      )
       .prepare();
     this.findDuplicate = sqlite.prepare<[string, string, number], { id: string; seq: number }>(
       'SELECT e.id, e.seq FROM dedupe_keys k JOIN events e ON e.id = k.event_id WHERE k.source = ? AND k.key = ? AND k.expires_at > ?',
@@ -249,7 +274,17 @@ export class SqliteStore {
       const original = this.findDuplicate.get(e.source, e.dedupe.key, e.receivedAt);
       if (original) return { id: original.id, seq: original.seq, duplicate: true };
     }
-    const row = this.insertEvent.get(id, e.source, e.method, e.path, e.query, JSON.stringify(e.headers), e.body, e.remoteAddr, e.receivedAt)!;
+    const row = this.insertEvent.get(
+      id,
+      e.source,
+      e.method,
+      e.path,
+      e.query,
+      JSON.stringify(e.headers),
+      e.body,
+      e.remoteAddr,
+      e.receivedAt,
+    )!;
     for (const destination of e.destinations) this.insertDelivery.run(row.seq, destination, e.receivedAt);
     if (e.dedupe) this.rememberKey.run(e.source, e.dedupe.key, id, e.dedupe.until);
     return { id, seq: row.seq, duplicate: false };
@@ -263,7 +298,11 @@ export class SqliteStore {
 
   /** One batch of `Journal.replay`: up to `limit` deliveries; resolves how many. */
   replay(filter: ReplayFilter, now: number, limit: number): number {
-    const statuses: DeliveryStatus[] = filter.status ? [filter.status] : filter.eventId ? ['dead', 'delivered'] : ['dead'];
+    const statuses: DeliveryStatus[] = filter.status
+      ? [filter.status]
+      : filter.eventId
+        ? ['dead', 'delivered']
+        : ['dead'];
     const conditions = [inArray(deliveries.status, statuses)];
     if (filter.destination) conditions.push(eq(deliveries.destination, filter.destination));
     const eventConditions = [];
@@ -271,14 +310,39 @@ export class SqliteStore {
     if (filter.since !== undefined) eventConditions.push(gte(events.receivedAt, filter.since));
     if (filter.until !== undefined) eventConditions.push(lt(events.receivedAt, filter.until));
     if (eventConditions.length > 0) {
-      conditions.push(inArray(deliveries.eventSeq, this.db.select({ seq: events.seq }).from(events).where(and(...eventConditions))));
+      conditions.push(
+        inArray(
+          deliveries.eventSeq,
+          this.db
+            .select({ seq: events.seq })
+            .from(events)
+            .where(and(...eventConditions)),
+        ),
+      );
     }
-    const ids = this.db.select({ id: deliveries.id }).from(deliveries).where(and(...conditions)).limit(limit).all();
+    const ids = this.db
+      .select({ id: deliveries.id })
+      .from(deliveries)
+      .where(and(...conditions))
+      .limit(limit)
+      .all();
     if (ids.length === 0) return 0;
     return this.db
       .update(deliveries)
-      .set({ status: 'pending', dueAt: now, finishedAt: null, priority: 1, replayedAt: now, attemptsBeforeReplay: sql`${deliveries.attempts}` })
-      .where(inArray(deliveries.id, ids.map((r) => r.id)))
+      .set({
+        status: 'pending',
+        dueAt: now,
+        finishedAt: null,
+        priority: 1,
+        replayedAt: now,
+        attemptsBeforeReplay: sql`${deliveries.attempts}`,
+      })
+      .where(
+        inArray(
+          deliveries.id,
+          ids.map((r) => r.id),
+        ),
+      )
       .run().changes;
   }
 
@@ -302,7 +366,14 @@ export class SqliteStore {
         // Its lease ran out: the process that held it stopped (or stalled) mid-attempt.
         this.db
           .insert(attempts)
-          .values({ deliveryId: d.deliveryId, attempt: d.attempts, startedAt: d.dueAt! - leaseMs, durationMs: 0, error: 'lease expired: no outcome recorded (the process stopped after claiming it; the request may or may not have been sent)' })
+          .values({
+            deliveryId: d.deliveryId,
+            attempt: d.attempts,
+            startedAt: d.dueAt! - leaseMs,
+            durationMs: 0,
+            error:
+              'lease expired: no outcome recorded (the process stopped after claiming it; the request may or may not have been sent)',
+          })
           .run();
       }
       this.leaseUpdate.run(leaseUntil, d.deliveryId);
@@ -323,19 +394,36 @@ export class SqliteStore {
 
   /** See `Journal.complete`. */
   complete(claim: Pick<Claim, 'deliveryId' | 'attempt'>, attempt: AttemptRecord, verdict: Verdict): boolean {
-    const response = attempt.response ? Buffer.from(attempt.response.buffer, attempt.response.byteOffset, attempt.response.byteLength) : null;
+    const response = attempt.response
+      ? Buffer.from(attempt.response.buffer, attempt.response.byteOffset, attempt.response.byteLength)
+      : null;
     const finishedAt = attempt.startedAt + Math.round(attempt.durationMs);
     const next =
       verdict.kind === 'retry'
         ? { status: 'pending' as const, dueAt: verdict.at, finishedAt: null }
         : { status: verdict.kind, dueAt: null, finishedAt };
     const lastError = verdict.kind === 'delivered' ? null : (attempt.error ?? null);
-    const result = this.finishUpdate.run(next.status, next.dueAt, next.finishedAt, lastError, claim.deliveryId, claim.attempt);
+    const result = this.finishUpdate.run(
+      next.status,
+      next.dueAt,
+      next.finishedAt,
+      lastError,
+      claim.deliveryId,
+      claim.attempt,
+    );
     // A lost lease is ignored (see `Journal.complete`): record the attempt only when this claim
     // still held the delivery. Recording it anyway logged the late report next to the
     // 'lease expired' record of the same attempt number.
     if (result.changes !== 1) return false;
-    this.insertAttempt.run(claim.deliveryId, attempt.attempt, attempt.startedAt, Math.round(attempt.durationMs), attempt.status ?? null, attempt.error ?? null, response);
+    this.insertAttempt.run(
+      claim.deliveryId,
+      attempt.attempt,
+      attempt.startedAt,
+      Math.round(attempt.durationMs),
+      attempt.status ?? null,
+      attempt.error ?? null,
+      response,
+    );
     return true;
   }
 
@@ -349,7 +437,9 @@ export class SqliteStore {
   /** See `Journal.nextDueAt`. */
   nextDueAt(destination: string, fifo: boolean): number | undefined {
     if (fifo) return this.fifoHeadDue.get(destination)?.dueAt ?? undefined;
-    const dues = [0, 1].map((priority) => this.nextDueQuery.get({ destination, priority })?.dueAt).filter((t): t is number => typeof t === 'number');
+    const dues = [0, 1]
+      .map((priority) => this.nextDueQuery.get({ destination, priority })?.dueAt)
+      .filter((t): t is number => typeof t === 'number');
     return dues.length > 0 ? Math.min(...dues) : undefined;
   }
 
@@ -357,9 +447,24 @@ export class SqliteStore {
   getEvent(id: string): (StoredEvent & { deliveries: DeliveryRecord[] }) | undefined {
     const row = this.db.select().from(events).where(eq(events.id, id)).get();
     if (!row) return undefined;
-    const rows = this.db.select().from(deliveries).where(eq(deliveries.eventSeq, row.seq)).orderBy(asc(deliveries.id)).all();
+    const rows = this.db
+      .select()
+      .from(deliveries)
+      .where(eq(deliveries.eventSeq, row.seq))
+      .orderBy(asc(deliveries.id))
+      .all();
     const log = rows.length
-      ? this.db.select().from(attempts).where(inArray(attempts.deliveryId, rows.map((d) => d.id))).orderBy(asc(attempts.id)).all()
+      ? this.db
+          .select()
+          .from(attempts)
+          .where(
+            inArray(
+              attempts.deliveryId,
+              rows.map((d) => d.id),
+            ),
+          )
+          .orderBy(asc(attempts.id))
+          .all()
       : [];
     return {
       ...toStoredEvent(row),
@@ -373,7 +478,14 @@ export class SqliteStore {
         lastError: d.lastError,
         attemptLog: log
           .filter((a) => a.deliveryId === d.id)
-          .map((a) => ({ attempt: a.attempt, startedAt: a.startedAt, durationMs: a.durationMs, status: a.status ?? undefined, error: a.error ?? undefined, response: a.response ?? undefined })),
+          .map((a) => ({
+            attempt: a.attempt,
+            startedAt: a.startedAt,
+            durationMs: a.durationMs,
+            status: a.status ?? undefined,
+            error: a.error ?? undefined,
+            response: a.response ?? undefined,
+          })),
       })),
     };
   }
@@ -396,7 +508,13 @@ export class SqliteStore {
       this.db
         .select({ n: sql<number>`count(*)` })
         .from(deliveries)
-        .where(and(eq(deliveries.destination, destination), eq(deliveries.status, status), gte(deliveries.finishedAt, since)))
+        .where(
+          and(
+            eq(deliveries.destination, destination),
+            eq(deliveries.status, status),
+            gte(deliveries.finishedAt, since),
+          ),
+        )
         .get()!.n;
     const oldest = this.db
       .select({ receivedAt: events.receivedAt })
@@ -429,10 +547,25 @@ export class SqliteStore {
       if (query.status) own.push(eq(deliveries.status, query.status));
       if (query.destination) own.push(eq(deliveries.destination, query.destination));
       // `exists()` parenthesizes the subquery itself: wrapping it again gave `EXISTS ((select …))`, a syntax error in SQLite.
-      conditions.push(exists(this.db.select({ one: sql`1` }).from(deliveries).where(and(...own))));
+      conditions.push(
+        exists(
+          this.db
+            .select({ one: sql`1` })
+            .from(deliveries)
+            .where(and(...own)),
+        ),
+      );
     }
     const rows = this.db
-      .select({ id: events.id, seq: events.seq, source: events.source, method: events.method, path: events.path, receivedAt: events.receivedAt, bodySize: sql<number>`length(${events.body})` })
+      .select({
+        id: events.id,
+        seq: events.seq,
+        source: events.source,
+        method: events.method,
+        path: events.path,
+        receivedAt: events.receivedAt,
+        bodySize: sql<number>`length(${events.body})`,
+      })
       .from(events)
       .where(and(...conditions))
       .orderBy(desc(events.seq))
@@ -440,7 +573,17 @@ export class SqliteStore {
       .all();
     const page = rows.slice(0, query.limit);
     const ds = page.length
-      ? this.db.select().from(deliveries).where(inArray(deliveries.eventSeq, page.map((r) => r.seq))).orderBy(asc(deliveries.id)).all()
+      ? this.db
+          .select()
+          .from(deliveries)
+          .where(
+            inArray(
+              deliveries.eventSeq,
+              page.map((r) => r.seq),
+            ),
+          )
+          .orderBy(asc(deliveries.id))
+          .all()
       : [];
     return {
       events: page.map((r) => ({
@@ -455,7 +598,12 @@ export class SqliteStore {
 
   /** See `Journal.pausedDestinations`. */
   pausedDestinations(): string[] {
-    return this.db.select({ name: destinationState.name }).from(destinationState).where(eq(destinationState.paused, true)).all().map((r) => r.name);
+    return this.db
+      .select({ name: destinationState.name })
+      .from(destinationState)
+      .where(eq(destinationState.paused, true))
+      .all()
+      .map((r) => r.name);
   }
 
   /** See `Journal.heldDestinations`. */

@@ -20,7 +20,9 @@ export function spawnThread(name: string, data: unknown): Worker {
 }
 
 /** One request's outcome, as sent back by a thread; errors travel as plain data (class instances do not survive cloning). */
-export type Result = { ok: true; value: unknown } | { ok: false; error: { name: string; code?: string; message: string } };
+export type Result =
+  | { ok: true; value: unknown }
+  | { ok: false; error: { name: string; code?: string; message: string } };
 
 /** The `Result` of a request that failed with `error` (the thread's side of `toError`). */
 export function errorResult(error: unknown): Result {

@@ -11,9 +11,9 @@
  * answered in one message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openConnection, SqliteStore, type ConnectionOptions, type WriteOp } from './store.js';
-import { errorResult, type Result } from './thread-client.js';
 import { GroupCommitWriter } from './group-commit.js';
+import { type ConnectionOptions, openConnection, SqliteStore, type WriteOp } from './store.js';
+import { errorResult, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
 export interface WriterData extends ConnectionOptions {
@@ -41,10 +41,7 @@ if (parentPort) {
       return;
     }
     const settled = message.ops.map((op) =>
-      writer.run(() => store.apply(op)).then(
-        (value): Result => ({ ok: true, value }),
-        errorResult,
-      ),
+      writer.run(() => store.apply(op)).then((value): Result => ({ ok: true, value }), errorResult),
     );
     const answer = Promise.all(settled).then((results) => {
       const done = commits;

@@ -14,10 +14,11 @@
  * 100 ms: deliveries finished as delivered, over a fixed window that starts after a warm-up,
  * like the HTTP cases.
  */
+
+import { createJournal, type DestinationSpec, JournalReader, preload, startSluice, workspace } from '../journal.js';
 import { BODY_BYTES, webhookBody } from '../load.js';
-import { createJournal, JournalReader, preload, startSluice, workspace, type DestinationSpec } from '../journal.js';
-import { CpuMeter, MachineMeter, type CpuUse } from '../proc.js';
-import { freePort, sleep, spawnCli, spawnWorker, waitForPort, type Child } from '../processes.js';
+import { CpuMeter, type CpuUse, MachineMeter } from '../proc.js';
+import { type Child, freePort, sleep, spawnCli, spawnWorker, waitForPort } from '../processes.js';
 import { atLeast, fmt, type Row, zeroInEveryRun } from '../report.js';
 import type { BenchCase, Settings } from '../settings.js';
 
@@ -42,7 +43,13 @@ interface Drain {
  * Preloads `count` events, starts the gateway and follows the drain: the window opens `warmupS`
  * after the first delivery and closes `durationS` later, or when the journal is drained.
  */
-async function drain(destination: DestinationSpec, sink: Child, count: number, warmupS: number, durationS: number): Promise<Drain> {
+async function drain(
+  destination: DestinationSpec,
+  sink: Child,
+  count: number,
+  warmupS: number,
+  durationS: number,
+): Promise<Drain> {
   const ws = workspace(destination);
   try {
     await createJournal(ws);
@@ -69,7 +76,15 @@ async function drain(destination: DestinationSpec, sink: Child, count: number, w
         // Drained within the warm-up (the sizing drain, or an estimate far off): rate of the whole drain.
         const seconds = (opened.at - first.at) / 1000;
         const unmeasured = { process: NaN, mainThread: NaN };
-        return { rate: (count - first.delivered) / seconds, delivered: count - first.delivered, seconds, gatewayCpu: unmeasured, sinkCpu: unmeasured, otherCpu: NaN, dead: reader.progress().dead };
+        return {
+          rate: (count - first.delivered) / seconds,
+          delivered: count - first.delivered,
+          seconds,
+          gatewayCpu: unmeasured,
+          sinkCpu: unmeasured,
+          otherCpu: NaN,
+          dead: reader.progress().dead,
+        };
       }
       gatewayMeter.start();
       sinkMeter.start();
@@ -80,7 +95,15 @@ async function drain(destination: DestinationSpec, sink: Child, count: number, w
       const { busy, cores } = machine.stop();
       const otherCpu = Math.max(0, busy * cores - gatewayCpu.process - sinkCpu.process);
       const seconds = (closed.at - opened.at) / 1000;
-      return { rate: (closed.delivered - opened.delivered) / seconds, delivered: closed.delivered - opened.delivered, seconds, gatewayCpu, sinkCpu, otherCpu, dead: reader.progress().dead };
+      return {
+        rate: (closed.delivered - opened.delivered) / seconds,
+        delivered: closed.delivered - opened.delivered,
+        seconds,
+        gatewayCpu,
+        sinkCpu,
+        otherCpu,
+        dead: reader.progress().dead,
+      };
     } finally {
       reader.close();
       await gateway.stop();
@@ -91,8 +114,18 @@ async function drain(destination: DestinationSpec, sink: Child, count: number, w
 }
 
 /** The undici loop against the same receiver; returns requests/s and the receiver's CPU use. */
-async function undiciLoop(settings: Settings, url: string, sink: Child): Promise<{ rps: number; sinkCpu: CpuUse; loopCpu: CpuUse }> {
-  const spec = { url, concurrency: CONCURRENCY, warmupS: settings.warmupS, durationS: settings.durationS, body: webhookBody(BODY_BYTES) };
+async function undiciLoop(
+  settings: Settings,
+  url: string,
+  sink: Child,
+): Promise<{ rps: number; sinkCpu: CpuUse; loopCpu: CpuUse }> {
+  const spec = {
+    url,
+    concurrency: CONCURRENCY,
+    warmupS: settings.warmupS,
+    durationS: settings.durationS,
+    body: webhookBody(BODY_BYTES),
+  };
   const worker = spawnWorker('undici-loop', 'undici-loop.ts', [JSON.stringify(spec)]);
   const sinkMeter = new CpuMeter(sink.pid);
   const loopMeter = new CpuMeter(worker.pid);
@@ -129,7 +162,10 @@ export const deliveryCase: BenchCase = {
       const estimate = await drain(destination, sink, ESTIMATE_EVENTS, 0, 60);
       // Enough events that the drain outlasts warm-up + measured window even if the sizing drain,
       // shorter and colder, underestimated the rate severalfold (preloading is cheap: ~1 s per 20k).
-      const count = Math.max(4 * ESTIMATE_EVENTS, Math.ceil(estimate.rate * (settings.warmupS + settings.durationS) * 3));
+      const count = Math.max(
+        4 * ESTIMATE_EVENTS,
+        Math.ceil(estimate.rate * (settings.warmupS + settings.durationS) * 3),
+      );
       settings.log(`  ~${fmt.count(estimate.rate)} deliveries/s; measured drains of ${fmt.count(count)} events`);
 
       const runs: { sluice: Drain; loop: Awaited<ReturnType<typeof undiciLoop>> }[] = [];
@@ -145,17 +181,65 @@ export const deliveryCase: BenchCase = {
       const name = '3 Delivery';
       const each = (f: (r: (typeof runs)[number]) => number) => runs.map(f);
       return [
-        { case: name, metric: 'Sluice deliveries/s (concurrency 32)', runs: each((r) => r.sluice.rate), format: fmt.count },
-        { case: name, metric: 'plain undici loop req/s (32 in flight)', runs: each((r) => r.loop.rps), format: fmt.count },
-        { case: name, metric: 'ratio Sluice / undici', runs: each((r) => r.sluice.rate / r.loop.rps), format: fmt.ratio, target: '≥ 0.7', verdict: atLeast(0.7) },
+        {
+          case: name,
+          metric: 'Sluice deliveries/s (concurrency 32)',
+          runs: each((r) => r.sluice.rate),
+          format: fmt.count,
+        },
+        {
+          case: name,
+          metric: 'plain undici loop req/s (32 in flight)',
+          runs: each((r) => r.loop.rps),
+          format: fmt.count,
+        },
+        {
+          case: name,
+          metric: 'ratio Sluice / undici',
+          runs: each((r) => r.sluice.rate / r.loop.rps),
+          format: fmt.ratio,
+          target: '≥ 0.7',
+          verdict: atLeast(0.7),
+        },
         { case: name, metric: 'measured window', runs: each((r) => r.sluice.seconds), format: fmt.seconds },
-        { case: name, metric: 'dead deliveries', runs: each((r) => r.sluice.dead), format: fmt.count, ...zeroInEveryRun },
-        { case: name, metric: 'gateway CPU, main thread (Sluice run)', runs: each((r) => r.sluice.gatewayCpu.mainThread), format: fmt.percent },
-        { case: name, metric: 'gateway CPU, whole process', runs: each((r) => r.sluice.gatewayCpu.process), format: fmt.percent },
-        { case: name, metric: 'receiver CPU (Sluice run)', runs: each((r) => r.sluice.sinkCpu.process), format: fmt.percent },
+        {
+          case: name,
+          metric: 'dead deliveries',
+          runs: each((r) => r.sluice.dead),
+          format: fmt.count,
+          ...zeroInEveryRun,
+        },
+        {
+          case: name,
+          metric: 'gateway CPU, main thread (Sluice run)',
+          runs: each((r) => r.sluice.gatewayCpu.mainThread),
+          format: fmt.percent,
+        },
+        {
+          case: name,
+          metric: 'gateway CPU, whole process',
+          runs: each((r) => r.sluice.gatewayCpu.process),
+          format: fmt.percent,
+        },
+        {
+          case: name,
+          metric: 'receiver CPU (Sluice run)',
+          runs: each((r) => r.sluice.sinkCpu.process),
+          format: fmt.percent,
+        },
         { case: name, metric: 'undici loop CPU', runs: each((r) => r.loop.loopCpu.process), format: fmt.percent },
-        { case: name, metric: 'receiver CPU (undici run)', runs: each((r) => r.loop.sinkCpu.process), format: fmt.percent },
-        { case: name, metric: 'CPU of other processes (Sluice run, % of a core)', runs: each((r) => r.sluice.otherCpu), format: fmt.percent },
+        {
+          case: name,
+          metric: 'receiver CPU (undici run)',
+          runs: each((r) => r.loop.sinkCpu.process),
+          format: fmt.percent,
+        },
+        {
+          case: name,
+          metric: 'CPU of other processes (Sluice run, % of a core)',
+          runs: each((r) => r.sluice.otherCpu),
+          format: fmt.percent,
+        },
       ] satisfies Row[];
     } finally {
       await sink.stop();

@@ -3,10 +3,11 @@
  * a bare Hono handler that stores nothing, each in its own process, loaded alternately in each
  * run so that both see the same machine state (the machine is shared and drifts).
  */
-import { CONNECTIONS, runLoad, webhookBody, type LoadRun } from '../load.js';
+
+import { adminUrl, JournalReader, SOURCE_PATH, startSluice, type Workspace, workspace } from '../journal.js';
+import { CONNECTIONS, type LoadRun, runLoad, webhookBody } from '../load.js';
 import { memoryMb } from '../proc.js';
-import { sleep, spawnWorker, startServer, type Server } from '../processes.js';
-import { adminUrl, JournalReader, SOURCE_PATH, startSluice, workspace, type Workspace } from '../journal.js';
+import { type Server, sleep, spawnWorker, startServer } from '../processes.js';
 import { atLeast, below, fmt, type Row, zeroInEveryRun } from '../report.js';
 import type { BenchCase, Settings } from '../settings.js';
 
@@ -16,7 +17,13 @@ export const NO_DELIVERY = { url: 'http://127.0.0.1:9/', rate: '1/h' };
 /** Full-speed load on a server's ingest path, with its CPU use watched. */
 export function loadServer(server: Server, settings: Settings): Promise<LoadRun> {
   return runLoad(
-    { url: `http://127.0.0.1:${server.port}${SOURCE_PATH}`, connections: CONNECTIONS, warmupS: settings.warmupS, durationS: settings.durationS, body: webhookBody() },
+    {
+      url: `http://127.0.0.1:${server.port}${SOURCE_PATH}`,
+      connections: CONNECTIONS,
+      warmupS: settings.warmupS,
+      durationS: settings.durationS,
+      body: webhookBody(),
+    },
     [server.pid],
   );
 }
@@ -55,7 +62,12 @@ async function scrapeDuring(gateway: Server, everyMs: number, work: Promise<unkn
  * in the journal (`eventsBefore`: events the journal already held, e.g. a preloaded backlog).
  * With `scrapeEveryMs`, `/metrics` is scraped that often during the load.
  */
-export async function measureSluice(settings: Settings, ws: Workspace, eventsBefore = 0, scrapeEveryMs?: number): Promise<SluiceRun> {
+export async function measureSluice(
+  settings: Settings,
+  ws: Workspace,
+  eventsBefore = 0,
+  scrapeEveryMs?: number,
+): Promise<SluiceRun> {
   const gateway = await startSluice(ws);
   const rssAtStart = memoryMb(gateway.pid)?.rss ?? NaN;
   let run: LoadRun;
@@ -101,7 +113,9 @@ export const ingestCase: BenchCase = {
         ws.remove();
       }
       const last = runs[runs.length - 1]!;
-      settings.log(`  bare ${fmt.count(last.bare.rps)} req/s, Sluice ${fmt.count(last.sluice.rps)} req/s (p99 ${fmt.ms(last.sluice.p99)})`);
+      settings.log(
+        `  bare ${fmt.count(last.bare.rps)} req/s, Sluice ${fmt.count(last.sluice.rps)} req/s (p99 ${fmt.ms(last.sluice.p99)})`,
+      );
     }
     return ingestRows('1 Ingest', runs);
   },
@@ -123,18 +137,72 @@ function ingestRows(name: string, runs: { bare: LoadRun; sluice: LoadRun; missin
       verdict: (v) => (v >= 0.7 ? 'PASS (goal met)' : atLeast(0.5)(v) === 'PASS' ? 'PASS (goal 0.7 not met)' : 'FAIL'),
     },
     { case: name, metric: 'Sluice p50', runs: each((r) => r.sluice.p50), format: fmt.ms },
-    { case: name, metric: 'Sluice p99', runs: each((r) => r.sluice.p99), format: fmt.ms, target: '< 10 ms', verdict: below(10) },
+    {
+      case: name,
+      metric: 'Sluice p99',
+      runs: each((r) => r.sluice.p99),
+      format: fmt.ms,
+      target: '< 10 ms',
+      verdict: below(10),
+    },
     { case: name, metric: 'bare p50', runs: each((r) => r.bare.p50), format: fmt.ms },
     { case: name, metric: 'bare p99', runs: each((r) => r.bare.p99), format: fmt.ms },
-    { case: name, metric: 'Sluice non-2xx + errors', runs: each((r) => r.sluice.non2xx + r.sluice.errors), format: fmt.count, ...zeroInEveryRun },
-    { case: name, metric: 'acknowledged but not journaled', runs: each((r) => r.missing), format: fmt.count, ...zeroInEveryRun },
-    { case: name, metric: 'Sluice CPU, main thread (% of a core)', runs: each((r) => cpu(r.sluice, 'mainThread')), format: fmt.percent },
-    { case: name, metric: 'Sluice CPU, whole process', runs: each((r) => cpu(r.sluice, 'process')), format: fmt.percent },
+    {
+      case: name,
+      metric: 'Sluice non-2xx + errors',
+      runs: each((r) => r.sluice.non2xx + r.sluice.errors),
+      format: fmt.count,
+      ...zeroInEveryRun,
+    },
+    {
+      case: name,
+      metric: 'acknowledged but not journaled',
+      runs: each((r) => r.missing),
+      format: fmt.count,
+      ...zeroInEveryRun,
+    },
+    {
+      case: name,
+      metric: 'Sluice CPU, main thread (% of a core)',
+      runs: each((r) => cpu(r.sluice, 'mainThread')),
+      format: fmt.percent,
+    },
+    {
+      case: name,
+      metric: 'Sluice CPU, whole process',
+      runs: each((r) => cpu(r.sluice, 'process')),
+      format: fmt.percent,
+    },
     { case: name, metric: 'bare CPU, main thread', runs: each((r) => cpu(r.bare, 'mainThread')), format: fmt.percent },
-    { case: name, metric: 'load generator CPU (Sluice run)', runs: each((r) => r.sluice.loadCpu.process), format: fmt.percent },
-    { case: name, metric: 'machine busy, % of 2 cores (Sluice run)', runs: each((r) => r.sluice.machine.busy), format: fmt.percent },
-    { case: name, metric: 'machine iowait (Sluice run)', runs: each((r) => r.sluice.machine.iowait), format: fmt.percent },
-    { case: name, metric: 'CPU of other processes (Sluice run, % of a core)', runs: each((r) => r.sluice.otherCpu), format: fmt.percent },
-    { case: name, metric: 'CPU of other processes (bare run)', runs: each((r) => r.bare.otherCpu), format: fmt.percent },
+    {
+      case: name,
+      metric: 'load generator CPU (Sluice run)',
+      runs: each((r) => r.sluice.loadCpu.process),
+      format: fmt.percent,
+    },
+    {
+      case: name,
+      metric: 'machine busy, % of 2 cores (Sluice run)',
+      runs: each((r) => r.sluice.machine.busy),
+      format: fmt.percent,
+    },
+    {
+      case: name,
+      metric: 'machine iowait (Sluice run)',
+      runs: each((r) => r.sluice.machine.iowait),
+      format: fmt.percent,
+    },
+    {
+      case: name,
+      metric: 'CPU of other processes (Sluice run, % of a core)',
+      runs: each((r) => r.sluice.otherCpu),
+      format: fmt.percent,
+    },
+    {
+      case: name,
+      metric: 'CPU of other processes (bare run)',
+      runs: each((r) => r.bare.otherCpu),
+      format: fmt.percent,
+    },
   ];
 }

@@ -6,10 +6,11 @@
  * nothing at 50/s): its pino line has the time of the answer and the latency it held the request,
  * so arrival = time - latencyMs. Measured on the consumer's side, not from Sluice's own records.
  */
-import { webhookBody } from '../load.js';
+
 import { createJournal, JournalReader, preload, startSluice, workspace } from '../journal.js';
-import { sleep, spawnCli, startServer, type Server } from '../processes.js';
-import { atMost, fmt, within, type Row } from '../report.js';
+import { webhookBody } from '../load.js';
+import { type Server, sleep, spawnCli, startServer } from '../processes.js';
+import { atMost, fmt, type Row, within } from '../report.js';
 import type { BenchCase, Settings } from '../settings.js';
 
 const RATE = 50;
@@ -66,7 +67,12 @@ async function pacingRun(settings: Settings, sink: Server, arrivals: number[]): 
     const reader = new JournalReader(ws.dbPath);
     const sent = reader.attemptStarts().filter((t) => t < to);
     reader.close();
-    return { rate: inWindow / seconds, maxWindow: maxInAnySecond(arrivals.filter((t) => t < to)), maxWindowSent: maxInAnySecond(sent), arrivals: inWindow };
+    return {
+      rate: inWindow / seconds,
+      maxWindow: maxInAnySecond(arrivals.filter((t) => t < to)),
+      maxWindowSent: maxInAnySecond(sent),
+      arrivals: inWindow,
+    };
   } finally {
     ws.remove();
   }
@@ -91,14 +97,41 @@ export const pacingCase: BenchCase = {
         settings.log(`pacing run ${i}/${settings.runs}: ${pacingSeconds(settings)} s at ${RATE}/s`);
         const run = await pacingRun(settings, sink, arrivals);
         runs.push(run);
-        settings.log(`  ${fmt.rate(run.rate)}, at most ${run.maxWindow} in 1 s at the receiver (${run.maxWindowSent} sent)`);
+        settings.log(
+          `  ${fmt.rate(run.rate)}, at most ${run.maxWindow} in 1 s at the receiver (${run.maxWindowSent} sent)`,
+        );
       }
       const name = '4 Pacing';
       return [
-        { case: name, metric: `deliveries in the ${pacingSeconds(settings)} s window`, runs: runs.map((r) => r.arrivals), format: fmt.count },
-        { case: name, metric: 'achieved rate (receiver side)', runs: runs.map((r) => r.rate), format: fmt.rate, target: '50/s ± 2%', verdict: within(RATE, 0.02) },
-        { case: name, metric: 'most arrivals in any 1 s window', runs: runs.map((r) => r.maxWindow), format: fmt.count, target: '≤ 60 in every run', verdict: atMost(RATE + BURST), judge: 'max' },
-        { case: name, metric: 'most attempts started in any 1 s window (Sluice attempt log)', runs: runs.map((r) => r.maxWindowSent), format: fmt.count },
+        {
+          case: name,
+          metric: `deliveries in the ${pacingSeconds(settings)} s window`,
+          runs: runs.map((r) => r.arrivals),
+          format: fmt.count,
+        },
+        {
+          case: name,
+          metric: 'achieved rate (receiver side)',
+          runs: runs.map((r) => r.rate),
+          format: fmt.rate,
+          target: '50/s ± 2%',
+          verdict: within(RATE, 0.02),
+        },
+        {
+          case: name,
+          metric: 'most arrivals in any 1 s window',
+          runs: runs.map((r) => r.maxWindow),
+          format: fmt.count,
+          target: '≤ 60 in every run',
+          verdict: atMost(RATE + BURST),
+          judge: 'max',
+        },
+        {
+          case: name,
+          metric: 'most attempts started in any 1 s window (Sluice attempt log)',
+          runs: runs.map((r) => r.maxWindowSent),
+          format: fmt.count,
+        },
       ] satisfies Row[];
     } finally {
       await sink.stop();

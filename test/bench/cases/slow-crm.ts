@@ -12,9 +12,18 @@
  * what `sluice status` prints) and compared with the ETA the drain observed over the following
  * window implies: the backlog at that moment over the observed rate.
  */
-import { CONNECTIONS, runLoad, webhookBody, type LoadRun } from '../load.js';
-import { destinationStatus, JournalReader, SOURCE_PATH, startSluice, workspace, type DestinationStatus, type Progress } from '../journal.js';
-import { sleep, spawnCli, startServer, type Server } from '../processes.js';
+
+import {
+  type DestinationStatus,
+  destinationStatus,
+  JournalReader,
+  type Progress,
+  SOURCE_PATH,
+  startSluice,
+  workspace,
+} from '../journal.js';
+import { CONNECTIONS, type LoadRun, runLoad, webhookBody } from '../load.js';
+import { type Server, sleep, spawnCli, startServer } from '../processes.js';
 import { below, fmt, type Row, within, zeroInEveryRun } from '../report.js';
 import type { BenchCase, Settings } from '../settings.js';
 
@@ -55,7 +64,14 @@ async function slowCrmRun(settings: Settings, sink: Server, answers: number[]): 
       let openAtStart = NaN;
       let openAtEnd = NaN;
       const load = await runLoad(
-        { url: `http://127.0.0.1:${gateway.port}${SOURCE_PATH}`, connections: CONNECTIONS, warmupS: settings.warmupS, durationS: phaseSeconds(settings), body: webhookBody(), rate: INGEST_RATE },
+        {
+          url: `http://127.0.0.1:${gateway.port}${SOURCE_PATH}`,
+          connections: CONNECTIONS,
+          warmupS: settings.warmupS,
+          durationS: phaseSeconds(settings),
+          body: webhookBody(),
+          rate: INGEST_RATE,
+        },
         [gateway.pid],
         { measuring: () => (openAtStart = reader.open()), done: () => (openAtEnd = reader.open()) },
       );
@@ -68,7 +84,8 @@ async function slowCrmRun(settings: Settings, sink: Server, answers: number[]): 
       return {
         load,
         growth: (openAtEnd - openAtStart) / ((load.measuredTo - load.measuredFrom) / 1000),
-        rateUnderLoad: countIn(answers, load.measuredFrom, load.measuredTo) / ((load.measuredTo - load.measuredFrom) / 1000),
+        rateUnderLoad:
+          countIn(answers, load.measuredFrom, load.measuredTo) / ((load.measuredTo - load.measuredFrom) / 1000),
         drainRate: countIn(answers, watchFrom, watchTo) / ((watchTo - watchFrom) / 1000),
         atLoadEnd,
         atEnd,
@@ -92,26 +109,46 @@ export const slowCrmCase: BenchCase = {
     const sink = await startServer(() => spawnCli('sink', ['sink', '--port', '0', '--latency', `${LATENCY_MS}ms`]));
     const answers: number[] = [];
     sink.onLine((line) => {
-      if (line.includes('"sink answered"') && line.includes('"status":200')) answers.push((JSON.parse(line) as { time: number }).time);
+      if (line.includes('"sink answered"') && line.includes('"status":200'))
+        answers.push((JSON.parse(line) as { time: number }).time);
     });
     try {
       const runs: SlowCrmRun[] = [];
       for (let i = 1; i <= settings.runs; i++) {
-        settings.log(`slow CRM run ${i}/${settings.runs}: ${INGEST_RATE}/s for ${phaseSeconds(settings)} s, then the drain for as long`);
+        settings.log(
+          `slow CRM run ${i}/${settings.runs}: ${INGEST_RATE}/s for ${phaseSeconds(settings)} s, then the drain for as long`,
+        );
         const run = await slowCrmRun(settings, sink, answers);
         runs.push(run);
-        settings.log(`  p99 ${fmt.ms(run.load.p99)}, backlog ${fmt.count(run.atLoadEnd.open)} (+${perSecond(run.growth)}), drain ${perSecond(run.drainRate)}`);
+        settings.log(
+          `  p99 ${fmt.ms(run.load.p99)}, backlog ${fmt.count(run.atLoadEnd.open)} (+${perSecond(run.growth)}), drain ${perSecond(run.drainRate)}`,
+        );
       }
       const name = '5 Slow CRM';
       const each = (f: (r: SlowCrmRun) => number) => runs.map(f);
       // Every acknowledged event is journaled; every journaled one is delivered, dead or still open.
       // The backlog the gateway reported on, at the pace observed afterwards.
-      const impliedEta = (r: SlowCrmRun) => (r.reported.pending + r.reported.in_flight + r.reported.retrying) / r.drainRate / 3600;
-      const lost = (r: SlowCrmRun) => Math.max(0, r.load.totalOk - r.atLoadEnd.events) + Math.abs(r.atEnd.events - r.atEnd.delivered - r.atEnd.dead - r.atEnd.open);
+      const impliedEta = (r: SlowCrmRun) =>
+        (r.reported.pending + r.reported.in_flight + r.reported.retrying) / r.drainRate / 3600;
+      const lost = (r: SlowCrmRun) =>
+        Math.max(0, r.load.totalOk - r.atLoadEnd.events) +
+        Math.abs(r.atEnd.events - r.atEnd.delivered - r.atEnd.dead - r.atEnd.open);
       return [
-        { case: name, metric: `ingest req/s (offered ${INGEST_RATE}/s)`, runs: each((r) => r.load.rps), format: fmt.rate },
+        {
+          case: name,
+          metric: `ingest req/s (offered ${INGEST_RATE}/s)`,
+          runs: each((r) => r.load.rps),
+          format: fmt.rate,
+        },
         { case: name, metric: 'ingest p50', runs: each((r) => r.load.p50), format: fmt.ms },
-        { case: name, metric: 'ingest p99', runs: each((r) => r.load.p99), format: fmt.ms, target: '< 10 ms', verdict: below(10) },
+        {
+          case: name,
+          metric: 'ingest p99',
+          runs: each((r) => r.load.p99),
+          format: fmt.ms,
+          target: '< 10 ms',
+          verdict: below(10),
+        },
         {
           case: name,
           metric: 'backlog growth during the load',
@@ -129,9 +166,27 @@ export const slowCrmCase: BenchCase = {
           target: '≥ 90% of max',
           verdict: (v) => (v >= 0.9 * CONSUMER_RATE ? 'PASS' : 'FAIL'),
         },
-        { case: name, metric: 'lost (acknowledged, then not journaled or unaccounted)', runs: each(lost), format: fmt.count, ...zeroInEveryRun },
-        { case: name, metric: 'observed drain rate after the load', runs: each((r) => r.drainRate), format: perSecond, target: `${CONSUMER_RATE.toFixed(2)}/s ± 10%`, verdict: within(CONSUMER_RATE, 0.1) },
-        { case: name, metric: 'drain ETA reported by Sluice when the load stopped', runs: each((r) => (r.reported.eta_seconds ?? NaN) / 3600), format: hours },
+        {
+          case: name,
+          metric: 'lost (acknowledged, then not journaled or unaccounted)',
+          runs: each(lost),
+          format: fmt.count,
+          ...zeroInEveryRun,
+        },
+        {
+          case: name,
+          metric: 'observed drain rate after the load',
+          runs: each((r) => r.drainRate),
+          format: perSecond,
+          target: `${CONSUMER_RATE.toFixed(2)}/s ± 10%`,
+          verdict: within(CONSUMER_RATE, 0.1),
+        },
+        {
+          case: name,
+          metric: 'drain ETA reported by Sluice when the load stopped',
+          runs: each((r) => (r.reported.eta_seconds ?? NaN) / 3600),
+          format: hours,
+        },
         { case: name, metric: 'ETA implied by the drain observed after it', runs: each(impliedEta), format: hours },
         {
           case: name,

@@ -24,11 +24,16 @@ const pool = new Pool(url.origin, { connections: spec.concurrency, pipelining: 1
 const body = Buffer.from(spec.body);
 // What a forwarded webhook carries: the sender's headers plus Sluice's own three.
 const headers = [
-  'content-type', 'application/json',
-  'user-agent', 'bench',
-  'sluice-event-id', '019a0000-0000-7000-8000-000000000000',
-  'sluice-attempt', '1',
-  'sluice-received-at', new Date().toISOString(),
+  'content-type',
+  'application/json',
+  'user-agent',
+  'bench',
+  'sluice-event-id',
+  '019a0000-0000-7000-8000-000000000000',
+  'sluice-attempt',
+  '1',
+  'sluice-received-at',
+  new Date().toISOString(),
 ];
 
 let ok = 0;

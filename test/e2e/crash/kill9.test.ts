@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../../helpers/child.js';
 import { tempDir } from '../../helpers/gateway.js';
-import { startReceiver, type Receiver } from '../../helpers/receiver.js';
+import { type Receiver, startReceiver } from '../../helpers/receiver.js';
 
 const t = processTest();
 
@@ -41,7 +41,11 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string) 
 
 async function postEvent(port: number, n: number): Promise<boolean> {
   try {
-    const res = await request(`http://127.0.0.1:${port}/in/shop`, { method: 'POST', body: JSON.stringify({ n }), headers: { 'content-type': 'application/json' } });
+    const res = await request(`http://127.0.0.1:${port}/in/shop`, {
+      method: 'POST',
+      body: JSON.stringify({ n }),
+      headers: { 'content-type': 'application/json' },
+    });
     await res.body.dump();
     return res.statusCode === 202;
   } catch {
@@ -85,7 +89,9 @@ describe('kill -9', () => {
     const counts = db.prepare('SELECT status, count(*) AS n FROM deliveries GROUP BY status').all();
     // Every attempt is on record: one per delivery at least, and an abandoned one for each lease the kill broke.
     const attempts = db.prepare('SELECT count(*) AS n FROM attempts').get() as { n: number };
-    const abandoned = db.prepare("SELECT count(*) AS n FROM attempts WHERE error LIKE 'lease expired%'").get() as { n: number };
+    const abandoned = db.prepare("SELECT count(*) AS n FROM attempts WHERE error LIKE 'lease expired%'").get() as {
+      n: number;
+    };
     db.close();
     expect(counts).toEqual([{ status: 'delivered', n: N }]);
     expect(attempts.n).toBeGreaterThanOrEqual(N);

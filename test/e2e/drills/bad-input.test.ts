@@ -3,10 +3,11 @@
  * malformed requests and slow senders, and must stay up, keep memory bounded, answer each with
  * the right 4xx (or close it), and still deliver every good event.
  */
+
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../../helpers/child.js';
 import { tempDir } from '../../helpers/gateway.js';
@@ -16,7 +17,11 @@ import { startReceiver } from '../../helpers/receiver.js';
 const t = processTest();
 
 /** Writes `data` (in pieces, `gapMs` apart) on a raw socket; resolves what came back once the server closes or `waitMs` passes. */
-function raw(port: number, pieces: (string | Buffer)[], { gapMs = 0, waitMs = 3_000, end = false } = {}): Promise<{ answer: string; closedByServer: boolean }> {
+function raw(
+  port: number,
+  pieces: (string | Buffer)[],
+  { gapMs = 0, waitMs = 3_000, end = false } = {},
+): Promise<{ answer: string; closedByServer: boolean }> {
   return new Promise((resolve) => {
     const socket: Socket = connect(port, '127.0.0.1');
     let answer = '';
@@ -72,11 +77,16 @@ sources:
       ...Array.from({ length: 10 }, () => raw(port, [randomBytes(2048)])),
       // One 64 KiB header, and thousands of small ones: 431.
       raw(port, [head(`X-Big: ${'a'.repeat(64 * 1024)}\r\nContent-Length: 0\r\n\r\n`)]),
-      raw(port, [head(Array.from({ length: 5_000 }, (_, i) => `X-H-${i}: v\r\n`).join('') + 'Content-Length: 0\r\n\r\n')]),
+      raw(port, [
+        head(`${Array.from({ length: 5_000 }, (_, i) => `X-H-${i}: v\r\n`).join('')}Content-Length: 0\r\n\r\n`),
+      ]),
       // A sender that trickles its headers, one byte at a time: cut off.
       raw(port, head().split('').concat(Array(100).fill('X')), { gapMs: 50, waitMs: 4_000 }),
       // A truncated chunked body: the sender goes away mid-body.
-      raw(port, [head('Transfer-Encoding: chunked\r\n\r\n'), '10\r\n0123456789abcdef\r\n', '400\r\npartial'], { end: true, waitMs: 1_500 }),
+      raw(port, [head('Transfer-Encoding: chunked\r\n\r\n'), '10\r\n0123456789abcdef\r\n', '400\r\npartial'], {
+        end: true,
+        waitMs: 1_500,
+      }),
       // Malformed chunk framing.
       raw(port, [head('Transfer-Encoding: chunked\r\n\r\n'), 'zz\r\nnot hex\r\n0\r\n\r\n']),
     ]);
@@ -91,8 +101,11 @@ sources:
     expect(badChunks!.answer).toMatch(/^HTTP\/1\.1 400/);
 
     // Good events, among them bodies and header values that are not valid UTF-8.
-    const bodies = Array.from({ length: 20 }, (_, i) => (i % 2 ? Buffer.from([0xff, 0xfe, 0x80, i]) : Buffer.from(`{"n":${i}}`)));
-    for (const body of bodies) expect((await post(`http://127.0.0.1:${port}/in/shop`, body, { 'x-latin1': 'caf\u00e9' })).status).toBe(202);
+    const bodies = Array.from({ length: 20 }, (_, i) =>
+      i % 2 ? Buffer.from([0xff, 0xfe, 0x80, i]) : Buffer.from(`{"n":${i}}`),
+    );
+    for (const body of bodies)
+      expect((await post(`http://127.0.0.1:${port}/in/shop`, body, { 'x-latin1': 'caf\u00e9' })).status).toBe(202);
     await t.receiver.waitFor(20, 15_000);
     const got = t.receiver.received.map((r) => r.body.toString('hex')).sort();
     expect(got).toEqual(bodies.map((b) => b.toString('hex')).sort());

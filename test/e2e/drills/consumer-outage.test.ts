@@ -6,19 +6,33 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../../helpers/child.js';
-import { FULL, cpuMs, eventNumbers, portOutsideEphemeralRange, postN, waitUntil, writeDrillConfig } from '../../helpers/drill.js';
+import {
+  cpuMs,
+  eventNumbers,
+  FULL,
+  portOutsideEphemeralRange,
+  postN,
+  waitUntil,
+  writeDrillConfig,
+} from '../../helpers/drill.js';
 import { tempDir } from '../../helpers/gateway.js';
 import { startReceiver } from '../../helpers/receiver.js';
 
 const t = processTest();
 
 describe('drill: consumer outage', () => {
-  it('delivers everything once the consumer is back, without spinning while it is down', { timeout: 120_000 }, async () => {
+  it('delivers everything once the consumer is back, without spinning while it is down', {
+    timeout: 120_000,
+  }, async () => {
     const outageMs = FULL ? 30_000 : 3_000;
     // Nothing listens there: the consumer is "down" (connection refused) at a known address.
     const url = `http://127.0.0.1:${await portOutsideEphemeralRange()}/`;
     t.tmp = tempDir();
-    const config = writeDrillConfig(t.tmp.dir, { receiverUrl: url, dbPath: join(t.tmp.dir, 'sluice.db'), destination: 'concurrency: 8, retry: { initial: 500ms, max: 2s, max_attempts: 1000 }' });
+    const config = writeDrillConfig(t.tmp.dir, {
+      receiverUrl: url,
+      dbPath: join(t.tmp.dir, 'sluice.db'),
+      destination: 'concurrency: 8, retry: { initial: 500ms, max: 2s, max_attempts: 1000 }',
+    });
     t.child = await startGatewayProcess(config);
 
     const N = 100;
@@ -42,6 +56,8 @@ describe('drill: consumer outage', () => {
     db.close();
     expect(attempts).toBeLessThanOrEqual(N + 10 + Math.ceil((Date.now() - downSince) / 500));
     expect(cpuWhileDown / downFor).toBeLessThan(0.2);
-    console.log(`consumer outage ${downFor} ms: gateway CPU ${((cpuWhileDown / downFor) * 100).toFixed(1)}% of a core while down; ${attempts} attempts in all; ${N} events delivered after`);
+    console.log(
+      `consumer outage ${downFor} ms: gateway CPU ${((cpuWhileDown / downFor) * 100).toFixed(1)}% of a core while down; ${attempts} attempts in all; ${N} events delivered after`,
+    );
   });
 });

@@ -26,7 +26,9 @@ function mountSmallDisk(dir: string): boolean {
 }
 
 describe('drill: disk full', () => {
-  it('answers 503 with Retry-After while the disk is full, never a lost 2xx, and recovers once space is freed', { timeout: 120_000 }, async () => {
+  it('answers 503 with Retry-After while the disk is full, never a lost 2xx, and recovers once space is freed', {
+    timeout: 120_000,
+  }, async () => {
     t.tmp = tempDir();
     const disk = join(t.tmp.dir, 'disk');
     mkdirSync(disk);
@@ -67,12 +69,29 @@ describe('drill: disk full', () => {
     if (realDisk) {
       // Space comes back: the same gateway, untouched, takes events again.
       rmSync(filler);
-      await waitUntil(async () => (await postN(t.child!.port, n++, 8 * 1024)).status === 202 && (acked.push(n - 1), true), 10_000, 'ingest to recover');
+      await waitUntil(
+        async () => {
+          const accepted = (await postN(t.child!.port, n++, 8 * 1024)).status === 202;
+          if (accepted) acked.push(n - 1);
+          return accepted;
+        },
+        10_000,
+        'ingest to recover',
+      );
     }
 
     // The consumer comes back: every acknowledged event arrives.
     t.receiver = await startReceiver(undefined, Number(new URL(downUrl).port));
-    await waitUntil(() => { const arrived = eventNumbers(t.receiver!.received); return acked.every((x) => arrived.has(x)); }, 60_000, 'every acknowledged event');
-    console.log(`disk full (${realDisk ? 'tmpfs 4 MiB' : 'max_size 2mb'}): ${acked.length} acknowledged, ${refused} refused with 503, all acknowledged delivered`);
+    await waitUntil(
+      () => {
+        const arrived = eventNumbers(t.receiver!.received);
+        return acked.every((x) => arrived.has(x));
+      },
+      60_000,
+      'every acknowledged event',
+    );
+    console.log(
+      `disk full (${realDisk ? 'tmpfs 4 MiB' : 'max_size 2mb'}): ${acked.length} acknowledged, ${refused} refused with 503, all acknowledged delivered`,
+    );
   });
 });

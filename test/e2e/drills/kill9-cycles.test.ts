@@ -18,7 +18,11 @@ describe('drill: kill -9 under load', () => {
     const cycles = FULL ? 20 : 3;
     t.receiver = await startReceiver(() => ({ delayMs: 5 }));
     t.tmp = tempDir();
-    const config = writeDrillConfig(t.tmp.dir, { receiverUrl: t.receiver.url, dbPath: join(t.tmp.dir, 'sluice.db'), destination: 'concurrency: 16, timeout: 1s' });
+    const config = writeDrillConfig(t.tmp.dir, {
+      receiverUrl: t.receiver.url,
+      dbPath: join(t.tmp.dir, 'sluice.db'),
+      destination: 'concurrency: 16, timeout: 1s',
+    });
     const acked = new Set<number>();
     let next = 0;
 
@@ -59,6 +63,8 @@ describe('drill: kill -9 under load', () => {
     // answers not committed yet (a few ms of deliveries). Three times the concurrency per kill is a
     // wide bound (measured: 13 to 27); resending what was merely claimed, or everything, breaks it.
     expect(deliveries - unique).toBeLessThanOrEqual(cycles * 3 * 16);
-    console.log(`kill -9 × ${cycles}: ${acked.size} acknowledged, all delivered; ${deliveries - unique} duplicate deliveries (in flight at a kill), ${unique - acked.size} delivered without an ack (stored, then killed before the answer)`);
+    console.log(
+      `kill -9 × ${cycles}: ${acked.size} acknowledged, all delivered; ${deliveries - unique} duplicate deliveries (in flight at a kill), ${unique - acked.size} delivered without an ack (stored, then killed before the answer)`,
+    );
   });
 });

@@ -24,13 +24,18 @@ describe('dropbox challenge', () => {
 
   it('stores the notifications (POST) as events, and leaves a GET without challenge to the method check', async () => {
     fixture = ingestFixture({ sources: { dbx: { path: '/in/dbx', to: 'crm', handshake: 'dropbox' } } });
-    expect((await fixture.app.request('/in/dbx', { method: 'POST', body: '{"list_folder":{"accounts":["dbid:1"]}}' })).status).toBe(202);
+    expect(
+      (await fixture.app.request('/in/dbx', { method: 'POST', body: '{"list_folder":{"accounts":["dbid:1"]}}' }))
+        .status,
+    ).toBe(202);
     expect((await fixture.app.request('/in/dbx')).status).toBe(405);
     expect(fixture.accepted).toHaveLength(1);
   });
 
   it('is not answered on a source without the handshake: a GET there is an event or a 405', async () => {
-    fixture = ingestFixture({ sources: { a: { path: '/in/a', to: 'crm' }, b: { path: '/in/b', methods: ['GET'], to: 'crm' } } });
+    fixture = ingestFixture({
+      sources: { a: { path: '/in/a', to: 'crm' }, b: { path: '/in/b', methods: ['GET'], to: 'crm' } },
+    });
     expect((await fixture.app.request('/in/a?challenge=x')).status).toBe(405);
     expect((await fixture.app.request('/in/b?challenge=x')).status).toBe(202);
   });

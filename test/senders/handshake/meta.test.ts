@@ -13,7 +13,14 @@ afterEach(async () => {
 
 function setup(verifyToken: string) {
   fixture = ingestFixture({
-    sources: { meta: { path: '/in/meta', to: 'crm', verify: { type: 'github', secret: 'app-secret' }, handshake: { type: 'meta', verify_token: verifyToken } } },
+    sources: {
+      meta: {
+        path: '/in/meta',
+        to: 'crm',
+        verify: { type: 'github', secret: 'app-secret' },
+        handshake: { type: 'meta', verify_token: verifyToken },
+      },
+    },
   });
   return fixture;
 }
@@ -38,7 +45,9 @@ describe('meta verification request', () => {
     for (const token of ['m3ta-t0ke', 'm3ta-t0ken-and-more', '', undefined]) {
       const res = await f.app.request(subscribe(token));
       expect(res.status).toBe(403);
-      expect(await res.json()).toEqual({ error: { code: 'handshake_invalid', message: 'hub.verify_token does not match' } });
+      expect(await res.json()).toEqual({
+        error: { code: 'handshake_invalid', message: 'hub.verify_token does not match' },
+      });
     }
     expect(await f.stored()).toBe(0);
   });
@@ -51,7 +60,9 @@ describe('meta verification request', () => {
 
   it('leaves other GETs to the method check', async () => {
     const f = setup('m3ta-t0ken');
-    expect((await f.app.request('/in/meta?hub.mode=unsubscribe&hub.verify_token=m3ta-t0ken&hub.challenge=1')).status).toBe(405);
+    expect(
+      (await f.app.request('/in/meta?hub.mode=unsubscribe&hub.verify_token=m3ta-t0ken&hub.challenge=1')).status,
+    ).toBe(405);
     expect((await f.app.request('/in/meta')).status).toBe(405);
   });
 

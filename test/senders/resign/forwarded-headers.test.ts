@@ -33,7 +33,14 @@ describe('forwardedHeaders with replacements', () => {
   });
 
   it('replaces every header of a name by one, in the place and spelling of the first; appends new names', () => {
-    expect(withoutSluice(forwardedHeaders(claim, [['x-SIG', 'new'], ['X-New', 'added']]))).toEqual([
+    expect(
+      withoutSluice(
+        forwardedHeaders(claim, [
+          ['x-SIG', 'new'],
+          ['X-New', 'added'],
+        ]),
+      ),
+    ).toEqual([
       ['Content-Type', 'application/json'],
       ['X-Sig', 'new'],
       ['X-Other', 'kept'],
@@ -42,11 +49,22 @@ describe('forwardedHeaders with replacements', () => {
   });
 
   it('lets a later replacement of the same name win', () => {
-    expect(withoutSluice(forwardedHeaders(claim, [['X-Sig', 'first'], ['x-sig', 'second']]))).toContainEqual(['X-Sig', 'second']);
+    expect(
+      withoutSluice(
+        forwardedHeaders(claim, [
+          ['X-Sig', 'first'],
+          ['x-sig', 'second'],
+        ]),
+      ),
+    ).toContainEqual(['X-Sig', 'second']);
   });
 
   it('cannot bring back a hop-by-hop header nor forge a sluice- header', () => {
-    const flat = forwardedHeaders(claim, [['X-Hop', 'again'], ['Host', 'evil'], ['sluice-event-id', 'forged']]);
+    const flat = forwardedHeaders(claim, [
+      ['X-Hop', 'again'],
+      ['Host', 'evil'],
+      ['sluice-event-id', 'forged'],
+    ]);
     expect(flat.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase())).not.toContain('x-hop');
     expect(flat).not.toContain('evil');
     expect(flat).not.toContain('forged');

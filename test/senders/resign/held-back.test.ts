@@ -29,10 +29,17 @@ async function run(resign: boolean) {
   const sources = configSchema.parse(input).sources;
   const clock = () => Date.now() - HELD_BACK_MS;
   // The wiring the gateway's default createClient is to get: the re-signer built from config.sources.
-  const gateway = (t.gateway = await startTestGateway(input, { clock, createClient: (destination) => createDeliveryClient(destination, { sign: createResigner(sources) }) }));
+  const gateway = (t.gateway = await startTestGateway(input, {
+    clock,
+    createClient: (destination) => createDeliveryClient(destination, { sign: createResigner(sources) }),
+  }));
 
   const body = JSON.stringify({ id: 'evt_held', object: 'event', type: 'payment_intent.succeeded' });
-  const signature = stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp: Math.floor(clock() / 1000) });
+  const signature = stripe.webhooks.generateTestHeaderString({
+    payload: body,
+    secret: SECRET,
+    timestamp: Math.floor(clock() / 1000),
+  });
   const ack = await post(`${gateway.url}/in/stripe`, body, { 'Stripe-Signature': signature });
   expect(ack.status).toBe(202);
   await receiver.waitFor(1);

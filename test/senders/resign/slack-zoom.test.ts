@@ -11,7 +11,13 @@ const receivedAt = Date.now() - 30 * 60_000;
 const then = Math.floor(receivedAt / 1000);
 
 const cases = [
-  { type: 'slack', secret: 'slack-signing', sign: slackHeaders, ts: 'x-slack-request-timestamp', sig: 'x-slack-signature' },
+  {
+    type: 'slack',
+    secret: 'slack-signing',
+    sign: slackHeaders,
+    ts: 'x-slack-request-timestamp',
+    sig: 'x-slack-signature',
+  },
   { type: 'zoom', secret: 'zoom-token', sign: zoomHeaders, ts: 'x-zm-request-timestamp', sig: 'x-zm-signature' },
 ] as const;
 
@@ -32,7 +38,11 @@ describe.each(cases)('resign: $type', ({ type, secret, sign, ts, sig }) => {
   });
 
   it('signs with the first secret of a rotation list', async () => {
-    const got = await deliverOnce(claim, { sources: { [type]: { verify: { type, secret: ['the-new-one', secret] }, resign: true } } });
-    expect(consumerVerifiesV0('the-new-one', header(got.rawHeaders, ts), header(got.rawHeaders, sig), got.body)).toBe(true);
+    const got = await deliverOnce(claim, {
+      sources: { [type]: { verify: { type, secret: ['the-new-one', secret] }, resign: true } },
+    });
+    expect(consumerVerifiesV0('the-new-one', header(got.rawHeaders, ts), header(got.rawHeaders, sig), got.body)).toBe(
+      true,
+    );
   });
 });

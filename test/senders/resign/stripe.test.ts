@@ -11,29 +11,46 @@ const stripe = new Stripe('sk_test_unused');
 const SECRET = 'whsec_test_consumer_shares_this';
 const body = JSON.stringify({ id: 'evt_1', object: 'event', type: 'charge.succeeded' });
 const receivedAt = Date.now() - 30 * 60_000;
-const signedThen = stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp: Math.floor(receivedAt / 1000) });
-const claim = claimOf({ source: 'stripe', receivedAt, body, headers: [['Content-Type', 'application/json'], ['Stripe-Signature', signedThen], ['User-Agent', 'Stripe/1.0']] });
+const signedThen = stripe.webhooks.generateTestHeaderString({
+  payload: body,
+  secret: SECRET,
+  timestamp: Math.floor(receivedAt / 1000),
+});
+const claim = claimOf({
+  source: 'stripe',
+  receivedAt,
+  body,
+  headers: [
+    ['Content-Type', 'application/json'],
+    ['Stripe-Signature', signedThen],
+    ['User-Agent', 'Stripe/1.0'],
+  ],
+});
 
 describe('resign: stripe', () => {
   it('without re-signing, the consumer refuses an event held back 30 minutes (the problem)', async () => {
     const got = await deliverOnce(claim, { sources: { stripe: { verify: { type: 'stripe', secret: SECRET } } } });
     expect(header(got.rawHeaders, 'stripe-signature')).toBe(signedThen);
-    expect(() => stripe.webhooks.constructEvent(got.body, signedThen, SECRET)).toThrow(/Timestamp outside the tolerance zone/);
+    expect(() => stripe.webhooks.constructEvent(got.body, signedThen, SECRET)).toThrow(
+      /Timestamp outside the tolerance zone/,
+    );
   });
 
   it('with resign: true, the consumer accepts it, with the body and other headers unchanged', async () => {
-    const got = await deliverOnce(claim, { sources: { stripe: { verify: { type: 'stripe', secret: SECRET }, resign: true } } });
+    const got = await deliverOnce(claim, {
+      sources: { stripe: { verify: { type: 'stripe', secret: SECRET }, resign: true } },
+    });
     const fresh = header(got.rawHeaders, 'stripe-signature')!;
     expect(fresh).not.toBe(signedThen);
     expect(stripe.webhooks.constructEvent(got.body, fresh, SECRET).id).toBe('evt_1');
     expect(Number(/t=(\d+)/.exec(fresh)![1])).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 5);
     expect(got.body.toString()).toBe(body);
     // Replaced in place, same spelling; the rest as received.
-    expect(names(got.rawHeaders).filter((n) => !['host', 'connection', 'content-length'].includes(n) && !n.startsWith('sluice-'))).toEqual([
-      'Content-Type',
-      'Stripe-Signature',
-      'User-Agent',
-    ]);
+    expect(
+      names(got.rawHeaders).filter(
+        (n) => !['host', 'connection', 'content-length'].includes(n) && !n.startsWith('sluice-'),
+      ),
+    ).toEqual(['Content-Type', 'Stripe-Signature', 'User-Agent']);
     expect(header(got.rawHeaders, 'user-agent')).toBe('Stripe/1.0');
   });
 
@@ -42,9 +59,20 @@ describe('resign: stripe', () => {
       source: 'stripe',
       receivedAt,
       body,
-      headers: [['Stripe-Signature', stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_old', timestamp: Math.floor(receivedAt / 1000) })]],
+      headers: [
+        [
+          'Stripe-Signature',
+          stripe.webhooks.generateTestHeaderString({
+            payload: body,
+            secret: 'whsec_old',
+            timestamp: Math.floor(receivedAt / 1000),
+          }),
+        ],
+      ],
     });
-    const got = await deliverOnce(claimed, { sources: { stripe: { verify: { type: 'stripe', secret: ['whsec_new', 'whsec_old'] }, resign: true } } });
+    const got = await deliverOnce(claimed, {
+      sources: { stripe: { verify: { type: 'stripe', secret: ['whsec_new', 'whsec_old'] }, resign: true } },
+    });
     const fresh = header(got.rawHeaders, 'stripe-signature')!;
     expect(fresh.match(/v1=/g)).toHaveLength(2);
     expect(stripe.webhooks.constructEvent(got.body, fresh, 'whsec_new').id).toBe('evt_1');

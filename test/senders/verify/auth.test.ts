@@ -12,15 +12,25 @@ afterEach(async () => {
 
 describe('basic credentials', () => {
   it('accepts the username with any configured password, and challenges otherwise', async () => {
-    source = verifiedSource({ verify: { type: 'basic', username: 'hooks', password: ['n3w-pässword', 'old:with:colons'] } });
+    source = verifiedSource({
+      verify: { type: 'basic', username: 'hooks', password: ['n3w-pässword', 'old:with:colons'] },
+    });
     await source.expectAccepted(await source.post('{}', { Authorization: basic('hooks', 'n3w-pässword') }));
-    await source.expectAccepted(await source.post('{}', { authorization: basic('hooks', 'old:with:colons').replace('Basic', 'basic') }));
+    await source.expectAccepted(
+      await source.post('{}', { authorization: basic('hooks', 'old:with:colons').replace('Basic', 'basic') }),
+    );
     const wrong = await source.post('{}', { Authorization: basic('hooks', 'guess') });
     expect(wrong.headers.get('www-authenticate')).toBe('Basic realm="sluice", charset="UTF-8"');
     await source.expectRejected(wrong, /Basic credentials do not match/);
-    await source.expectRejected(await source.post('{}', { Authorization: basic('admin', 'n3w-pässword') }), /do not match/);
+    await source.expectRejected(
+      await source.post('{}', { Authorization: basic('admin', 'n3w-pässword') }),
+      /do not match/,
+    );
     await source.expectRejected(await source.post('{}'), /missing Authorization/);
-    await source.expectRejected(await source.post('{}', { Authorization: 'Bearer n3w-pässword' }), /not Basic credentials/);
+    await source.expectRejected(
+      await source.post('{}', { Authorization: 'Bearer n3w-pässword' }),
+      /not Basic credentials/,
+    );
   });
 });
 

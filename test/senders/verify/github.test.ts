@@ -3,7 +3,7 @@ import { sign } from '@octokit/webhooks-methods';
 import { afterEach, describe, it } from 'vitest';
 import { verifiedSource } from '../../helpers/verify.js';
 
-const SECRET = 'It\'s a Secret to Everybody';
+const SECRET = "It's a Secret to Everybody";
 const body = JSON.stringify({ action: 'opened', number: 1, pull_request: { title: 'Grüße 🦆' } });
 
 let source: ReturnType<typeof verifiedSource> | undefined;
@@ -15,36 +15,56 @@ afterEach(async () => {
 describe('github signatures', () => {
   it('accepts a request signed by @octokit/webhooks-methods', async () => {
     source = verifiedSource({ verify: { type: 'github', secret: SECRET } });
-    await source.expectAccepted(await source.post(body, { 'X-Hub-Signature-256': await sign(SECRET, body), 'X-GitHub-Delivery': 'd-1' }));
+    await source.expectAccepted(
+      await source.post(body, { 'X-Hub-Signature-256': await sign(SECRET, body), 'X-GitHub-Delivery': 'd-1' }),
+    );
   });
 
   it('rejects a changed body', async () => {
     source = verifiedSource({ verify: { type: 'github', secret: SECRET } });
-    await source.expectRejected(await source.post(body.replace('opened', 'closed'), { 'X-Hub-Signature-256': await sign(SECRET, body) }), /does not match/);
+    await source.expectRejected(
+      await source.post(body.replace('opened', 'closed'), { 'X-Hub-Signature-256': await sign(SECRET, body) }),
+      /does not match/,
+    );
   });
 
   it('rejects a wrong secret', async () => {
     source = verifiedSource({ verify: { type: 'github', secret: SECRET } });
-    await source.expectRejected(await source.post(body, { 'X-Hub-Signature-256': await sign('another secret', body) }), /does not match/);
+    await source.expectRejected(
+      await source.post(body, { 'X-Hub-Signature-256': await sign('another secret', body) }),
+      /does not match/,
+    );
   });
 
   it('rejects a missing signature header, and the old SHA-1 header alone', async () => {
     source = verifiedSource({ verify: { type: 'github', secret: SECRET } });
     await source.expectRejected(await source.post(body), /missing X-Hub-Signature-256/);
-    await source.expectRejected(await source.post(body, { 'X-Hub-Signature': 'sha1=0000' }), /missing X-Hub-Signature-256/);
+    await source.expectRejected(
+      await source.post(body, { 'X-Hub-Signature': 'sha1=0000' }),
+      /missing X-Hub-Signature-256/,
+    );
   });
 
   it('rejects a signature that is truncated or not sha256=', async () => {
     source = verifiedSource({ verify: { type: 'github', secret: SECRET } });
     const good = await sign(SECRET, body);
-    await source.expectRejected(await source.post(body, { 'X-Hub-Signature-256': good.slice(0, 20) }), /does not match/);
-    await source.expectRejected(await source.post(body, { 'X-Hub-Signature-256': good.replace('sha256=', 'sha1=') }), /does not start with "sha256="/);
+    await source.expectRejected(
+      await source.post(body, { 'X-Hub-Signature-256': good.slice(0, 20) }),
+      /does not match/,
+    );
+    await source.expectRejected(
+      await source.post(body, { 'X-Hub-Signature-256': good.replace('sha256=', 'sha1=') }),
+      /does not start with "sha256="/,
+    );
   });
 
   it('accepts any secret of a rotation list', async () => {
     source = verifiedSource({ verify: { type: 'github', secret: ['new secret', SECRET] } });
     await source.expectAccepted(await source.post(body, { 'X-Hub-Signature-256': await sign(SECRET, body) }));
     await source.expectAccepted(await source.post(body, { 'X-Hub-Signature-256': await sign('new secret', body) }));
-    await source.expectRejected(await source.post(body, { 'X-Hub-Signature-256': await sign('retired secret', body) }), /does not match/);
+    await source.expectRejected(
+      await source.post(body, { 'X-Hub-Signature-256': await sign('retired secret', body) }),
+      /does not match/,
+    );
   });
 });

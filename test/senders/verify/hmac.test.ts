@@ -5,7 +5,8 @@ import { verifiedSource } from '../../helpers/verify.js';
 
 const SECRET = 'generic-secret';
 const body = '{"event":"ping"}';
-const mac = (algorithm: string, encoding: 'hex' | 'base64', secret = SECRET, payload = body) => createHmac(algorithm, secret).update(payload).digest(encoding);
+const mac = (algorithm: string, encoding: 'hex' | 'base64', secret = SECRET, payload = body) =>
+  createHmac(algorithm, secret).update(payload).digest(encoding);
 
 let source: ReturnType<typeof verifiedSource> | undefined;
 afterEach(async () => {
@@ -18,20 +19,31 @@ describe('generic hmac signatures', () => {
     source = verifiedSource({ verify: { type: 'hmac', header: 'X-Dropbox-Signature', secret: SECRET } });
     await source.expectAccepted(await source.post(body, { 'X-Dropbox-Signature': mac('sha256', 'hex') }));
     await source.expectAccepted(await source.post(body, { 'x-dropbox-signature': mac('sha256', 'hex').toUpperCase() }));
-    await source.expectRejected(await source.post(body, { 'X-Dropbox-Signature': mac('sha256', 'hex', 'wrong') }), /X-Dropbox-Signature does not match/);
+    await source.expectRejected(
+      await source.post(body, { 'X-Dropbox-Signature': mac('sha256', 'hex', 'wrong') }),
+      /X-Dropbox-Signature does not match/,
+    );
   });
 
   it('takes sha1 with base64 and a prefix', async () => {
-    source = verifiedSource({ verify: { type: 'hmac', header: 'X-Sig', algorithm: 'sha1', encoding: 'base64', prefix: 'sha1=', secret: SECRET } });
+    source = verifiedSource({
+      verify: { type: 'hmac', header: 'X-Sig', algorithm: 'sha1', encoding: 'base64', prefix: 'sha1=', secret: SECRET },
+    });
     await source.expectAccepted(await source.post(body, { 'X-Sig': `sha1=${mac('sha1', 'base64')}` }));
-    await source.expectRejected(await source.post(body, { 'X-Sig': mac('sha1', 'base64') }), /does not start with "sha1="/);
-    await source.expectRejected(await source.post(body, { 'X-Sig': `sha1=${mac('sha256', 'base64')}` }), /does not match/);
+    await source.expectRejected(
+      await source.post(body, { 'X-Sig': mac('sha1', 'base64') }),
+      /does not start with "sha1="/,
+    );
+    await source.expectRejected(
+      await source.post(body, { 'X-Sig': `sha1=${mac('sha256', 'base64')}` }),
+      /does not match/,
+    );
   });
 
   it('takes sha512 hex', async () => {
     source = verifiedSource({ verify: { type: 'hmac', header: 'X-Sig', algorithm: 'sha512', secret: [SECRET] } });
     await source.expectAccepted(await source.post(body, { 'X-Sig': mac('sha512', 'hex') }));
-    await source.expectRejected(await source.post(body + '\n', { 'X-Sig': mac('sha512', 'hex') }), /does not match/);
+    await source.expectRejected(await source.post(`${body}\n`, { 'X-Sig': mac('sha512', 'hex') }), /does not match/);
   });
 
   it('rejects a missing header', async () => {

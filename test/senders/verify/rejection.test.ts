@@ -20,7 +20,10 @@ afterEach(async () => {
 
 function setup() {
   const log = capturedLogger();
-  const fixture = ingestFixture({ logger: log.logger, sources: { gh: { path: '/in/gh', to: ['crm', 'erp'], verify: { type: 'github', secret: SECRET } } } });
+  const fixture = ingestFixture({
+    logger: log.logger,
+    sources: { gh: { path: '/in/gh', to: ['crm', 'erp'], verify: { type: 'github', secret: SECRET } } },
+  });
   cleanup.push(() => fixture.close());
   return { fixture, log };
 }
@@ -28,21 +31,37 @@ function setup() {
 describe('a request that fails verification', () => {
   it('gets 401 signature_invalid as JSON, and is neither stored nor handed to the scheduler', async () => {
     const { fixture } = setup();
-    const res = await fixture.app.request('/in/gh', { method: 'POST', body, headers: { 'X-Hub-Signature-256': await sign('wrong', body) } });
+    const res = await fixture.app.request('/in/gh', {
+      method: 'POST',
+      body,
+      headers: { 'X-Hub-Signature-256': await sign('wrong', body) },
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({
-      error: { code: 'signature_invalid', message: 'verification failed: X-Hub-Signature-256 does not match the body (changed body or wrong secret)' },
+      error: {
+        code: 'signature_invalid',
+        message: 'verification failed: X-Hub-Signature-256 does not match the body (changed body or wrong secret)',
+      },
     });
     expect(fixture.accepted).toEqual([]);
     for (const destination of ['crm', 'erp']) {
-      expect(await fixture.journal.countDeliveries(destination)).toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 0 });
+      expect(await fixture.journal.countDeliveries(destination)).toEqual({
+        pending: 0,
+        in_flight: 0,
+        delivered: 0,
+        dead: 0,
+      });
     }
   });
 
   it('logs the source and the reason at warn, without the secret or the expected signature', async () => {
     const { fixture, log } = setup();
-    await fixture.app.request('/in/gh', { method: 'POST', body, headers: { 'X-Hub-Signature-256': await sign('wrong', body) } });
+    await fixture.app.request('/in/gh', {
+      method: 'POST',
+      body,
+      headers: { 'X-Hub-Signature-256': await sign('wrong', body) },
+    });
     const entry = log.entries().find((e) => e.msg === 'request failed verification: answered 401, not stored');
     expect(entry).toMatchObject({ level: 40, source: 'gh', reason: expect.stringContaining('does not match') });
     const everything = log.lines.join('\n');
@@ -60,8 +79,11 @@ describe('a request that fails verification', () => {
     };
     const good = await send({ 'X-Hub-Signature-256': await sign(SECRET, body), 'Content-Type': 'application/json' });
     expect(good.status).toBe(202);
-    expect((await fixture.journal.getEvent(good.json.id))!.headers).toContainEqual(['X-Hub-Signature-256', await sign(SECRET, body)]);
-    const bad = await send({ 'X-Hub-Signature-256': await sign(SECRET, body + 'x') });
+    expect((await fixture.journal.getEvent(good.json.id))!.headers).toContainEqual([
+      'X-Hub-Signature-256',
+      await sign(SECRET, body),
+    ]);
+    const bad = await send({ 'X-Hub-Signature-256': await sign(SECRET, `${body}x`) });
     expect(bad).toEqual({ status: 401, json: { error: expect.objectContaining({ code: 'signature_invalid' }) } });
     expect(fixture.accepted).toEqual([good.json.id]);
   });

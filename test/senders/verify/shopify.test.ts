@@ -20,7 +20,7 @@ describe('shopify signatures', () => {
 
   it('rejects a changed body, a wrong secret and a missing header', async () => {
     source = verifiedSource({ verify: { type: 'shopify', secret: SECRET } });
-    await source.expectRejected(await source.post(body + ' ', shopifyHeaders(SECRET, body)), /does not match/);
+    await source.expectRejected(await source.post(`${body} `, shopifyHeaders(SECRET, body)), /does not match/);
     await source.expectRejected(await source.post(body, shopifyHeaders('shpss_wrong', body)), /does not match/);
     await source.expectRejected(await source.post(body), /missing X-Shopify-Hmac-Sha256/);
   });
@@ -29,7 +29,10 @@ describe('shopify signatures', () => {
     source = verifiedSource({ verify: { type: 'shopify', secret: SECRET } });
     const headers = shopifyHeaders(SECRET, body);
     const flipped = headers['X-Shopify-Hmac-Sha256']!.replace(/[a-z]/, (c) => c.toUpperCase());
-    await source.expectRejected(await source.post(body, { ...headers, 'X-Shopify-Hmac-Sha256': flipped }), /does not match/);
+    await source.expectRejected(
+      await source.post(body, { ...headers, 'X-Shopify-Hmac-Sha256': flipped }),
+      /does not match/,
+    );
   });
 
   it('accepts any secret of a rotation list', async () => {

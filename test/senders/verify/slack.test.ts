@@ -20,23 +20,41 @@ describe('slack signatures', () => {
 
   it('rejects a changed body and a wrong secret', async () => {
     source = verifiedSource({ verify: { type: 'slack', secret: SECRET } });
-    await source.expectRejected(await source.post(body.replace('94070', '10001'), slackHeaders(SECRET, body)), /X-Slack-Signature does not match/);
-    await source.expectRejected(await source.post(body, slackHeaders('wrong', body)), /X-Slack-Signature does not match/);
+    await source.expectRejected(
+      await source.post(body.replace('94070', '10001'), slackHeaders(SECRET, body)),
+      /X-Slack-Signature does not match/,
+    );
+    await source.expectRejected(
+      await source.post(body, slackHeaders('wrong', body)),
+      /X-Slack-Signature does not match/,
+    );
   });
 
   it('rejects a stale timestamp, and a replayed signature with a fresh timestamp', async () => {
     source = verifiedSource({ verify: { type: 'slack', secret: SECRET } });
     const old = slackHeaders(SECRET, body, nowSeconds(-301 - 5));
     await source.expectRejected(await source.post(body, old), /old; the tolerance is 300 s/);
-    await source.expectRejected(await source.post(body, { ...old, 'X-Slack-Request-Timestamp': String(nowSeconds()) }), /does not match/);
+    await source.expectRejected(
+      await source.post(body, { ...old, 'X-Slack-Request-Timestamp': String(nowSeconds()) }),
+      /does not match/,
+    );
   });
 
   it('rejects missing headers and a timestamp that is not Unix seconds', async () => {
     source = verifiedSource({ verify: { type: 'slack', secret: SECRET } });
     const headers = slackHeaders(SECRET, body);
-    await source.expectRejected(await source.post(body, { 'X-Slack-Signature': headers['X-Slack-Signature']! }), /missing X-Slack-Request-Timestamp/);
-    await source.expectRejected(await source.post(body, { 'X-Slack-Request-Timestamp': headers['X-Slack-Request-Timestamp']! }), /missing X-Slack-Signature/);
-    await source.expectRejected(await source.post(body, { ...headers, 'X-Slack-Request-Timestamp': '1e9' }), /not a Unix timestamp/);
+    await source.expectRejected(
+      await source.post(body, { 'X-Slack-Signature': headers['X-Slack-Signature']! }),
+      /missing X-Slack-Request-Timestamp/,
+    );
+    await source.expectRejected(
+      await source.post(body, { 'X-Slack-Request-Timestamp': headers['X-Slack-Request-Timestamp']! }),
+      /missing X-Slack-Signature/,
+    );
+    await source.expectRejected(
+      await source.post(body, { ...headers, 'X-Slack-Request-Timestamp': '1e9' }),
+      /not a Unix timestamp/,
+    );
   });
 
   it('accepts any secret of a rotation list', async () => {

@@ -1,0 +1,47 @@
+/**
+ * What happens inside a gateway, as typed events. The parts that act (ingest, the journal, the
+ * delivery loops) emit; metrics, logs and live views subscribe. An emitter does not know who
+ * listens, so adding a view adds a subscriber, not an option threaded through every constructor.
+ */
+import { EventEmitter } from 'node:events';
+import type { DestinationMode } from './delivery/destination-mode.js';
+import type { StoredEvent } from './journal/port.js';
+
+/** What became of a request on a source's path: journaled, deduplicated, refused (4xx), or 503. */
+export type ReceiveOutcome = 'accepted' | 'duplicate' | 'rejected' | 'unavailable';
+export const RECEIVE_OUTCOMES: readonly ReceiveOutcome[] = ['accepted', 'duplicate', 'rejected', 'unavailable'];
+
+/** What became of a delivery after one finished attempt. */
+export type AttemptOutcomeKind = 'delivered' | 'retry' | 'dead';
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcomeKind[] = ['delivered', 'retry', 'dead'];
+
+/** One finished delivery attempt. */
+export interface AttemptEvent {
+  destination: string;
+  outcome: AttemptOutcomeKind;
+  /** The consumer's status; absent when no answer came. */
+  status: number | undefined;
+  durationMs: number;
+}
+
+/** Every event a gateway emits, by name, with its payload. */
+export interface GatewayEventMap {
+  /** A request on a source's path was answered. */
+  'ingest:received': [{ source: string; outcome: ReceiveOutcome }];
+  /** An event was journaled (not a duplicate): its destinations may have new work. */
+  'ingest:accepted': [{ event: StoredEvent; destinations: readonly string[] }];
+  /** The journal committed a group of writes. */
+  'journal:commit': [{ batchSize: number; durationMs: number }];
+  /** A delivery attempt finished and its outcome was decided. */
+  'delivery:attempt': [AttemptEvent];
+  /** A destination's delivery loop changed mode (see delivery/destination-mode.ts). */
+  'destination:mode': [{ destination: string; from: DestinationMode; to: DestinationMode; reason: string }];
+}
+
+/** The gateway's event bus. */
+export type GatewayEvents = EventEmitter<GatewayEventMap>;
+
+/** A new, empty event bus. */
+export function createGatewayEvents(): GatewayEvents {
+  return new EventEmitter<GatewayEventMap>();
+}
