@@ -19,7 +19,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../config/units.js';
 import { formatDestinations, formatEvent, formatEventPage } from './admin-format.js';
 
-/** Commands this module runs (the lead's cli.ts dispatches them here). */
+/** Commands this module runs (main.ts dispatches them here). */
 export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['status', 'events', 'replay', 'pause', 'resume']);
 
 /** The flags of these commands, for `parseArgs` (`status` is shared with `sink --status`: both strings). */

@@ -237,7 +237,7 @@ function pairs(raw: string[]): HeaderPair[] {
  * Reads the whole body, or answers 'too_large' as soon as it is known to exceed `maxBody`: at once
  * from Content-Length, or while a chunked body streams in. On the real listener the bytes come
  * straight from Node's request stream: going through `c.req` would build a web Request and a web
- * stream for every request (measured: the largest share of ingest CPU after SQLite). `app.request()`
+ * stream for every request, a large share of ingest CPU. `app.request()`
  * has no Node stream and reads the web body the same way.
  */
 async function readBody(c: Context<Env>, maxBody: number): Promise<Uint8Array | 'too_large'> {

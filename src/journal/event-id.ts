@@ -1,7 +1,7 @@
 /**
  * Event ids: UUIDv7 (time-ordered, so the journal's unique index grows at its end), from the
- * `uuid` package, fed from a pool of random bytes. Asking the OS for 16 bytes per id cost ~6 µs
- * per event on the ingest path (measured: a quarter of an insert); one fill per 256 ids does not.
+ * `uuid` package, fed from a pool of random bytes: asking the OS for 16 bytes per id was a
+ * noticeable share of each insert on the ingest path; one fill per 256 ids is not.
  */
 import { randomFillSync } from 'node:crypto';
 import { v7 } from 'uuid';

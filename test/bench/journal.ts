@@ -124,7 +124,7 @@ export interface PreloadSpec {
  * Writes `count` pending events (one delivery each to the bench destination, due now) straight
  * into a journal created by `createJournal`, in large transactions: ingesting a million events
  * through HTTP would take minutes, this takes seconds. The rows are what ingest's `append` writes
- * (src/journal-sqlite*.ts; columns in src/journal-sqlite-schema.ts, columns not named here keep
+ * (src/journal/sqlite/store.ts; columns in src/journal/sqlite/schema.ts, columns not named here keep
  * their defaults): if the schema changes incompatibly, the INSERTs fail loudly rather than
  * measuring a journal Sluice would not write.
  *

@@ -6,7 +6,7 @@
 import { CpuMeter, type CpuUse, MachineMeter, type MachineUse } from './proc.js';
 import { spawnWorker } from './processes.js';
 
-/** The load: 50 connections, 1.5 KB JSON bodies. */
+/** The load of the HTTP cases: 50 connections, 1.5 KB JSON bodies. */
 export const CONNECTIONS = 50;
 export const BODY_BYTES = 1500;
 

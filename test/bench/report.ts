@@ -7,7 +7,7 @@ export interface Row {
   /** One value per run; NaN where a run did not produce one. */
   runs: number[];
   format: (value: number) => string;
-  /** The issue's target, as printed ('' for a value shown for information). */
+  /** The target, as printed ('' for a value shown for information). */
   target?: string;
   /** Judges the median (or the worst run, see `judge`) against the target: 'PASS', 'FAIL', or a qualified verdict. */
   verdict?: (value: number) => string;

@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: Sluice's performance cases from issue 5, each a warm-up then a fixed-duration
- * run, done twice; prints a markdown table of the runs, their medians and the issue's targets.
+ * `npm run bench`: Sluice's five performance cases (test/bench/README.md), each a warm-up then a
+ * fixed-duration run, done twice; prints a markdown table of the runs, their medians and the targets.
  * A benchmark, not a test: it exits 0 whatever the verdicts (a case that cannot run gets an
  * ERROR row); only a malformed BENCH_* variable exits 2.
  *

@@ -17,7 +17,7 @@ export interface Settings {
 
 /** One benchmark case. */
 export interface BenchCase {
-  /** Number in the issue ("1".."5"). */
+  /** Case number ("1".."5"), also accepted by BENCH_CASES. */
   id: string;
   /** Short name, also accepted by BENCH_CASES. */
   name: string;
@@ -39,7 +39,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const durationS = number('BENCH_DURATION', 10, 1);
   return {
     durationS,
-    // 3 s as in the reference measurements, less for very short runs.
+    // 3 s, less for very short runs.
     warmupS: Math.min(3, Math.max(1, Math.round(durationS / 3))),
     runs: 2,
     backlog: Math.round(number('BENCH_BACKLOG', 1_000_000, 1_000)),

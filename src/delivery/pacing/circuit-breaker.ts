@@ -1,8 +1,8 @@
 /**
  * Notices a consumer that cannot be reached at all (connection refused, reset, no answer in time)
  * and stops a destination from hammering it: without it, every waiting event retried on its own
- * schedule, so a 30 s outage with a backlog meant thousands of doomed attempts (and the CPU to
- * make and record them; the consumer-outage drill showed a quarter of a core).
+ * schedule, so an outage with a backlog meant thousands of doomed attempts, and the CPU to make
+ * and record them.
  *
  *   closed ──`threshold` unanswered attempts in a row──▶ open (hold for `delay`)
  *   open ──hold over──▶ probing: one request at a time

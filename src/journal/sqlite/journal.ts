@@ -65,13 +65,12 @@ export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal 
 /**
  * Page cache of each reading connection, in KiB (SQLite's own default; better-sqlite3's is 16 MiB).
  * Their reads are index lookups (the scheduler's) or scans that no cache would hold (the backlog
- * counts): with 16 MiB each, two `/metrics` scrapes of a million-event backlog left 33 MB more RSS.
+ * counts), so a larger cache would only add RSS.
  */
 const READER_CACHE_KIB = 2_048;
 /**
  * The writer's page cache, in KiB. Its hot pages are the ends of the tables and indexes it appends
- * to and the deliveries being claimed; 4 MiB against 16 MiB: the same ingest and delivery rates
- * (scratch A/B, 2 runs each), 15 MB less peak RSS under load.
+ * to and the deliveries being claimed, which 4 MiB holds: a larger cache adds RSS, not speed.
  */
 const WRITER_CACHE_KIB = 4_096;
 
@@ -116,9 +115,8 @@ export class SqliteJournal implements Journal {
 
   async append(event: IncomingEvent): Promise<AppendResult> {
     const { id, seq, duplicate } = (await this.write({ kind: 'append', id: newEventId(), event })) as AppendOutcome;
-    // Field by field, not `{ ...stored, ...outcome }`: with the spread, about 1 KB per event
-    // outlived two young-generation GCs and waited for a full one, so under load old space grew
-    // by 8 MB/s between full GCs, and peak RSS was 190–227 MB against 160–166 (README, Performance).
+    // Field by field, not `{ ...stored, ...outcome }`: the spread's result survived young-generation
+    // GCs and piled up in old space until a full one, which raised peak RSS under ingest load.
     const { source, method, path, query, headers, body, remoteAddr, receivedAt } = event;
     return { id, seq, duplicate, source, method, path, query, headers, body, remoteAddr, receivedAt };
   }

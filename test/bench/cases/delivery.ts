@@ -5,7 +5,7 @@
  *
  * The receiver is `sluice sink` with LOG_LEVEL=warn: at info it writes one JSON log line per
  * request to a pipe, which on two cores takes CPU from the very processes being measured; at
- * warn it is a bare node:http server (see src/sink.ts). It then does not log its port either,
+ * warn it is a bare node:http server (see src/cli/sink.ts). It then does not log its port either,
  * so the bench picks a free port for it.
  *
  * The events are written straight into the journal (`preload`) rather than ingested through a

@@ -17,7 +17,7 @@ const RATE = 50;
 const BURST = 10;
 const LATENCY_MS = 200;
 
-/** The 60 s, scaled with BENCH_DURATION (60 s at the default 10 s). */
+/** 60 s at the default BENCH_DURATION of 10 s, scaled with it. */
 export const pacingSeconds = (s: Settings) => 6 * s.durationS;
 
 /** The most arrivals within any 1 s window (sliding, anchored at each arrival). */

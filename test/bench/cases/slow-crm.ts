@@ -33,7 +33,7 @@ const CONCURRENCY = 2;
 /** What the consumer can take: `CONCURRENCY` calls per `LATENCY_MS`. */
 const CONSUMER_RATE = (CONCURRENCY * 1000) / LATENCY_MS;
 
-/** The issue's 60 s, scaled with BENCH_DURATION (60 s at the default 10 s). */
+/** 60 s at the default BENCH_DURATION of 10 s, scaled with it. */
 const phaseSeconds = (s: Settings) => 6 * s.durationS;
 
 interface SlowCrmRun {

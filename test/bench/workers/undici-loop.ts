@@ -19,7 +19,7 @@ interface Spec {
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
 const url = new URL(spec.url);
-// As src/delivery.ts builds it: one connection per concurrent request, no pipelining.
+// As src/delivery/http-client.ts builds it: one connection per concurrent request, no pipelining.
 const pool = new Pool(url.origin, { connections: spec.concurrency, pipelining: 1 });
 const body = Buffer.from(spec.body);
 // What a forwarded webhook carries: the sender's headers plus Sluice's own three.

@@ -61,7 +61,7 @@ describe('drill: kill -9 under load', () => {
     expect(acked.size).toBeGreaterThan(cycles * 50);
     // Only what was in flight at a kill may come twice: at most 16 requests at the consumer, plus
     // answers not committed yet (a few ms of deliveries). Three times the concurrency per kill is a
-    // wide bound (measured: 13 to 27); resending what was merely claimed, or everything, breaks it.
+    // wide bound; resending what was merely claimed, or everything, breaks it.
     expect(deliveries - unique).toBeLessThanOrEqual(cycles * 3 * 16);
     console.log(
       `kill -9 × ${cycles}: ${acked.size} acknowledged, all delivered; ${deliveries - unique} duplicate deliveries (in flight at a kill), ${unique - acked.size} delivered without an ack (stored, then killed before the answer)`,
