@@ -1,5 +1,7 @@
 /**
  * The gateway: journal + ingest listener + scheduler + retention, started and stopped together.
+ * This module is where the parts are wired: `createGateway` builds them all, around one event bus,
+ * without listening; `startGateway` builds them and listens.
  *
  * Start-up order: open (and migrate) the journal, start delivering what it already holds, then
  * listen (public ingest listener, then the admin listener). Shutdown order: refuse new requests
@@ -10,11 +12,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { createAdminApp, healthRoutes } from './admin/app.js';
-import { createMetrics, type Metrics } from './admin/metrics.js';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createAdminApp } from './admin/app.js';
+import { healthRoutes, type ReadinessCheck } from './admin/health.js';
+import { createMetrics, type Metrics, type MetricsOptions } from './admin/metrics.js';
 import type { Config } from './config/schema.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
+import { createGatewayEvents, type GatewayEvents } from './events.js';
 import { createIngestApp } from './ingest/app.js';
 import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
@@ -29,6 +34,7 @@ export interface Gateway {
   port: number;
   /** Base URL of the admin listener, when enabled. */
   adminUrl: string | undefined;
+  events: GatewayEvents;
   journal: Journal;
   scheduler: Scheduler;
   metrics: Metrics;
@@ -47,21 +53,52 @@ export interface GatewayOptions {
   createClient?: SchedulerOptions['createClient'];
 }
 
-/** Starts the gateway; resolves once the ingest listener is bound. */
-export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+/** What `createGateway` takes beyond the gateway's options. */
+export interface GatewayPartsOptions extends GatewayOptions {
+  /**
+   * A further condition of readiness, on top of "not shutting down, and the journal takes a write"
+   * (`startGateway`: the listeners are bound).
+   */
+  isReady?: ReadinessCheck;
+  /** Metrics settings beyond the configured sources and destinations. */
+  metrics?: Pick<MetricsOptions, 'defaultMetrics' | 'statsTtlMs'>;
+}
+
+/** Every part of a gateway, wired and running (delivery, retention), but not listening. */
+export interface GatewayParts {
+  events: GatewayEvents;
+  journal: Journal;
+  metrics: Metrics;
+  scheduler: Scheduler;
+  /** The public app: /healthz and /readyz, then the sources. */
+  ingest: ReturnType<typeof createIngestApp>;
+  /** The admin app; undefined when `admin.enabled` is false. */
+  admin: OpenAPIHono | undefined;
+  /**
+   * Refuses new requests (503, and not ready), stops claiming and lets in-flight deliveries
+   * finish within `graceMs` (default `server.shutdown_grace`), stops retention. Only the first
+   * call's `graceMs` counts.
+   */
+  stop(graceMs?: number): Promise<void>;
+  /** `stop`, then closes the journal. Safe to call more than once. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Opens the journal and builds every part around one event bus; delivery and retention start. */
+export async function createGateway(options: GatewayPartsOptions): Promise<GatewayParts> {
   const { config, logger } = options;
-  const metrics = createMetrics({ sources: Object.keys(config.sources), destinations: config.destinations });
+  const events = createGatewayEvents();
+  const metrics = createMetrics({
+    sources: Object.keys(config.sources),
+    destinations: config.destinations,
+    ...options.metrics,
+  });
+  metrics.subscribe(events);
   const journal =
-    options.journal ??
-    openSqliteJournal({
-      path: config.storage.path,
-      maxSize: config.storage.max_size,
-      onCommit: (size, ms) => metrics.commit(size, ms),
-    });
+    options.journal ?? openSqliteJournal({ path: config.storage.path, maxSize: config.storage.max_size, events });
   metrics.bindJournal(journal, config.destinations, options.clock);
   const stopRetention = new AbortController();
   let accepting = true;
-  let listening = false;
 
   // Pauses and Retry-After holds outlive restarts: a paused or held destination must not send on start-up.
   const paused = (await journal.pausedDestinations()).filter((name) => name in config.destinations);
@@ -72,7 +109,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     paused,
     held,
     logger,
-    onAttempt: (attempt) => metrics.attempt(attempt),
+    onAttempt: (attempt) => events.emit('delivery:attempt', attempt),
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
     // Each attempt re-signs events of `resign: true` sources with the current time (and adds the
@@ -81,6 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       options.createClient ??
       ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
+  events.on('ingest:accepted', ({ destinations }) => scheduler.notify(destinations));
   const retention = runRetention({
     journal,
     retention: config.retention,
@@ -89,28 +127,65 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.clock && { clock: options.clock }),
   });
 
-  // Ready: listeners bound, not shutting down, and the journal takes a write (migrations ran on open).
+  // Ready: not shutting down, the caller's condition holds, and the journal takes a write (migrations ran on open).
   const isReady = async () =>
-    listening &&
     accepting &&
+    (await (options.isReady?.() ?? true)) &&
     (await journal.probe().then(
       () => true,
       () => false,
     ));
-  const app = createIngestApp({
+  const ingest = createIngestApp({
     sources: config.sources,
     maxBody: config.server.max_body,
     journal,
     logger,
-    onAccepted: (_event, destinations) => scheduler.notify(destinations),
-    onReceived: (source, outcome) => metrics.received(source, outcome),
-    before: healthRoutes(() => isReady()),
+    events,
+    before: healthRoutes(isReady),
     isAccepting: () => accepting,
     trustProxy: config.server.trust_proxy,
     ...(options.clock && { clock: options.clock }),
   });
+  const admin = config.admin.enabled
+    ? createAdminApp({
+        journal,
+        scheduler,
+        destinations: config.destinations,
+        token: config.admin.token,
+        metrics,
+        isReady,
+        logger,
+        ...(options.clock && { clock: options.clock }),
+      })
+    : undefined;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = config.server.shutdown_grace) =>
+    (stopping ??= (async () => {
+      accepting = false;
+      await scheduler.stop(graceMs);
+      stopRetention.abort();
+      await retention;
+    })());
+  let closing: Promise<void> | undefined;
+  const close = (graceMs?: number) =>
+    (closing ??= (async () => {
+      await stop(graceMs);
+      await journal.close();
+    })());
+
+  return { events, journal, metrics, scheduler, ingest, admin, stop, close };
+}
+
+/** Starts the gateway; resolves once the ingest listener is bound. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, logger } = options;
+  let listening = false;
+  const parts = await createGateway({ ...options, isReady: () => listening });
+  const { events, journal, scheduler, metrics } = parts;
+
   const server = createAdaptorServer({
-    fetch: app.fetch,
+    fetch: parts.ingest.fetch,
     // Slow or stalled senders are cut off; Node checks these timeouts every connectionsCheckingInterval.
     serverOptions: {
       headersTimeout: config.server.headers_timeout,
@@ -118,31 +193,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.server.headers_timeout / 4))),
     },
   }) as Server;
-
-  const adminServer = config.admin.enabled
-    ? (createAdaptorServer({
-        fetch: createAdminApp({
-          journal,
-          scheduler,
-          destinations: config.destinations,
-          token: config.admin.token,
-          metrics,
-          isReady,
-          logger,
-          ...(options.clock && { clock: options.clock }),
-        }).fetch,
-      }) as Server)
-    : undefined;
+  const adminServer = parts.admin ? (createAdaptorServer({ fetch: parts.admin.fetch }) as Server) : undefined;
 
   try {
     await listen(server, config.server.port, config.server.host);
     if (adminServer) await listen(adminServer, config.admin.port, config.admin.host);
   } catch (error) {
     server.close();
-    stopRetention.abort();
-    await scheduler.stop(0);
-    await retention;
-    await journal.close();
+    await parts.close(0);
     throw error;
   }
   listening = true;
@@ -169,24 +227,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down: refusing new events, finishing in-flight deliveries');
-      accepting = false;
+      // Refuses new requests at once; in-flight deliveries get the grace period.
+      const stopped = parts.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const adminClosed = new Promise<void>((resolve) =>
         adminServer ? adminServer.close(() => resolve()) : resolve(),
       );
       adminServer?.closeAllConnections();
-      await scheduler.stop(config.server.shutdown_grace);
-      stopRetention.abort();
-      await retention;
+      await stopped;
       // Connections still open past the grace period are cut; their senders retry.
       server.closeAllConnections();
       await Promise.all([closed, adminClosed]);
-      await journal.close();
+      await parts.close();
       logger.info('stopped');
     })());
 
-  return { url, port, adminUrl, journal, scheduler, metrics, close };
+  return { url, port, adminUrl, events, journal, scheduler, metrics, close };
 }
 
 /** A URL a client on this machine can use for a listener bound to `host`. */

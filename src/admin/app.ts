@@ -12,7 +12,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../config/schema.js';
@@ -20,6 +20,7 @@ import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
 import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { healthHandlers, type ReadinessCheck } from './health.js';
 import type { Metrics } from './metrics.js';
 import { BEARER, routes } from './schemas.js';
 
@@ -33,7 +34,7 @@ export interface AdminOptions {
   metrics: Metrics;
   clock?: () => number;
   /** Journal writable, migrations applied, listeners bound. */
-  isReady: () => Promise<boolean> | boolean;
+  isReady: ReadinessCheck;
   /** Unexpected errors (500s) are logged here. */
   logger?: Logger;
 }
@@ -173,34 +174,12 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
     return c.text(text, 200, { 'Content-Type': metrics.registry.contentType });
   });
 
-  app.openapi(routes.healthz, (c) => c.json({ status: 'ok' as const }, 200));
-  app.openapi(routes.readyz, async (c) =>
-    (await ready(deps.isReady)) ? c.json({ status: 'ready' as const }, 200) : error(c, 503, 'not_ready', 'not ready'),
-  );
+  const health = healthHandlers(deps.isReady);
+  app.openapi(routes.healthz, health.healthz);
+  app.openapi(routes.readyz, health.readyz);
 
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Sluice admin API', version: '1' } });
   return app;
-}
-
-/**
- * GET /healthz and GET /readyz alone, for the public ingest listener (mount them ahead of the
- * source routes; no token: they say nothing but up/ready).
- */
-export function healthRoutes(isReady: () => Promise<boolean> | boolean): Hono {
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }, 200));
-  app.get('/readyz', async (c) =>
-    (await ready(isReady)) ? c.json({ status: 'ready' }, 200) : error(c, 503, 'not_ready', 'not ready'),
-  );
-  return app;
-}
-
-async function ready(isReady: () => Promise<boolean> | boolean): Promise<boolean> {
-  try {
-    return (await isReady()) === true;
-  } catch {
-    return false;
-  }
 }
 
 /**

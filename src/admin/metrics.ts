@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics, on a registry of Sluice's own (never prom-client's global one, so that two
  * gateways in one process, or a test, do not mix their numbers). Served at `GET /metrics` on the
- * admin listener.
+ * admin listener. The counters and histograms follow the gateway's events (`subscribe`).
  *
  *   sluice_events_received_total{source,outcome}          accepted | rejected | duplicate | unavailable
  *   sluice_delivery_attempts_total{destination,outcome}   delivered | retry | dead (one per finished attempt)
@@ -23,21 +23,24 @@
  * would understate the rate (and overstate the time to drain) for up to a minute.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { AttemptEvent } from '../delivery/scheduler.js';
+import {
+  ATTEMPT_OUTCOMES,
+  type AttemptEvent,
+  type GatewayEventMap,
+  type GatewayEvents,
+  RECEIVE_OUTCOMES,
+} from '../events.js';
 import type { DestinationStats, Journal } from '../journal/port.js';
-
-/** What became of a request on a source's path. */
-export type ReceivedOutcome = 'accepted' | 'rejected' | 'duplicate' | 'unavailable';
 
 /** The metrics of one gateway. */
 export interface Metrics {
   readonly registry: Registry;
-  /** One request on a source's path: journaled, refused (4xx), deduplicated, or 503. */
-  received(source: string, outcome: ReceivedOutcome): void;
-  /** One finished delivery attempt (pass as the scheduler's `onAttempt`). */
-  attempt(event: AttemptEvent): void;
-  /** One group commit of the journal (pass as the SQLite journal's `onCommit`). */
-  commit(batchSize: number, durationMs: number): void;
+  /**
+   * Counts what `events` reports: requests on source paths (`ingest:received`), finished delivery
+   * attempts (`delivery:attempt`) and journal group commits (`journal:commit`). Returns the
+   * function that stops listening.
+   */
+  subscribe(events: GatewayEvents): () => void;
   /**
    * Deliveries per second to `destination` by this process over the last minute, counted from
    * the first delivery in that minute (at least 10 s); undefined when there was none.
@@ -65,9 +68,6 @@ export interface MetricsOptions {
 
 const RATE_WINDOW_MS = 60_000;
 const RATE_MIN_SPAN_MS = 10_000;
-
-const RECEIVED_OUTCOMES: readonly ReceivedOutcome[] = ['accepted', 'rejected', 'duplicate', 'unavailable'];
-const ATTEMPT_OUTCOMES: readonly AttemptEvent['outcome'][] = ['delivered', 'retry', 'dead'];
 
 /** Creates the metrics and their registry. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -193,29 +193,44 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }
   };
   for (const s of options.sources ?? [])
-    for (const outcome of RECEIVED_OUTCOMES) received.inc({ source: s, outcome }, 0);
+    for (const outcome of RECEIVE_OUTCOMES) received.inc({ source: s, outcome }, 0);
   if (options.destinations) initDestinations(namesOf(options.destinations));
+
+  const onAttempt = (event: AttemptEvent) => {
+    attempts.inc({ destination: event.destination, outcome: event.outcome });
+    attemptDuration.observe({ destination: event.destination }, event.durationMs / 1000);
+    if (event.outcome !== 'delivered') return;
+    const at = clock();
+    const second = Math.floor(at / 1000);
+    let seconds = deliveredBySecond.get(event.destination);
+    if (!seconds) {
+      seconds = [];
+      deliveredBySecond.set(event.destination, seconds);
+    }
+    const last = seconds.at(-1);
+    if (last?.second === second) last.count += 1;
+    else seconds.push({ second, count: 1, firstAt: at });
+    while (seconds[0]!.second * 1000 < at - RATE_WINDOW_MS) seconds.shift();
+  };
+  const onReceived = ({ source, outcome }: GatewayEventMap['ingest:received'][0]) => {
+    received.inc({ source, outcome });
+  };
+  const onCommit = ({ batchSize, durationMs }: GatewayEventMap['journal:commit'][0]) => {
+    commitSize.observe(batchSize);
+    commitDuration.observe(durationMs / 1000);
+  };
 
   return {
     registry,
-    received(sourceName, outcome) {
-      received.inc({ source: sourceName, outcome });
-    },
-    attempt(event) {
-      attempts.inc({ destination: event.destination, outcome: event.outcome });
-      attemptDuration.observe({ destination: event.destination }, event.durationMs / 1000);
-      if (event.outcome !== 'delivered') return;
-      const at = clock();
-      const second = Math.floor(at / 1000);
-      let seconds = deliveredBySecond.get(event.destination);
-      if (!seconds) {
-        seconds = [];
-        deliveredBySecond.set(event.destination, seconds);
-      }
-      const last = seconds.at(-1);
-      if (last?.second === second) last.count += 1;
-      else seconds.push({ second, count: 1, firstAt: at });
-      while (seconds[0]!.second * 1000 < at - RATE_WINDOW_MS) seconds.shift();
+    subscribe(events) {
+      events.on('ingest:received', onReceived);
+      events.on('delivery:attempt', onAttempt);
+      events.on('journal:commit', onCommit);
+      return () => {
+        events.off('ingest:received', onReceived);
+        events.off('delivery:attempt', onAttempt);
+        events.off('journal:commit', onCommit);
+      };
     },
     deliveredRate(destination, now = clock()) {
       let count = 0;
@@ -226,10 +241,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         first = Math.min(first, s.firstAt);
       }
       return count === 0 ? undefined : count / (Math.max(RATE_MIN_SPAN_MS, now - first) / 1000);
-    },
-    commit(batchSize, durationMs) {
-      commitSize.observe(batchSize);
-      commitDuration.observe(durationMs / 1000);
     },
     bindJournal(journal, destinations, journalClock) {
       const names = namesOf(destinations);

@@ -16,7 +16,8 @@
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import type { Config, SourceConfig, TrustProxy } from '../config/schema.js';
-import type { AppendResult, HeaderPair, Journal, StoredEvent } from '../journal/port.js';
+import type { GatewayEvents } from '../events.js';
+import type { AppendResult, HeaderPair, Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
 import { createHandshakes, type HandshakeAnswer, type Handshakes } from '../senders/handshake.js';
 import { authenticateChallenge, createVerifier, type VerifyRequest } from '../senders/verify.js';
@@ -29,21 +30,19 @@ export interface IngestOptions {
   maxBody: number;
   journal: Journal;
   logger: Logger;
-  /** Told about each journaled event, so the scheduler can start on it without polling. */
-  onAccepted?: (event: StoredEvent, destinations: string[]) => void;
+  /**
+   * Where ingest reports: `ingest:received` with the outcome of every request to a source, and
+   * `ingest:accepted` for each journaled event (so the scheduler can start on it without polling).
+   */
+  events: GatewayEvents;
   /** Routes served ahead of the sources (the health checks), under the same 404 and error handling. */
   before?: Hono;
-  /** Told the outcome of every request to a source (metrics). */
-  onReceived?: (source: string, outcome: ReceiveOutcome) => void;
   /** False once shutdown began: new requests get 503 so senders retry elsewhere or later. */
   isAccepting?: () => boolean;
   /** `server.trust_proxy`: whether X-Forwarded-For names the client for `allow_ips` (default false). */
   trustProxy?: TrustProxy;
   clock?: () => number;
 }
-
-/** What became of a request to a source. */
-export type ReceiveOutcome = 'accepted' | 'duplicate' | 'rejected' | 'unavailable';
 
 /** Seconds a sender is asked to wait when the journal cannot take its event. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -52,7 +51,7 @@ type Env = { Bindings: Partial<HttpBindings> };
 
 /** Builds the ingest Hono app (mount it on the public listener). */
 export function createIngestApp(options: IngestOptions): Hono<Env> {
-  const { journal, logger, onAccepted, onReceived } = options;
+  const { journal, logger, events } = options;
   const isAccepting = options.isAccepting ?? (() => true);
   const clock = options.clock ?? Date.now;
   const app = new Hono<Env>();
@@ -70,7 +69,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
     const handshakes = createHandshakes(source);
     const dedupe = resolveDedupe(source);
     // Registered in this order, so they run in it: allow_ips, then GET handshakes, then the rest.
-    const rejected = () => onReceived?.(sourceName, 'rejected');
+    const rejected = () => events.emit('ingest:received', { source: sourceName, outcome: 'rejected' });
     if (source.allow_ips)
       app.use(source.path, ipGuard(sourceName, source.allow_ips, options.trustProxy ?? false, logger, rejected));
     if (handshakes) app.use(source.path, handshakeGuard(sourceName, handshakes, logger));
@@ -124,7 +123,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
         });
       } catch (error) {
         logger.error({ err: error, source: sourceName }, 'journal write failed; answered 503');
-        onReceived?.(sourceName, 'unavailable');
+        events.emit('ingest:received', { source: sourceName, outcome: 'unavailable' });
         return unavailable(c, 'the journal cannot store events right now');
       }
       if (stored.duplicate) {
@@ -132,10 +131,10 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
           { source: sourceName, eventId: stored.id, key },
           'duplicate: answered as the original, not stored',
         );
-        onReceived?.(sourceName, 'duplicate');
+        events.emit('ingest:received', { source: sourceName, outcome: 'duplicate' });
       } else {
-        onReceived?.(sourceName, 'accepted');
-        onAccepted?.(stored, source.to);
+        events.emit('ingest:received', { source: sourceName, outcome: 'accepted' });
+        events.emit('ingest:accepted', { event: stored, destinations: source.to });
       }
       // A duplicate gets the same answer as the original: the same status and the original's id.
       return c.json({ id: stored.id }, source.response.status as 200);

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { healthRoutes } from '../../src/admin/app.js';
+import { healthRoutes } from '../../src/admin/health.js';
 import { type AdminFixture, startAdminFixture } from '../helpers/admin.js';
 
 let fx: AdminFixture | undefined;

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/admin/metrics.js';
+import { createGatewayEvents } from '../../src/events.js';
 import type { Journal } from '../../src/journal/port.js';
 import { openSqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { type AdminFixture, adminTest, startAdminFixture, until } from '../helpers/admin.js';
@@ -135,8 +136,10 @@ describe('createMetrics', () => {
   it('measures the delivery rate over the last minute, from its first delivery on (10 s at least)', () => {
     let now = 1_000_000;
     const metrics = createMetrics({ defaultMetrics: false, clock: () => now });
+    const events = createGatewayEvents();
+    metrics.subscribe(events);
     const deliver = (destination = 'crm', outcome: 'delivered' | 'retry' | 'dead' = 'delivered') =>
-      metrics.attempt({ destination, outcome, status: 200, durationMs: 5 });
+      events.emit('delivery:attempt', { destination, outcome, status: 200, durationMs: 5 });
     expect(metrics.deliveredRate('crm')).toBeUndefined();
     for (let i = 0; i < 5; i++, now += 1_000) deliver();
     deliver('crm', 'retry');
@@ -159,10 +162,12 @@ describe('createMetrics', () => {
     const { register } = await import('prom-client');
     const a = createMetrics();
     const b = createMetrics({ defaultMetrics: false });
-    a.received('shop', 'accepted');
-    a.received('shop', 'duplicate');
-    a.attempt({ destination: 'crm', outcome: 'retry', status: 503, durationMs: 250 });
-    a.commit(12, 3);
+    const events = createGatewayEvents();
+    a.subscribe(events);
+    events.emit('ingest:received', { source: 'shop', outcome: 'accepted' });
+    events.emit('ingest:received', { source: 'shop', outcome: 'duplicate' });
+    events.emit('delivery:attempt', { destination: 'crm', outcome: 'retry', status: 503, durationMs: 250 });
+    events.emit('journal:commit', { batchSize: 12, durationMs: 3 });
     const ma = parsePrometheus(await a.registry.metrics());
     expect(sample(ma, 'sluice_events_received_total', { source: 'shop', outcome: 'duplicate' })).toBe(1);
     expect(sample(ma, 'sluice_delivery_attempt_duration_seconds_bucket', { destination: 'crm', le: '0.25' })).toBe(1);

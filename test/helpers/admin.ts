@@ -1,18 +1,16 @@
 /**
- * The admin API over real components, wired as the gateway wires them: a real SQLite journal in a
- * temp dir (its commits feeding the metrics), a real scheduler delivering to real receivers (its
- * attempts feeding the metrics), the real ingest app, and the admin app under test.
+ * The admin API over real components, built by the gateway's own composition (`createGateway`): a
+ * real SQLite journal in a temp dir, a real scheduler delivering to real receivers, the real
+ * ingest app and the admin app under test, all reporting on one event bus that the metrics follow.
  */
-import { join } from 'node:path';
-import { Hono } from 'hono';
-import { createAdminApp } from '../../src/admin/app.js';
-import { createMetrics, type Metrics, type ReceivedOutcome } from '../../src/admin/metrics.js';
-import { type Config, configSchema } from '../../src/config/schema.js';
-import { type Scheduler, startScheduler } from '../../src/delivery/scheduler.js';
-import { createIngestApp } from '../../src/ingest/app.js';
-import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
+import type { createAdminApp } from '../../src/admin/app.js';
+import type { Metrics } from '../../src/admin/metrics.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Scheduler } from '../../src/delivery/scheduler.js';
+import { createGateway } from '../../src/gateway.js';
+import type { SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { silentLogger } from '../../src/log.js';
-import { perTest, tempDir } from './gateway.js';
+import { perTest, tempDir, testConfig } from './gateway.js';
 import type { Receiver } from './receiver.js';
 
 export const TOKEN = 'admin-token-for-tests';
@@ -43,65 +41,35 @@ export interface AdminFixture {
   post(path: string, body: string | Uint8Array, headers?: Record<string, string>): Promise<string>;
   /** Posts and returns the raw response (for refused requests). */
   postRaw(path: string, body: string | Uint8Array, headers?: Record<string, string>): Promise<Response>;
-  /** Stops the scheduler, closes the journal, then opens the same file with a fresh scheduler, as a restart does. */
+  /** Closes the gateway's parts, then builds them again on the same file, as a restart does. */
   restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startAdminFixture(options: AdminFixtureOptions): Promise<AdminFixture> {
   const tmp = tempDir();
-  const dbPath = join(tmp.dir, 'sluice.db');
-  const config = configSchema.parse({
-    destinations: options.destinations,
-    sources: options.sources ?? { shop: { path: '/in/shop', to: Object.keys(options.destinations) } },
-  });
   const token = options.token === null ? undefined : (options.token ?? TOKEN);
-  const metrics = createMetrics({
-    defaultMetrics: false,
-    sources: Object.keys(config.sources),
-    destinations: config.destinations,
-    statsTtlMs: 0,
-  });
-  const sourceByPath = new Map(Object.entries(config.sources).map(([name, s]) => [s.path, name]));
+  const config = testConfig(
+    {
+      destinations: options.destinations,
+      sources: options.sources ?? { shop: { path: '/in/shop', to: Object.keys(options.destinations) } },
+      ...(token && { admin: { token } }),
+    },
+    tmp.dir,
+  );
+  const dbPath = config.storage.path;
 
   const parts = async () => {
-    const journal = openSqliteJournal({ path: dbPath, onCommit: (size, ms) => metrics.commit(size, ms) });
-    const paused = (await journal.pausedDestinations()).filter((name) => name in config.destinations);
-    const scheduler = startScheduler({
-      destinations: config.destinations,
-      journal,
-      paused,
+    const gateway = await createGateway({
+      config,
       logger: silentLogger(),
-      onAttempt: (event) => metrics.attempt(event),
-      ...(options.clock && { clock: options.clock }),
-    });
-    metrics.bindJournal(journal, config.destinations, options.clock);
-    const ingest = createIngestApp({
-      sources: config.sources,
-      maxBody: config.server.max_body,
-      journal,
-      logger: silentLogger(),
-      onAccepted: (_event, destinations) => scheduler.notify(destinations),
-      ...(options.clock && { clock: options.clock }),
-    });
-    // What the gateway reports per request on a source's path.
-    const front = new Hono();
-    front.use('*', async (c, next) => {
-      await next();
-      const source = sourceByPath.get(c.req.path);
-      if (source) metrics.received(source, outcomeOf(c.res.status));
-    });
-    front.route('/', ingest);
-    const app = createAdminApp({
-      journal,
-      scheduler,
-      destinations: config.destinations,
-      token,
-      metrics,
       isReady: options.isReady ?? (() => true),
+      metrics: { defaultMetrics: false, statsTtlMs: 0 },
       ...(options.clock && { clock: options.clock }),
     });
-    return { journal, scheduler, front, app };
+    if (!gateway.admin) throw new Error('the admin API is disabled in this config');
+    // No journal is injected, so it is the SQLite one.
+    return { gateway, journal: gateway.journal as SqliteJournal, app: gateway.admin };
   };
   let current = await parts();
 
@@ -112,12 +80,14 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
       return current.journal;
     },
     get scheduler() {
-      return current.scheduler;
+      return current.gateway.scheduler;
+    },
+    get metrics() {
+      return current.gateway.metrics;
     },
     get app() {
       return current.app;
     },
-    metrics,
     async admin(path, init = {}) {
       const headers: Record<string, string> = {};
       const bearer = init.token === undefined ? token : init.token;
@@ -137,7 +107,7 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
       return JSON.parse(text);
     },
     async postRaw(path, body, headers = {}) {
-      return current.front.request(path, {
+      return current.gateway.ingest.request(path, {
         method: 'POST',
         body,
         headers: { 'content-type': 'application/json', ...headers },
@@ -150,22 +120,15 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
       return (JSON.parse(text) as { id: string }).id;
     },
     async restart() {
-      await current.scheduler.stop(5_000);
-      await current.journal.close();
+      await current.gateway.close(5_000);
       current = await parts();
     },
     async close() {
-      await current.scheduler.stop(1_000);
-      await current.journal.close();
+      await current.gateway.close(1_000);
       tmp.remove();
     },
   };
   return fixture;
-}
-
-function outcomeOf(status: number): ReceivedOutcome {
-  if (status === 503) return 'unavailable';
-  return status < 300 ? 'accepted' : 'rejected';
 }
 
 /** Polls `check` until it returns true (throws after `timeoutMs`). */

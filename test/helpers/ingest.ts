@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { type Config, configSchema } from '../../src/config/schema.js';
+import { createGatewayEvents } from '../../src/events.js';
 import { createIngestApp, type IngestOptions } from '../../src/ingest/app.js';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { type Logger, silentLogger } from '../../src/log.js';
@@ -31,12 +32,14 @@ export function ingestFixture(options: IngestFixtureOptions = {}) {
   });
   const journal: SqliteJournal = openSqliteJournal({ path: dbPath, maxSize: options.maxSize });
   const accepted: string[] = [];
+  const events = createGatewayEvents();
+  events.on('ingest:accepted', ({ event }) => accepted.push(event.id));
   const ingestOptions: IngestOptions = {
     sources: config.sources,
     maxBody: config.server.max_body,
     journal,
     logger: options.logger ?? silentLogger(),
-    onAccepted: (event) => accepted.push(event.id),
+    events,
     trustProxy: config.server.trust_proxy,
     ...(options.accepting && { isAccepting: options.accepting }),
     ...(options.clock && { clock: options.clock }),

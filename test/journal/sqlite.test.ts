@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JournalTooNewError, JournalUnavailableError } from '../../src/errors.js';
+import { createGatewayEvents } from '../../src/events.js';
 import type { StoredEvent } from '../../src/journal/port.js';
 import {
   MIGRATIONS_FOLDER,
@@ -41,7 +42,7 @@ function newestShippedMigration(): { when: number; count: number } {
 
 /**
  * Number of committed transactions in the WAL file of `file`, read from the file itself (so it does
- * not rely on the journal's own `onCommit` report): frames of the current WAL generation (matching
+ * not rely on the journal's own `journal:commit` report): frames of the current WAL generation (matching
  * the header's salts) whose "database size after commit" field is non-zero are commit frames.
  */
 function walCommits(file: string): { salt: string; commits: number } {
@@ -183,7 +184,9 @@ describe('SQLite journal', () => {
   describe('group commit', () => {
     it('commits concurrent appends of one tick together, and resolves each only after its commit', async () => {
       const commits: number[] = [];
-      const journal = open({ onCommit: (batchSize) => commits.push(batchSize) });
+      const events = createGatewayEvents();
+      events.on('journal:commit', ({ batchSize }) => commits.push(batchSize));
+      const journal = open({ events });
       const reader = raw(path, { readonly: true });
       const findEvent = reader.prepare('SELECT count(*) AS n FROM events WHERE id = ?');
 

@@ -12,6 +12,7 @@
  */
 import type Database from 'better-sqlite3';
 import { JournalUnavailableError } from '../../errors.js';
+import type { GatewayEvents } from '../../events.js';
 import { newEventId } from '../event-id.js';
 import type {
   AppendResult,
@@ -30,7 +31,6 @@ import type {
   StoredEvent,
   Verdict,
 } from '../port.js';
-import type { CommitObserver } from './group-commit.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
 import { type AppendOutcome, migrateJournal, openConnection, SqliteStore, type WriteOp } from './store.js';
 import { JournalThread, type Result, toError } from './thread-client.js';
@@ -46,8 +46,8 @@ export interface SqliteJournalOptions {
   maxSize?: number | undefined;
   /** How long a write waits for a lock held by another process before failing, in ms. */
   busyTimeoutMs?: number;
-  /** Called after each group commit with its size and duration. */
-  onCommit?: CommitObserver;
+  /** Where each group commit is reported (`journal:commit`, with its size and duration). */
+  events?: GatewayEvents;
 }
 
 /** Opens (creating and migrating as needed) a SQLite journal and starts its writer thread. */
@@ -232,7 +232,8 @@ export class SqliteJournal implements Journal {
     // sender retries), and the next batch starts a new writer.
     this.writer.request({ ops: batch.map((p) => p.op) }).then(
       ({ results, commits }) => {
-        for (const [size, ms] of commits) this.options.onCommit?.(size, ms);
+        for (const [batchSize, durationMs] of commits)
+          this.options.events?.emit('journal:commit', { batchSize, durationMs });
         batch.forEach((p, i) => {
           const result = results[i]!;
           if (result.ok) p.resolve(result.value);
