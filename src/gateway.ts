@@ -16,9 +16,9 @@ import type { Config } from './config/schema.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { createIngestApp } from './ingest/app.js';
+import { openJournal } from './journal/open.js';
 import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
-import { openSqliteJournal } from './journal/sqlite/journal.js';
 import type { Logger } from './log.js';
 import { createResigner } from './senders/resign.js';
 
@@ -53,9 +53,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics({ sources: Object.keys(config.sources), destinations: config.destinations });
   const journal =
     options.journal ??
-    openSqliteJournal({
-      path: config.storage.path,
-      maxSize: config.storage.max_size,
+    openJournal(config.storage, {
       onCommit: (size, ms) => metrics.commit(size, ms),
     });
   metrics.bindJournal(journal, config.destinations, options.clock);
