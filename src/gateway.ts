@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createAdminApp, healthRoutes } from './admin/app.js';
 import { createMetrics, type Metrics } from './admin/metrics.js';
+import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
@@ -189,8 +190,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
 /** A URL a client on this machine can use for a listener bound to `host`. */
 function baseUrl(host: string, port: number): string {
-  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return listenUrl(host, port);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
