@@ -16,6 +16,13 @@ export class SluiceError extends Error {
   }
 }
 
+/** The command line is wrong (unknown command, missing or malformed argument): the CLI exits 2. */
+export class UsageError extends SluiceError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
 /** One problem found in a config file, located as precisely as the YAML allows. */
 export interface ConfigIssue {
   file: string;

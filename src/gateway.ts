@@ -16,14 +16,15 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createAdminApp } from './admin/app.js';
 import { healthRoutes, type ReadinessCheck } from './admin/health.js';
 import { createMetrics, type Metrics, type MetricsOptions } from './admin/metrics.js';
+import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
 import { createIngestApp } from './ingest/app.js';
+import { openJournal } from './journal/open.js';
 import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
-import { openSqliteJournal } from './journal/sqlite/journal.js';
 import type { Logger } from './log.js';
 import { createResigner } from './senders/resign.js';
 
@@ -94,8 +95,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     ...options.metrics,
   });
   metrics.subscribe(events);
-  const journal =
-    options.journal ?? openSqliteJournal({ path: config.storage.path, maxSize: config.storage.max_size, events });
+  const journal = options.journal ?? openJournal(config.storage, { events });
   metrics.bindJournal(journal, config.destinations, options.clock);
   const stopRetention = new AbortController();
   let accepting = true;
@@ -248,8 +248,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
 /** A URL a client on this machine can use for a listener bound to `host`. */
 function baseUrl(host: string, port: number): string {
-  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return listenUrl(host, port);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -10,7 +10,6 @@
  * not_ready and unavailable (503), internal (500).
  */
 import { isUtf8 } from 'node:buffer';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -20,6 +19,7 @@ import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
 import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { safeEqual } from '../senders/signature.js';
 import { healthHandlers, type ReadinessCheck } from './health.js';
 import type { Metrics } from './metrics.js';
 import { BEARER, routes } from './schemas.js';
@@ -183,16 +183,14 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 }
 
 /**
- * Bearer token check in constant time: both sides are hashed first, so timingSafeEqual compares
- * equal-length digests and neither the token nor its length leaks through timing.
+ * Bearer token check in constant time (`safeEqual`): neither the token nor its length leaks through timing.
  */
 function bearerAuth(token: string | undefined): MiddlewareHandler {
   if (token === '') throw new Error('the admin token must not be empty');
-  const expected = token === undefined ? undefined : sha256(token);
   return async function bearerAuth(c, next) {
-    if (expected && !PUBLIC_PATHS.has(c.req.path)) {
+    if (token && !PUBLIC_PATHS.has(c.req.path)) {
       const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('authorization') ?? '');
-      if (!match || !timingSafeEqual(sha256(match[1]!), expected)) {
+      if (!match || !safeEqual(match[1]!, token)) {
         c.header('WWW-Authenticate', 'Bearer realm="sluice-admin"');
         return error(
           c,
@@ -205,10 +203,6 @@ function bearerAuth(token: string | undefined): MiddlewareHandler {
     await next();
     return undefined;
   };
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
 }
 
 function error<S extends ContentfulStatusCode>(c: Context, status: S, code: string, message: string) {

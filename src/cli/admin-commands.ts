@@ -14,12 +14,15 @@
  * Exit codes: 0 done, 1 the API refused or could not be reached, 2 the command line is wrong.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
 import { parse as parseYaml } from 'yaml';
+import { interpolateEnv } from '../config/env.js';
+import { listenUrl } from '../config/listen-url.js';
 import { parseDuration } from '../config/units.js';
+import { UsageError } from '../errors.js';
+import { type AdminTarget, ApiError, createAdminClient } from './admin-client.js';
 import { formatDestinations, formatEvent, formatEventPage } from './admin-format.js';
 
-/** Commands this module runs (main.ts dispatches them here). */
+/** Commands this module runs (main.ts, the `sluice` bin, dispatches them here). */
 export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['status', 'events', 'replay', 'pause', 'resume']);
 
 /** The flags of these commands, for `parseArgs` (`status` is shared with `sink --status`: both strings). */
@@ -67,20 +70,6 @@ export interface AdminIo {
   configFile?: string | undefined;
 }
 
-/** The command line is wrong: exit 2. */
-class UsageError extends Error {}
-
-/** The API answered an error. */
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Runs one operator command; resolves the exit code. Never throws. */
 export async function runAdminCommand(
   command: string,
@@ -88,58 +77,22 @@ export async function runAdminCommand(
   values: AdminValues,
   io: AdminIo,
 ): Promise<number> {
-  let target: { url: string; token: string | undefined };
+  let target: AdminTarget;
   try {
     target = resolveTarget(values, io);
   } catch (error) {
     io.err(`sluice: ${(error as Error).message}\n`);
     return 1;
   }
-  const agent = new Agent({ connections: 4, headersTimeout: 600_000, bodyTimeout: 600_000 });
-  const api = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: Record<string, unknown>) => {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (target.token) headers.authorization = `Bearer ${target.token}`;
-    if (body) headers['content-type'] = 'application/json';
-    let res: Awaited<ReturnType<typeof request>>;
-    try {
-      res = await request(new URL(path, target.url), {
-        method,
-        headers,
-        dispatcher: agent,
-        ...(body && { body: JSON.stringify(body) }),
-      });
-    } catch (error) {
-      throw new Error(
-        `cannot reach the admin API at ${target.url}: ${(error as Error).message || (error as { code?: string }).code}`,
-      );
-    }
-    const text = await res.body.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new ApiError(
-        res.statusCode,
-        'bad_response',
-        `the admin API answered ${res.statusCode} with something other than JSON`,
-      );
-    }
-    if (res.statusCode >= 400) {
-      const e = (parsed as { error?: { code?: string; message?: string } }).error;
-      throw new ApiError(res.statusCode, e?.code ?? 'error', e?.message ?? `HTTP ${res.statusCode}`);
-    }
-    // biome-ignore lint/suspicious/noExplicitAny: each command reads its own route's answer
-    return parsed as any;
-  };
-  // biome-ignore lint/suspicious/noExplicitAny: each command reads its own route's answer
-  const print = (answer: unknown, human: (answer: any) => string) =>
+  const client = createAdminClient(target);
+  const print = <T>(answer: T, human: (answer: T) => string) =>
     io.out(values.json === true ? `${JSON.stringify(answer, null, 2)}\n` : human(answer));
 
   try {
     switch (command) {
       case 'status': {
         noMore(args, 0, 'status');
-        print(await api('GET', '/destinations'), (a) => formatDestinations(a.destinations));
+        print(await client.call('listDestinations'), (a) => formatDestinations(a.destinations));
         return 0;
       }
       case 'events': {
@@ -155,15 +108,14 @@ export async function runAdminCommand(
             const value = flag(values, key);
             if (value !== undefined) query.set(key, toTime(value, key));
           }
-          const qs = query.toString();
-          print(await api('GET', `/events${qs ? `?${qs}` : ''}`), formatEventPage);
+          print(await client.call('listEvents', { query }), formatEventPage);
           return 0;
         }
         if (sub === 'show' || sub === 'delete') {
           if (id === undefined) throw new UsageError(`events ${sub} needs an event id`);
           noMore(args, 2, `events ${sub}`);
-          if (sub === 'show') print(await api('GET', `/events/${encodeURIComponent(id)}`), formatEvent);
-          else print(await api('DELETE', `/events/${encodeURIComponent(id)}`), (a) => `deleted event ${a.id}\n`);
+          if (sub === 'show') print(await client.call('getEvent', { params: { id } }), formatEvent);
+          else print(await client.call('deleteEvent', { params: { id } }), (a) => `deleted event ${a.id}\n`);
           return 0;
         }
         throw new UsageError(`unknown events command "${sub}": use events list, events show ID or events delete ID`);
@@ -179,11 +131,10 @@ export async function runAdminCommand(
                 `--${key} filters a bulk replay (replay --destination NAME); it does not apply to one event`,
               );
           }
-          const answer = await api(
-            'POST',
-            `/events/${encodeURIComponent(id)}/replay`,
-            destination === undefined ? {} : { destination },
-          );
+          const answer = await client.call('replayEvent', {
+            params: { id },
+            body: destination === undefined ? {} : { destination },
+          });
           print(answer, (a) => `replayed ${plural(a.replayed, 'delivery', 'deliveries')} of event ${id}\n`);
           return 0;
         }
@@ -200,7 +151,7 @@ export async function runAdminCommand(
           const value = flag(values, key);
           if (value !== undefined) body[key] = toTime(value, key);
         }
-        const answer = await api('POST', `/destinations/${encodeURIComponent(destination)}/replay`, body);
+        const answer = await client.call('replayDestination', { params: { name: destination }, body });
         print(answer, (a) => `replayed ${plural(a.replayed, 'delivery', 'deliveries')} to ${destination}\n`);
         return 0;
       }
@@ -209,10 +160,7 @@ export async function runAdminCommand(
         const [name] = args;
         if (name === undefined) throw new UsageError(`${command} needs a destination name`);
         noMore(args, 1, command);
-        print(
-          await api('POST', `/destinations/${encodeURIComponent(name)}/${command}`),
-          (a) => `${a.name}: ${a.state}\n`,
-        );
+        print(await client.call(command, { params: { name } }), (a) => `${a.name}: ${a.state}\n`);
         return 0;
       }
       default:
@@ -231,12 +179,12 @@ export async function runAdminCommand(
     io.err(`sluice: ${(error as Error).message}\n`);
     return 1;
   } finally {
-    await agent.close();
+    await client.close();
   }
 }
 
 /** Where the admin API is and how to authenticate: flags, then environment, then the config file. */
-function resolveTarget(values: AdminValues, io: AdminIo): { url: string; token: string | undefined } {
+function resolveTarget(values: AdminValues, io: AdminIo): AdminTarget {
   const fromFile = adminSection(io);
   const url = flag(values, 'url') ?? nonEmpty(io.env.SLUICE_ADMIN_URL) ?? fromFile.url ?? 'http://127.0.0.1:8081';
   const token = flag(values, 'token') ?? nonEmpty(io.env.SLUICE_ADMIN_TOKEN) ?? fromFile.token;
@@ -269,20 +217,13 @@ function adminSection(io: AdminIo): { url?: string; token?: string } {
     const raw = (admin as Record<string, unknown>)[key];
     if (typeof raw === 'number') return String(raw);
     if (typeof raw !== 'string') return undefined;
-    let unset = false;
-    const text = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => {
-      const value = nonEmpty(io.env[name]) ?? fallback;
-      if (value === undefined) unset = true;
-      return value ?? '';
-    });
-    return unset ? undefined : nonEmpty(text);
+    const { text, unset } = interpolateEnv(raw, io.env);
+    return unset.length > 0 ? undefined : nonEmpty(text);
   };
-  const host = read('host') ?? '127.0.0.1';
-  const port = read('port') ?? '8081';
-  const connectTo = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const token = read('token');
   return {
-    url: `http://${connectTo.includes(':') ? `[${connectTo}]` : connectTo}:${port}`,
-    ...(read('token') !== undefined && { token: read('token')! }),
+    url: listenUrl(read('host') ?? '127.0.0.1', read('port') ?? '8081'),
+    ...(token !== undefined && { token }),
   };
 }
 

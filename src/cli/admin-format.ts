@@ -1,55 +1,8 @@
 /**
- * Human output of the operator commands (cli-admin.ts): plain aligned tables, no colour, numbers
+ * Human output of the operator commands (admin-commands.ts): plain aligned tables, no colour, numbers
  * exactly as the admin API gives them (durations shown as 4m05s, 2h03m, 3d04h).
  */
-import type { HoldReason } from '../delivery/scheduler.js';
-
-/** A row of GET /destinations. */
-export interface DestinationRow {
-  name: string;
-  state: string;
-  pending: number;
-  in_flight: number;
-  retrying: number;
-  dead: number;
-  delivered_last_hour: number;
-  oldest_pending_age_seconds: number | null;
-  rate_per_second: number;
-  eta_seconds: number | null;
-  held_until: string | null;
-  held_by: HoldReason | null;
-}
-
-interface EventSummaryRow {
-  id: string;
-  source: string;
-  method: string;
-  path: string;
-  received_at: string;
-  body_size: number;
-  deliveries: { destination: string; status: string; attempts: number; last_error: string | null }[];
-}
-
-interface EventDetail extends EventSummaryRow {
-  query: string;
-  remote_addr: string | null;
-  headers: [string, string][];
-  body: string;
-  body_encoding: 'utf8' | 'base64';
-  deliveries: (EventSummaryRow['deliveries'][number] & {
-    due_at: string | null;
-    finished_at: string | null;
-    attempt_log: {
-      attempt: number;
-      started_at: string;
-      duration_ms: number;
-      status: number | null;
-      error: string | null;
-      response: string | null;
-      response_encoding: string | null;
-    }[];
-  })[];
-}
+import type { ApiDestination, ApiEvent, ApiEventPage, ApiEventSummary } from '../admin/schemas.js';
 
 /** Seconds → `0s`, `42s`, `4m05s`, `2h03m`, `3d04h`; null → `-`. */
 export function formatSeconds(seconds: number | null): string {
@@ -76,7 +29,7 @@ export function table(headers: string[], rows: string[][], rightAligned: Readonl
 }
 
 /** `sluice status`. */
-export function formatDestinations(rows: DestinationRow[]): string {
+export function formatDestinations(rows: readonly ApiDestination[]): string {
   const headers = [
     'DESTINATION',
     'STATE',
@@ -112,7 +65,7 @@ export function formatDestinations(rows: DestinationRow[]): string {
 }
 
 /** `sluice events list`. */
-export function formatEventPage(page: { events: EventSummaryRow[]; next_cursor: string | null }): string {
+export function formatEventPage(page: ApiEventPage): string {
   if (page.events.length === 0) return 'no events\n';
   const rows = page.events.map((e) => [
     e.id,
@@ -126,12 +79,12 @@ export function formatEventPage(page: { events: EventSummaryRow[]; next_cursor: 
   return table(['ID', 'RECEIVED', 'SOURCE', 'REQUEST', 'BYTES', 'DELIVERIES'], rows, new Set([4])) + next;
 }
 
-function deliveries(list: EventSummaryRow['deliveries']): string {
+function deliveries(list: ApiEventSummary['deliveries']): string {
   return list.map((d) => `${d.destination}:${d.status}${d.attempts > 0 ? `(${d.attempts})` : ''}`).join(' ');
 }
 
 /** `sluice events show`. */
-export function formatEvent(e: EventDetail): string {
+export function formatEvent(e: ApiEvent): string {
   const out: string[] = [];
   out.push(`event     ${e.id}`);
   out.push(`source    ${e.source}`);

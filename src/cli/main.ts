@@ -6,14 +6,14 @@
  *   sluice start [-c sluice.yaml]   run the gateway
  *   sluice check [-c sluice.yaml]   validate a config and print the resolved plan
  *   sluice sink --port N [...]      a receiver that plays a slow or failing consumer
- *   sluice status|events|replay|pause|resume   operator commands, through the admin API (cli-admin.ts)
+ *   sluice status|events|replay|pause|resume   operator commands, through the admin API (admin-commands.ts)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { formatPlan } from '../config/plan.js';
 import { parseDuration } from '../config/units.js';
-import { ConfigError, SluiceError } from '../errors.js';
+import { ConfigError, SluiceError, UsageError } from '../errors.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
 import { ADMIN_COMMANDS, ADMIN_OPTIONS, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
@@ -37,12 +37,6 @@ Options:
 ${ADMIN_USAGE}`;
 
 /** Exit codes: 0 fine, 1 the work failed (bad config, start-up error), 2 the command line is wrong. */
-class UsageError extends SluiceError {
-  constructor(message: string) {
-    super('USAGE', message);
-  }
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,

@@ -18,10 +18,10 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { type Env, interpolateEnv } from './env.js';
 import { type Config, configSchema } from './schema.js';
 
-/** Where environment variables come from (injected so tests need not touch process.env). */
-export type Env = Record<string, string | undefined>;
+export type { Env } from './env.js';
 
 /** Reads, interpolates and validates a config file; throws `ConfigError` listing every problem. */
 export function loadConfig(file: string, env: Env = process.env): Config {
@@ -55,7 +55,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     );
   }
 
-  const issues = interpolateEnv(doc, env, at);
+  const issues = interpolateScalars(doc, env, at);
   const result = configSchema.safeParse(doc.toJS() ?? {});
   if (result.success && issues.length === 0) return result.data;
   if (!result.success) {
@@ -70,25 +70,18 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
 type At = (offset: number | undefined, path: string, message: string) => ConfigIssue;
 
 /** Replaces `${VAR}` and `${VAR:-default}` in every string scalar; an unset variable without default is an issue. */
-function interpolateEnv(doc: Document, env: Env, at: At): ConfigIssue[] {
+function interpolateScalars(doc: Document, env: Env, at: At): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   visit(doc, {
     Scalar(_key, node, path) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      const before = issues.length;
-      const text = node.value.replace(
-        /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-        (whole, name: string, fallback?: string) => {
-          const value = env[name];
-          if (value !== undefined && value !== '') return value;
-          if (fallback !== undefined) return fallback;
-          issues.push(at(node.range?.[0], keyPath([...path, node]), `environment variable ${name} is not set`));
-          return whole;
-        },
-      );
+      const { text, unset } = interpolateEnv(node.value, env);
+      for (const name of unset) {
+        issues.push(at(node.range?.[0], keyPath([...path, node]), `environment variable ${name} is not set`));
+      }
       // An unquoted `port: ${PORT}` means what `port: 8080` would: read the result as YAML reads a plain
       // scalar (numbers, booleans), as docker compose does. Quoting keeps it a string.
-      node.value = node.type === Scalar.PLAIN && issues.length === before ? plainScalar(text) : text;
+      node.value = node.type === Scalar.PLAIN && unset.length === 0 ? plainScalar(text) : text;
     },
   });
   return issues;

@@ -1,7 +1,8 @@
 /**
  * The `Journal` port: everything Sluice stores goes through this narrow interface, so that a
  * second backend (PostgreSQL, for several nodes sharing one journal) only has to implement it
- * and pass the contract suite in test/journal/contract.ts. The SQLite backend is journal-sqlite.ts.
+ * and pass the contract suite in test/journal/contract.ts. The SQLite backend is sqlite/journal.ts;
+ * open.ts picks the backend the config names.
  *
  * Times are Unix epoch milliseconds, passed in by the caller (the backend never reads a clock
  * for decisions), so that tests and several nodes agree on what "now" means.
@@ -110,8 +111,24 @@ export interface RetentionCutoffs {
   dedupeBefore: number;
 }
 
+/**
+ * What a backend can do beyond the port's methods, so that callers adapt to it instead of testing
+ * which backend they have.
+ */
+export interface JournalCapabilities {
+  /** It reports each commit's size and duration (group commits: the `sluice_journal_commit_*` metrics). */
+  readonly commitStats: boolean;
+  /**
+   * A write by another process (another node on the same journal) wakes this process's delivery
+   * loops at once (PostgreSQL's LISTEN/NOTIFY). Without it, a loop sees them at its next poll.
+   */
+  readonly crossProcessWakeups: boolean;
+}
+
 /** Storage port for events, deliveries and attempts. */
 export interface Journal {
+  /** What this backend supports. */
+  readonly capabilities: JournalCapabilities;
   /**
    * Stores an event and one pending delivery per destination. Resolves only once the write is
    * durable (survives kill -9 and power loss); rejects with `JournalUnavailableError` when it is not.

@@ -22,7 +22,7 @@ const tmp = tempDir();
 const ids = { a: [] as string[], b: [] as string[] };
 let frozen = true;
 
-/** Runs `sluice <argv>` as cli.ts will: parseArgs with ADMIN_OPTIONS, then runAdminCommand. */
+/** Runs `sluice <argv>` as main.ts does: parseArgs with ADMIN_OPTIONS, then runAdminCommand. */
 async function sluice(argv: string[], io: { env?: Record<string, string>; configFile?: string; auth?: boolean } = {}) {
   const { values, positionals } = parseArgs({ args: argv, options: ADMIN_OPTIONS, allowPositionals: true });
   const defaults = io.auth === false ? {} : { url: server.url, token: TOKEN };

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { interpolateEnv } from '../../src/config/env.js';
 import { type Env, loadConfig } from '../../src/config/load.js';
 import { ConfigError, type ConfigIssue } from '../../src/errors.js';
 
@@ -128,5 +129,20 @@ describe('environment variables', () => {
   it('ignores variables in comments', () => {
     const file = write(['# set ${NOT_A_VALUE} before starting', ...withUrl('http://crm.internal/')]);
     expect(loadConfig(file, {}).destinations.crm!.url).toBe('http://crm.internal/');
+  });
+});
+
+describe('interpolateEnv, shared by the config loader and the CLI', () => {
+  it('replaces variables and defaults, and lists the unset ones in order, leaving them as written', () => {
+    expect(interpolateEnv('http://${HOST}:${PORT:-8080}/', { HOST: 'h' })).toEqual({
+      text: 'http://h:8080/',
+      unset: [],
+    });
+    expect(interpolateEnv('${A}-${B}-${A}', { B: '' })).toEqual({ text: '${A}-${B}-${A}', unset: ['A', 'B', 'A'] });
+    expect(interpolateEnv('${EMPTY:-}', {})).toEqual({ text: '', unset: [] });
+    expect(interpolateEnv('$HOME ${not-a-name}', { HOME: '/root' })).toEqual({
+      text: '$HOME ${not-a-name}',
+      unset: [],
+    });
   });
 });

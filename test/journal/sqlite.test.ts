@@ -9,11 +9,12 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JournalTooNewError, JournalUnavailableError } from '../../src/errors.js';
 import { createGatewayEvents } from '../../src/events.js';
+import { openJournal } from '../../src/journal/open.js';
 import type { StoredEvent } from '../../src/journal/port.js';
 import {
   MIGRATIONS_FOLDER,
   openSqliteJournal,
-  type SqliteJournal,
+  SqliteJournal,
   type SqliteJournalOptions,
 } from '../../src/journal/sqlite/journal.js';
 import { describeJournalContract, makeEvent } from './contract.js';
@@ -178,6 +179,18 @@ describe('SQLite journal', () => {
       db.prepare(`DELETE FROM __drizzle_migrations WHERE hash = 'from-the-future'`).run();
       const again = open();
       expect((await again.getEvent(stored.id))?.id).toBe(stored.id);
+    });
+  });
+
+  describe('opening', () => {
+    it('is what openJournal opens for storage.path, and declares what it supports', async () => {
+      const journal = openJournal({ path });
+      expect(journal).toBeInstanceOf(SqliteJournal);
+      journals.push(journal as SqliteJournal);
+      // Commits are measured; another process's writes are found by polling, not announced.
+      expect(journal.capabilities).toEqual({ commitStats: true, crossProcessWakeups: false });
+      await journal.probe();
+      expect(existsSync(path)).toBe(true);
     });
   });
 

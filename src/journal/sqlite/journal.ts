@@ -26,6 +26,7 @@ import type {
   EventQuery,
   IncomingEvent,
   Journal,
+  JournalCapabilities,
   ReplayFilter,
   RetentionCutoffs,
   StoredEvent,
@@ -85,6 +86,8 @@ interface Pending {
 
 /** `Journal` on a SQLite file. Create it with `openSqliteJournal`. */
 export class SqliteJournal implements Journal {
+  /** Group commits are measured (`onCommit`); other processes' writes are found by polling. */
+  readonly capabilities: JournalCapabilities = { commitStats: true, crossProcessWakeups: false };
   private readonly reader: SqliteStore;
   private readonly writer: JournalThread<{ ops: WriteOp[] }, { results: Result[]; commits: [number, number][] }>;
   private readonly readThread: JournalThread<{ read: ReadOp }, { result: Result }>;
