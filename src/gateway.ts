@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './admin/metrics.js';
 import type { Config } from './config/schema.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
+import { createGatewayEvents } from './events.js';
 import { createIngestApp } from './ingest/app.js';
 import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
@@ -66,13 +67,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Pauses and Retry-After holds outlive restarts: a paused or held destination must not send on start-up.
   const paused = (await journal.pausedDestinations()).filter((name) => name in config.destinations);
   const held = await journal.heldDestinations((options.clock ?? Date.now)());
+  const events = createGatewayEvents();
   const scheduler = startScheduler({
     destinations: config.destinations,
     journal,
     paused,
     held,
     logger,
-    onAttempt: (attempt) => metrics.attempt(attempt),
+    events,
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
     // Each attempt re-signs events of `resign: true` sources with the current time (and adds the

@@ -23,7 +23,7 @@
  * would understate the rate (and overstate the time to drain) for up to a minute.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { AttemptEvent } from '../delivery/scheduler.js';
+import type { AttemptEvent } from '../events.js';
 import type { DestinationStats, Journal } from '../journal/port.js';
 
 /** What became of a request on a source's path. */

@@ -9,6 +9,7 @@ import { createAdminApp } from '../../src/admin/app.js';
 import { createMetrics, type Metrics, type ReceivedOutcome } from '../../src/admin/metrics.js';
 import { type Config, configSchema } from '../../src/config/schema.js';
 import { type Scheduler, startScheduler } from '../../src/delivery/scheduler.js';
+import { createGatewayEvents } from '../../src/events.js';
 import { createIngestApp } from '../../src/ingest/app.js';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { silentLogger } from '../../src/log.js';
@@ -67,12 +68,14 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
   const parts = async () => {
     const journal = openSqliteJournal({ path: dbPath, onCommit: (size, ms) => metrics.commit(size, ms) });
     const paused = (await journal.pausedDestinations()).filter((name) => name in config.destinations);
+    const events = createGatewayEvents();
+    events.on('delivery:attempt', (event) => metrics.attempt(event));
     const scheduler = startScheduler({
       destinations: config.destinations,
       journal,
       paused,
       logger: silentLogger(),
-      onAttempt: (event) => metrics.attempt(event),
+      events,
       ...(options.clock && { clock: options.clock }),
     });
     metrics.bindJournal(journal, config.destinations, options.clock);
