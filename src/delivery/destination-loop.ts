@@ -185,8 +185,8 @@ export class DestinationLoop {
       this.pump(now);
       const limit = this.claimLimit(now);
       if (limit <= 0) {
-        // Full: a finishing attempt wakes us, or the pacer's next send a buffered claim waits for.
-        await this.waiter.wait(Math.min(IDLE_POLL_MS, this.sendWait(now)), signal);
+        // Full: a finishing attempt wakes us, or the pacer's next send.
+        await this.waiter.wait(Math.min(IDLE_POLL_MS, this.sendWait(now, true)), signal);
         continue;
       }
 
@@ -216,9 +216,14 @@ export class DestinationLoop {
     }
   }
 
-  /** How long until the pacer lets a buffered claim that has a free slot go; Infinity when none waits for it. */
-  private sendWait(now: number): number {
-    if (this.pacer.rate === undefined || this.ready.length === 0 || this.inFlight.size >= this.cap) return Infinity;
+  /**
+   * How long until the pacer lets a buffered claim that has a free slot go; Infinity when none waits for it.
+   * `claimable`: nothing is buffered because the pacer would not pay for a claim (a fifo or probing
+   * destination, which never claims ahead): wait for its next send too, not for the idle poll.
+   */
+  private sendWait(now: number, claimable = false): number {
+    if (this.pacer.rate === undefined || this.inFlight.size >= this.cap) return Infinity;
+    if (this.ready.length === 0 && !claimable) return Infinity;
     return Math.max(1, this.pacer.msUntilNext(now));
   }
 

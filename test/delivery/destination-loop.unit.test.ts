@@ -136,6 +136,13 @@ describe('destination loop: pacing', () => {
     await run.stop();
   });
 
+  it('a paced fifo destination sends at its rate, not at the idle poll', async () => {
+    const run = start({ rate: '1/s', ordering: 'fifo' }, () => ok(10), 4);
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(run.consumer.requests.map((r) => r.at - T0)).toEqual([0, 1_000, 2_000, 3_000]);
+    await run.stop();
+  });
+
   it('never has more requests at the consumer than the concurrency cap', async () => {
     const run = start({ concurrency: 3 }, () => ok(150), 15);
     await vi.advanceTimersByTimeAsync(1_000);
