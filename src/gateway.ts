@@ -109,7 +109,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     paused,
     held,
     logger,
-    onAttempt: (attempt) => events.emit('delivery:attempt', attempt),
+    events,
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
     // Each attempt re-signs events of `resign: true` sources with the current time (and adds the

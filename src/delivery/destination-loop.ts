@@ -1,7 +1,8 @@
 /**
  * The delivery loop of one destination: claims due deliveries, sends them at the pace the
- * destination can take (a token bucket for rate and burst, a concurrency cap, neither ever
- * exceeded), and records each outcome.
+ * destination can take (its pacer: by default a token bucket for rate and burst and a concurrency
+ * cap, neither ever exceeded), and records each outcome. What the loop does at any time is its
+ * mode (destination-mode.ts): running, held, probing, paused or stopping.
  *
  * A delivery (one event × one destination) moves through these states:
  *
@@ -12,7 +13,7 @@
  *      │                                    │  └──given back, never sent───────────────▶ pending (due now, attempt-1)
  *      └──────── lease expires (crash) ◀────┘
  *
- * A destination claims a little ahead of its free slots (see `claimLimit`), so that a slot freed
+ * A destination claims a little ahead of its free slots (claim-ahead.ts), so that a slot freed
  * by an answer is refilled at once; a claim not sent yet when a pause, a hold or shutdown comes is
  * given back (`Journal.release`: pending again, its attempt uncounted). Tokens are taken when a
  * request is sent, not when it is claimed.
@@ -27,13 +28,18 @@
  */
 
 import type { DestinationConfig } from '../config/schema.js';
+import type { GatewayEvents } from '../events.js';
 import type { Claim } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { type OutcomeSinks, paceSample, recordOutcome } from './attempt-outcome.js';
+import { ClaimAhead } from './claim-ahead.js';
+import { canTransition, type DestinationMode, ModeTransitionError } from './destination-mode.js';
 import { type AttemptResult, createDeliveryClient, type DeliveryClient } from './http-client.js';
 import { CircuitBreaker } from './pacing/circuit-breaker.js';
-import { TokenBucket } from './pacing/token-bucket.js';
+import type { Pacer } from './pacing/pacer.js';
+import { createStaticPacer } from './pacing/static-pacer.js';
 import { decide } from './retry-policy.js';
-import type { HoldReason, SchedulerOptions } from './scheduler.js';
+import type { HoldReason, SchedulerOptions } from './types.js';
 import { Waiter } from './waiter.js';
 
 /**
@@ -41,13 +47,6 @@ import { Waiter } from './waiter.js';
  * much: enough to record the outcome, short enough that a crash delays redelivery only briefly.
  */
 const LEASE_MARGIN_MS = 5_000;
-/** Most deliveries claimed in one go. */
-const CLAIM_BATCH = 64;
-/** Claims ahead of free slots cover about this much sending time (see `claimLimit`). */
-const CLAIM_AHEAD_MS = 1_000;
-/** Most deliveries claimed ahead of free slots, and most body bytes they may hold in memory. */
-const MAX_AHEAD = 256;
-const MAX_AHEAD_BYTES = 4 * 1024 * 1024;
 /**
  * A buffered claim is sent only while its lease still covers a whole attempt plus this much; with
  * `LEASE_MARGIN_MS` that lets a claim wait up to 4 s in the buffer, several times `CLAIM_AHEAD_MS`.
@@ -65,84 +64,129 @@ const MIN_SLEEP_MS = 5;
 const ERROR_PAUSE_MS = 1_000;
 
 /** The loop, claimed-ahead buffer and in-flight set of one destination. */
-export class DestinationWorker {
+export class DestinationLoop {
   readonly waiter = new Waiter();
   /** Requests at the consumer now (what `concurrency` caps). */
   readonly inFlight = new Set<Promise<void>>();
   /** Outcomes being recorded (shutdown waits for these too). */
   readonly recording = new Set<Promise<void>>();
   readonly client: DeliveryClient;
-  private readonly bucket: TokenBucket | undefined;
+  readonly pacer: Pacer;
   private readonly clock: () => number;
   private readonly log: Logger;
   private readonly leaseMs: number;
   private readonly fifo: boolean;
-  /** Claimed ahead, not sent yet: sent in claim order as slots and tokens allow. */
+  /** Claimed ahead, not sent yet: sent in claim order as slots and the pacer allow. */
   private ready: Claim[] = [];
-  /** Moving average of attempt durations (ms); sizes the claim-ahead. Unknown before the first. */
-  private attemptMs: number | undefined;
-  /** Moving average of the body size of sent events, in bytes; bounds the claim-ahead's memory. */
-  private bodyBytes = 0;
-  /** Aborted when the loop is to stop: from then on nothing more is sent, what is buffered goes back. */
-  private stopping: AbortSignal | undefined;
+  private readonly claimAhead: ClaimAhead;
+  private readonly sinks: OutcomeSinks;
+  /** What the loop does now; changed only by `setMode`. */
+  private current: DestinationMode;
   /** Retry-After on 429/503, or the breaker: nothing is sent to this destination before this time. */
   heldUntil = 0;
   /** What set `heldUntil`. */
   heldBy: HoldReason = 'retry_after';
   private readonly breaker: CircuitBreaker;
-  /** Paused by the operator: nothing is claimed (ingest goes on). */
-  paused: boolean;
 
   constructor(
     readonly name: string,
     private readonly destination: DestinationConfig,
     private readonly options: SchedulerOptions,
+    private readonly events: GatewayEvents,
     private readonly abortSignal: AbortSignal,
   ) {
     this.clock = options.clock ?? Date.now;
     this.client = options.createClient ? options.createClient(destination, name) : createDeliveryClient(destination);
-    this.paused = options.paused?.includes(name) ?? false;
     this.heldUntil = options.held?.[name] ?? 0;
-    this.bucket =
-      destination.rate === undefined ? undefined : new TokenBucket(destination.rate, destination.burst, this.clock());
+    const now = this.clock();
+    this.pacer = (options.createPacer ?? createStaticPacer)(destination, name, now);
     this.log = options.logger.child({ destination: name });
     this.leaseMs = destination.timeout + LEASE_MARGIN_MS;
     this.fifo = destination.ordering === 'fifo';
+    this.claimAhead = new ClaimAhead(this.fifo);
+    this.sinks = { destination: name, journal: options.journal, events, log: this.log };
     this.breaker = new CircuitBreaker(
       BREAKER_THRESHOLD,
       destination.retry.initial,
       Math.min(destination.retry.max, BREAKER_MAX_MS),
     );
+    this.current = options.paused?.includes(name) ? 'paused' : this.heldUntil > now ? 'held' : 'running';
   }
 
-  /** Most requests at the consumer now: the concurrency cap, or one while probing a consumer that was down. */
-  private get cap(): number {
-    return this.breaker.probing ? 1 : this.destination.concurrency;
+  get mode(): DestinationMode {
+    return this.current;
   }
 
+  /** Most requests at the consumer now: the pacer's concurrency, or one while probing a consumer that was down. */
+  get cap(): number {
+    return this.current === 'probing' ? 1 : this.pacer.concurrency;
+  }
+
+  /** Changes the mode; a change `MODE_TRANSITIONS` does not allow is a bug in this loop, and throws. */
+  private setMode(to: DestinationMode, reason: string): void {
+    const from = this.current;
+    if (!canTransition(from, to)) throw new ModeTransitionError(this.name, from, to);
+    this.current = to;
+    this.events.emit('destination:mode', { destination: this.name, from, to, reason });
+  }
+
+  /** Where the loop goes when nothing stops it: held until `heldUntil`, then probing while the breaker is open. */
+  private unpausedMode(now: number): DestinationMode {
+    if (this.heldUntil > now) return 'held';
+    return this.breaker.probing ? 'probing' : 'running';
+  }
+
+  /** After a hold or a breaker change; a paused or stopping loop stays so (resume looks again). */
+  private followHoldAndBreaker(now: number, reason: string): void {
+    if (this.current === 'paused' || this.current === 'stopping') return;
+    const to = this.unpausedMode(now);
+    if (to !== this.current) this.setMode(to, reason);
+  }
+
+  private endHoldIfOver(now: number): void {
+    if (this.current === 'held' && this.heldUntil <= now) this.setMode(this.unpausedMode(now), 'hold over');
+  }
+
+  /** Stops claiming (in-flight attempts finish); what was claimed ahead goes back. */
+  pause(): void {
+    if (this.current !== 'paused' && this.current !== 'stopping') this.setMode('paused', 'paused by the operator');
+    this.waiter.wake(); // gives back what it claimed ahead
+  }
+
+  resume(): void {
+    if (this.current === 'paused') this.setMode(this.unpausedMode(this.clock()), 'resumed by the operator');
+    this.waiter.wake();
+  }
+
+  /** Runs until `signal` aborts: then nothing more is sent, and what is claimed ahead goes back. */
   async run(signal: AbortSignal): Promise<void> {
-    this.stopping = signal;
+    const stop = () => this.setMode('stopping', 'shutdown');
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
     try {
       await this.loop(signal);
     } finally {
+      signal.removeEventListener('abort', stop);
       await this.releaseReady();
     }
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
+    while (this.current !== 'stopping') {
       const now = this.clock();
-      if (this.paused || this.heldUntil > now) {
+      this.endHoldIfOver(now);
+      if (this.current === 'paused' || this.current === 'held') {
         // Nothing claimed waits out a pause or a hold: its lease would run out meanwhile.
         await this.releaseReady();
-        await this.waiter.wait(this.paused ? IDLE_POLL_MS : this.heldUntil - now, signal); // resume wakes us
+        // resume wakes us
+        await this.waiter.wait(this.current === 'paused' ? IDLE_POLL_MS : this.heldUntil - now, signal);
         continue;
       }
       this.pump(now);
       const limit = this.claimLimit(now);
       if (limit <= 0) {
-        // Full: a finishing attempt wakes us, or the token a buffered claim waits for.
-        await this.waiter.wait(Math.min(IDLE_POLL_MS, this.tokenWait(now)), signal);
+        // Full: a finishing attempt wakes us, or the pacer's next send.
+        await this.waiter.wait(Math.min(IDLE_POLL_MS, this.sendWait(now, true)), signal);
         continue;
       }
 
@@ -168,54 +212,43 @@ export class DestinationWorker {
       // The floor keeps a due-now row that could not be claimed from turning this into a busy loop.
       const sleep =
         due === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(MIN_SLEEP_MS, due - this.clock()));
-      await this.waiter.wait(Math.min(sleep, this.tokenWait(this.clock())), signal);
+      await this.waiter.wait(Math.min(sleep, this.sendWait(this.clock())), signal);
     }
-  }
-
-  /** How long until a buffered claim that has a free slot can have a token; Infinity when none waits for one. */
-  private tokenWait(now: number): number {
-    if (!this.bucket || this.ready.length === 0 || this.inFlight.size >= this.cap) return Infinity;
-    return Math.max(1, this.bucket.msUntilToken(now));
   }
 
   /**
-   * How many deliveries to claim now: enough to fill the free slots, plus, once attempts are known
-   * to be quick, about `CLAIM_AHEAD_MS` worth of further ones, so that a freed slot is refilled
-   * from memory instead of waiting for a claim to commit (an fsync: with one claim per freed slot,
-   * delivery ran at a fifth of what the consumer could take). A fifo destination never claims
-   * ahead; a paced one claims at most what its bucket can pay for within `CLAIM_AHEAD_MS`; large
-   * bodies shrink the claim-ahead to `MAX_AHEAD_BYTES`.
+   * How long until the pacer lets a buffered claim that has a free slot go; Infinity when none waits for it.
+   * `claimable`: nothing is buffered because the pacer would not pay for a claim (a fifo or probing
+   * destination, which never claims ahead): wait for its next send too, not for the idle poll.
    */
-  private claimLimit(now: number): number {
-    const ahead =
-      this.fifo || this.attemptMs === undefined || this.breaker.probing
-        ? 0
-        : Math.min(
-            MAX_AHEAD,
-            Math.floor((this.destination.concurrency * CLAIM_AHEAD_MS) / Math.max(1, this.attemptMs)),
-            Math.floor(MAX_AHEAD_BYTES / Math.max(1, this.bodyBytes)),
-          );
-    let limit = this.cap + ahead - this.inFlight.size - this.ready.length;
-    if (this.bucket) {
-      const affordable =
-        this.bucket.available(now) + (ahead > 0 ? Math.floor((this.destination.rate! * CLAIM_AHEAD_MS) / 1000) : 0);
-      limit = Math.min(limit, affordable - this.ready.length);
-    }
-    return Math.min(limit, CLAIM_BATCH);
+  private sendWait(now: number, claimable = false): number {
+    if (this.pacer.rate === undefined || this.inFlight.size >= this.cap) return Infinity;
+    if (this.ready.length === 0 && !claimable) return Infinity;
+    return Math.max(1, this.pacer.msUntilNext(now));
   }
 
-  /** Sends buffered claims while slots and tokens allow; claims too close to their lease end go back. */
+  private claimLimit(now: number): number {
+    return this.claimAhead.limit(now, this.pacer, {
+      cap: this.cap,
+      inFlight: this.inFlight.size,
+      buffered: this.ready.length,
+      probing: this.current === 'probing',
+    });
+  }
+
+  /** Sends buffered claims while slots and the pacer allow; claims too close to their lease end go back. */
   private pump(now: number): void {
+    this.endHoldIfOver(now);
     const stale: Claim[] = [];
     while (this.ready.length > 0 && this.inFlight.size < this.cap) {
-      if (this.stopping?.aborted || this.paused || this.heldUntil > now) break;
+      if (this.current !== 'running' && this.current !== 'probing') break;
       const claim = this.ready[0]!;
       if (claim.leaseUntil - now < this.destination.timeout + LEASE_GUARD_MS) {
         // Sent now, the attempt could outlive the lease and race a second claim of the same delivery.
         stale.push(this.ready.shift()!);
         continue;
       }
-      if (this.bucket && !this.bucket.tryTake(now)) break;
+      if (!this.pacer.tryTake(now)) break;
       this.dispatch(this.ready.shift()!);
     }
     if (stale.length > 0) void this.release(stale);
@@ -256,11 +289,10 @@ export class DestinationWorker {
       this.pump(this.clock());
       this.waiter.wake();
     };
-    this.bodyBytes =
-      this.bodyBytes === 0 ? claim.event.body.byteLength : average(this.bodyBytes, claim.event.body.byteLength);
+    this.claimAhead.sent(claim.event.body.byteLength);
     const slot: Promise<void> = sending.then((result) => {
-      this.attemptMs = this.attemptMs === undefined ? result.durationMs : average(this.attemptMs, result.durationMs);
-      this.watchReachability(result);
+      this.claimAhead.answered(result.durationMs);
+      this.observe(result);
       free();
     }, free);
     this.inFlight.add(slot);
@@ -288,12 +320,19 @@ export class DestinationWorker {
     return true;
   }
 
-  /** Feeds the breaker; holds the destination while its consumer cannot be reached. */
-  private watchReachability(result: AttemptResult): void {
-    if (this.abortSignal.aborted) return; // our own shutdown, not the consumer
+  /**
+   * Tells the pacer and the breaker how the consumer answered; holds the destination while its
+   * consumer cannot be reached. Attempts cut short by our own shutdown say nothing about the consumer.
+   */
+  private observe(result: AttemptResult): void {
+    if (this.abortSignal.aborted) return;
     const now = this.clock();
+    this.pacer.record(paceSample(result, now), now);
     const change = this.breaker.record(result.status !== undefined, result.startedAt, now);
     this.hold(change.holdUntil, 'unreachable');
+    if (change.holdUntil !== undefined || change.closed) {
+      this.followHoldAndBreaker(now, change.closed ? 'consumer answering again' : 'consumer unreachable');
+    }
     if (change.opened) {
       this.log.warn(
         { error: result.error, probeInMs: change.holdUntil! - now },
@@ -304,7 +343,7 @@ export class DestinationWorker {
     }
   }
 
-  /** Decides what the attempt's result means, records it, and logs it. */
+  /** Decides what the attempt's result means (holding the destination on Retry-After), and records it. */
   private async record(claim: Claim, result: AttemptResult): Promise<void> {
     const now = this.clock();
     const shutdown = this.abortSignal.aborted && result.status === undefined;
@@ -318,6 +357,7 @@ export class DestinationWorker {
           ...(this.options.random && { random: this.options.random }),
         });
     if (this.hold(decision.holdUntil, 'retry_after')) {
+      this.followHoldAndBreaker(now, 'consumer asked to slow down (Retry-After)');
       // Kept in the journal, so that a restart does not send before the time the consumer asked for.
       this.options.journal
         .setHold(this.name, this.heldUntil, now)
@@ -326,53 +366,6 @@ export class DestinationWorker {
         );
       this.log.warn({ until: new Date(this.heldUntil).toISOString() }, 'consumer asked to slow down: destination held');
     }
-    const record = toRecord(claim.attempt, result, decision.reason);
-    try {
-      const kept = await this.options.journal.complete(claim, record, decision.verdict);
-      if (!kept)
-        this.log.warn(
-          { eventId: claim.event.id, attempt: claim.attempt },
-          'lease lost before the outcome was recorded; a newer claim decides',
-        );
-    } catch (error) {
-      // The lease will expire and the event is delivered again: at-least-once holds.
-      this.log.error({ err: error, eventId: claim.event.id }, 'could not record the attempt');
-      return;
-    }
-    this.options.onAttempt?.({
-      destination: this.name,
-      outcome: decision.verdict.kind,
-      status: result.status,
-      durationMs: result.durationMs,
-    });
-    const fields = {
-      eventId: claim.event.id,
-      attempt: claim.attempt,
-      status: result.status,
-      durationMs: Math.round(result.durationMs),
-    };
-    if (decision.verdict.kind === 'delivered') this.log.debug(fields, 'delivered');
-    else if (decision.verdict.kind === 'retry')
-      this.log.warn(
-        { ...fields, error: decision.reason, nextAttemptAt: new Date(decision.verdict.at).toISOString() },
-        'attempt failed; will retry',
-      );
-    else this.log.warn({ ...fields, error: decision.reason }, 'delivery dead');
+    await recordOutcome(this.sinks, claim, result, decision);
   }
-}
-
-/** Exponential moving average: recent values weigh most, one odd value moves it by a fifth. */
-function average(mean: number, value: number): number {
-  return mean + 0.2 * (value - mean);
-}
-
-function toRecord(attempt: number, result: AttemptResult, reason: string | undefined) {
-  return {
-    attempt,
-    startedAt: result.startedAt,
-    durationMs: result.durationMs,
-    status: result.status,
-    error: result.status !== undefined && result.status >= 200 && result.status < 300 ? undefined : reason,
-    response: result.response,
-  };
 }

@@ -6,6 +6,40 @@
  *   probing   the consumer was down: one request at a time until one is answered
  *   paused    the operator paused it: claims nothing (in-flight attempts finish)
  *   stopping  shutdown: claims nothing more, gives back what it claimed ahead
+ *
+ *   running ──Retry-After, or consumer unreachable──▶ held ──hold over──▶ running, or probing if it was unreachable
+ *   probing ──an answer──▶ running      probing ──no answer, or Retry-After──▶ held
+ *   any but stopping ◀──pause / resume──▶ paused (resume goes back to what the hold and breaker say)
+ *   any ──shutdown──▶ stopping (final)
+ *
+ * running ──▶ probing directly only when the breaker opens with a zero delay (`retry.initial: 0s`).
  */
+import { SluiceError } from '../errors.js';
+
 export const DESTINATION_MODES = ['running', 'held', 'probing', 'paused', 'stopping'] as const;
 export type DestinationMode = (typeof DESTINATION_MODES)[number];
+
+/** The modes each mode may change to; anything else is a bug in the loop. */
+export const MODE_TRANSITIONS: Readonly<Record<DestinationMode, readonly DestinationMode[]>> = {
+  running: ['held', 'probing', 'paused', 'stopping'],
+  held: ['running', 'probing', 'paused', 'stopping'],
+  probing: ['running', 'held', 'paused', 'stopping'],
+  paused: ['running', 'held', 'probing', 'stopping'],
+  stopping: [],
+};
+
+/** Thrown on a mode change that `MODE_TRANSITIONS` does not allow. */
+export class ModeTransitionError extends SluiceError {
+  constructor(
+    readonly destination: string,
+    readonly from: DestinationMode,
+    readonly to: DestinationMode,
+  ) {
+    super('MODE_TRANSITION', `destination "${destination}": delivery loop cannot go from ${from} to ${to}`);
+  }
+}
+
+/** True when `from` may change to `to`. */
+export function canTransition(from: DestinationMode, to: DestinationMode): boolean {
+  return MODE_TRANSITIONS[from].includes(to);
+}

@@ -1,0 +1,82 @@
+/**
+ * What a finished attempt becomes once its verdict is decided: the attempt record in the journal,
+ * a `delivery:attempt` event, and a log line; and the sample its destination's pacer learns from.
+ */
+import type { GatewayEvents } from '../events.js';
+import type { Claim, Journal } from '../journal/port.js';
+import type { Logger } from '../log.js';
+import type { AttemptResult } from './http-client.js';
+import type { PaceSample } from './pacing/pacer.js';
+import { type Decision, parseRetryAfter } from './retry-policy.js';
+
+/** The errors http-client.ts reports for an answer that did not come in time (its own deadline, or undici's). */
+const TIMEOUT_ERROR = /^timeout:|UND_ERR_(HEADERS|BODY)_TIMEOUT/;
+
+/** Where an outcome is recorded and told. */
+export interface OutcomeSinks {
+  destination: string;
+  journal: Journal;
+  events: GatewayEvents;
+  log: Logger;
+}
+
+/** Records the attempt and its verdict, then tells the bus and the log. Never rejects for a journal error. */
+export async function recordOutcome(
+  sinks: OutcomeSinks,
+  claim: Claim,
+  result: AttemptResult,
+  decision: Decision,
+): Promise<void> {
+  const { log } = sinks;
+  const record = {
+    attempt: claim.attempt,
+    startedAt: result.startedAt,
+    durationMs: result.durationMs,
+    status: result.status,
+    error: result.status !== undefined && result.status >= 200 && result.status < 300 ? undefined : decision.reason,
+    response: result.response,
+  };
+  try {
+    const kept = await sinks.journal.complete(claim, record, decision.verdict);
+    if (!kept)
+      log.warn(
+        { eventId: claim.event.id, attempt: claim.attempt },
+        'lease lost before the outcome was recorded; a newer claim decides',
+      );
+  } catch (error) {
+    // The lease will expire and the event is delivered again: at-least-once holds.
+    log.error({ err: error, eventId: claim.event.id }, 'could not record the attempt');
+    return;
+  }
+  sinks.events.emit('delivery:attempt', {
+    destination: sinks.destination,
+    outcome: decision.verdict.kind,
+    status: result.status,
+    durationMs: result.durationMs,
+  });
+  const fields = {
+    eventId: claim.event.id,
+    attempt: claim.attempt,
+    status: result.status,
+    durationMs: Math.round(result.durationMs),
+  };
+  if (decision.verdict.kind === 'delivered') log.debug(fields, 'delivered');
+  else if (decision.verdict.kind === 'retry')
+    log.warn(
+      { ...fields, error: decision.reason, nextAttemptAt: new Date(decision.verdict.at).toISOString() },
+      'attempt failed; will retry',
+    );
+  else log.warn({ ...fields, error: decision.reason }, 'delivery dead');
+}
+
+/** What an attempt tells the pacer. */
+export function paceSample(result: AttemptResult, now: number): PaceSample {
+  let failure: PaceSample['failure'];
+  if (result.status === undefined) failure = TIMEOUT_ERROR.test(result.error ?? '') ? 'timeout' : 'connection';
+  return {
+    status: result.status,
+    latencyMs: result.durationMs,
+    retryAfter: parseRetryAfter(result.retryAfter, now),
+    failure,
+  };
+}
