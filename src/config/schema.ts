@@ -1,53 +1,14 @@
 /**
  * The config schema: the single source of Sluice's defaults and of the `Config` type.
- * Loading a file (YAML, `${VAR}`, error positions) lives in config-load.ts; this module
- * only says what a valid config is. Unknown keys are errors everywhere.
+ * Loading a file (YAML, `${VAR}`, error positions) lives in load.ts; this module only says what
+ * a valid config is. Unknown keys are errors everywhere. Field builders shared with the senders'
+ * `verify:` variants (units, secrets, tolerance) are in fields.ts.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_DEDUPE_KEYS, parseDedupeKey } from '../ingest/dedupe.js';
-import { parseDuration, parseRate, parseSize } from './units.js';
-
-/**
- * A YAML number where a unit string belongs (`timeout: 30`) is the likeliest slip; zod's own
- * "expected string, received number" does not tell the operator that a unit is missing.
- */
-const unitString = (hint: (text: string) => string) =>
-  z.string({ error: (issue) => (typeof issue.input === 'number' ? hint(String(issue.input)) : undefined) });
-
-const durationHint = (text: string) => `"${text}" is not a duration: use a number and ms, s, m, h or d, e.g. 30s`;
-const sizeHint = (text: string) => `"${text}" is not a size: use a number and b, kb, mb or gb, e.g. 1mb`;
-const rateHint = (text: string) => `"${text}" is not a rate: use N/s, N/m or N/h with N > 0, e.g. 5/s`;
-
-/** A duration such as `30s`; parsed to milliseconds. */
-const duration = unitString(durationHint).transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: durationHint(text) });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-/** A size such as `1mb`; parsed to bytes. */
-const size = unitString(sizeHint).transform((text, ctx) => {
-  const bytes = parseSize(text);
-  if (bytes === undefined || bytes <= 0) {
-    ctx.addIssue({ code: 'custom', message: sizeHint(text) });
-    return z.NEVER;
-  }
-  return bytes;
-});
-
-/** A rate such as `5/s`; parsed to events per second. */
-const rate = unitString(rateHint).transform((text, ctx) => {
-  const perSecond = parseRate(text);
-  if (perSecond === undefined) {
-    ctx.addIssue({ code: 'custom', message: rateHint(text) });
-    return z.NEVER;
-  }
-  return perSecond;
-});
+import { parseDedupeKey } from '../ingest/dedupe.js';
+import { DEDUPED_TYPES, providerOf, TIMESTAMPED_TYPES, verifySchemas } from '../senders/registry.js';
+import { duration, rate, size, standardWebhooksSecrets } from './fields.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" and "-" only');
 const positiveInt = z.number().int().positive();
@@ -94,64 +55,12 @@ const retrySchema = z.strictObject({
   max_age: duration.prefault('3d'),
 });
 
-/** A secret, or a list of them (rotation: any one verifies; the first one signs). Empty ones are refused. */
-const secrets = z
-  .union([z.string().min(1, 'must not be empty'), z.array(z.string().min(1, 'must not be empty')).min(1)])
-  .transform((s) => (Array.isArray(s) ? s : [s]));
-
-/** A Standard Webhooks secret: `whsec_` (optional) then the key in base64. */
-const standardWebhooksSecret = z
-  .string()
-  .min(1, 'must not be empty')
-  .refine(
-    (s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s.replace(/^whsec_/, '')),
-    'must be whsec_ followed by the key in base64',
-  );
-const standardWebhooksSecrets = z
-  .union([standardWebhooksSecret, z.array(standardWebhooksSecret).min(1)])
-  .transform((s) => (Array.isArray(s) ? s : [s]));
-
-/** How far a signed timestamp may be from Sluice's clock, either way (replay window). */
-const tolerance = {
-  tolerance: duration
-    .refine((ms) => ms >= 1000, 'must be at least 1s: signed timestamps are in whole seconds')
-    .prefault('5m'),
-};
-
 /**
  * Verification of a source's requests, against the raw body bytes. A request that fails gets 401
  * and is not stored. The signature headers are forwarded to the consumer unchanged (unless `resign`).
+ * One variant per sender, each described in its own file under src/senders/ (see registry.ts).
  */
-const verifySchema = z.discriminatedUnion('type', [
-  /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>` (GitHub; Meta uses the same). */
-  z.strictObject({ type: z.literal('github'), secret: secrets }),
-  /** `Stripe-Signature: t=<unix>,v1=<hex>…` over `t.body`, keyed with the whole `whsec_…` string. */
-  z.strictObject({ type: z.literal('stripe'), secret: secrets, ...tolerance }),
-  /** `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256(secret, body)>`. */
-  z.strictObject({ type: z.literal('shopify'), secret: secrets }),
-  /** `X-Slack-Signature: v0=<hex>` over `v0:<X-Slack-Request-Timestamp>:body`. */
-  z.strictObject({ type: z.literal('slack'), secret: secrets, ...tolerance }),
-  /** `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>…` (or the `svix-` names). */
-  z.strictObject({ type: z.literal('standard-webhooks'), secret: standardWebhooksSecrets, ...tolerance }),
-  /** `x-zm-signature: v0=<hex>` over `v0:<x-zm-request-timestamp>:body`. */
-  z.strictObject({ type: z.literal('zoom'), secret: secrets, ...tolerance }),
-  /** Any HMAC of the body in one header: `<prefix><hex or base64 digest>`. */
-  z.strictObject({
-    type: z.literal('hmac'),
-    secret: secrets,
-    header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'),
-    algorithm: z.enum(['sha1', 'sha256', 'sha512']).default('sha256'),
-    encoding: z.enum(['hex', 'base64']).default('hex'),
-    prefix: z.string().default(''),
-  }),
-  /** `Authorization: Basic …` with this username and (one of) these passwords. */
-  z.strictObject({ type: z.literal('basic'), username: z.string().min(1, 'must not be empty'), password: secrets }),
-  /** `Authorization: Bearer <token>`, one of these tokens. */
-  z.strictObject({ type: z.literal('bearer'), token: secrets }),
-]);
-
-/** Verification types whose signature carries a timestamp: the ones that go stale in the journal. */
-export const TIMESTAMPED_TYPES = ['stripe', 'slack', 'standard-webhooks', 'zoom'] as const;
+const verifySchema = z.discriminatedUnion('type', verifySchemas);
 
 /**
  * A synchronous handshake answered by Sluice itself, never stored or forwarded. Slack's and Zoom's
@@ -253,19 +162,18 @@ const sourceSchema = z
       .optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.resign && !(TIMESTAMPED_TYPES as readonly string[]).includes(s.verify?.type ?? '')) {
+    if (s.resign && !TIMESTAMPED_TYPES.includes(s.verify?.type ?? '')) {
       ctx.addIssue({
         code: 'custom',
         path: ['resign'],
         message: `re-signing needs verify.type ${TIMESTAMPED_TYPES.join(', ')}: the others carry no timestamp to refresh`,
       });
     }
-    if (s.dedupe && !s.dedupe.key && !DEFAULT_DEDUPE_KEYS[s.verify?.type ?? '']) {
+    if (s.dedupe && !s.dedupe.key && !providerOf(s.verify?.type ?? '')?.dedupeKey) {
       ctx.addIssue({
         code: 'custom',
         path: ['dedupe', 'key'],
-        message:
-          'needed: this source has no verify.type with a default key (github, stripe, shopify, standard-webhooks)',
+        message: `needed: this source has no verify.type with a default key (${DEDUPED_TYPES.join(', ')})`,
       });
     }
     if (s.handshake?.type === 'zoom' && s.verify?.type !== 'zoom') {

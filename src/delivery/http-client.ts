@@ -9,6 +9,7 @@
 import { type Dispatcher, Pool } from 'undici';
 import type { DestinationConfig } from '../config/schema.js';
 import type { Claim, HeaderPair } from '../journal/port.js';
+import type { Signer } from '../senders/provider.js';
 import { destinationSigner } from '../senders/resign.js';
 import type { AttemptOutcome } from './retry-policy.js';
 
@@ -50,12 +51,6 @@ export interface DeliveryClient {
   send(claim: Claim, signal?: AbortSignal): Promise<AttemptResult>;
   close(): Promise<void>;
 }
-
-/**
- * Header replacements for one attempt, made at `now` (epoch ms): each pair replaces every header of
- * that name (any case), in the place of the first one, or is appended when the event had none.
- */
-export type Signer = (claim: Claim, now: number) => HeaderPair[];
 
 /** What a delivery client may be given besides its destination. */
 export interface DeliveryOptions {

@@ -4,10 +4,10 @@
  * concurrent requests share one fsync; none is acknowledged before its commit).
  *
  *   unknown path → 404 · client address not in the source's allow_ips → 403
- *   GET handshake (meta, dropbox, graph; see handshake.ts) → answered, whatever `methods` says
+ *   GET handshake (meta, dropbox, graph; see senders/handshakes.ts) → answered, whatever `methods` says
  *   method the source does not take → 405 (with Allow)
  *   body over server.max_body (by Content-Length, or counted as a chunked body streams) → 413
- *   verification fails (see verify.ts) → 401 `signature_invalid`, reason logged, nothing stored
+ *   verification fails (senders/<type>.ts) → 401 `signature_invalid`, reason logged, nothing stored
  *   signed handshake (slack, zoom), once verified → answered
  *   journal cannot commit, or Sluice is shutting down → 503 with Retry-After
  *   otherwise → the source's response status (default 202) with `{"id": "<event id>"}`
@@ -19,8 +19,9 @@ import type { Config, SourceConfig, TrustProxy } from '../config/schema.js';
 import type { GatewayEvents } from '../events.js';
 import type { AppendResult, HeaderPair, Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
-import { createHandshakes, type HandshakeAnswer, type Handshakes } from '../senders/handshake.js';
-import { authenticateChallenge, createVerifier, type VerifyRequest } from '../senders/verify.js';
+import { createHandshakes, type Handshakes } from '../senders/handshakes.js';
+import type { HandshakeAnswer, VerifyRequest } from '../senders/provider.js';
+import { authenticateChallenge, createVerifier } from '../senders/registry.js';
 import { clientAddress, createAllowList } from './allow-ips.js';
 import { extractDedupeKey, resolveDedupe } from './dedupe.js';
 

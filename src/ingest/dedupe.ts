@@ -1,10 +1,11 @@
 /**
  * Deduplication keys: where in a request the sender's own event or delivery id is, so that a
  * retried webhook is recognised. A key spec is `header:<name>` or `json:<JSON pointer>`
- * (RFC 6901, e.g. `json:/id`, `json:/data/object/id`).
+ * (RFC 6901, e.g. `json:/id`, `json:/data/object/id`). A sender's default key is its provider's
+ * `dedupeKey` (src/senders/registry.ts).
  */
-import type { SourceConfig } from '../config/schema.js';
 import type { HeaderPair } from '../journal/port.js';
+import { providerOf } from '../senders/registry.js';
 
 /** Default window of a deduplicating source, when `dedupe` is not written out. */
 const DEFAULT_WINDOW_MS = 24 * 3_600_000;
@@ -27,14 +28,6 @@ export function parseDedupeKey(text: string): DedupeKeySpec | undefined {
     };
   return undefined;
 }
-
-/** The default key of each verify type whose sender puts an id on every event. */
-export const DEFAULT_DEDUPE_KEYS: Record<string, string> = {
-  github: 'header:x-github-delivery',
-  stripe: 'json:/id',
-  shopify: 'header:x-shopify-webhook-id',
-  'standard-webhooks': 'header:webhook-id',
-};
 
 /**
  * The request's key under `spec`, or `undefined` when it has none (header absent, body not
@@ -65,14 +58,21 @@ export function extractDedupeKey(
 }
 
 /**
+ * What of a source's config deduplication reads (`SourceConfig` fits; spelled out here because
+ * config/schema.ts imports this module to check `dedupe.key`).
+ */
+export interface DedupeSource {
+  dedupe?: false | { key?: string | undefined; window: number } | undefined;
+  verify?: { type: string } | undefined;
+}
+
+/**
  * How a source deduplicates, or `undefined` when it does not: explicit `dedupe`, else the
  * default key of its verify type (a sender known to put an id on every event), 24 h window.
  */
-export function resolveDedupe(
-  source: Pick<SourceConfig, 'dedupe' | 'verify'>,
-): { spec: DedupeKeySpec; windowMs: number } | undefined {
+export function resolveDedupe(source: DedupeSource): { spec: DedupeKeySpec; windowMs: number } | undefined {
   if (source.dedupe === false) return undefined;
-  const key = source.dedupe?.key ?? DEFAULT_DEDUPE_KEYS[source.verify?.type ?? ''];
+  const key = source.dedupe?.key ?? providerOf(source.verify?.type ?? '')?.dedupeKey;
   if (!key) return undefined;
   return { spec: parseDedupeKey(key)!, windowMs: source.dedupe?.window ?? DEFAULT_WINDOW_MS };
 }

@@ -11,55 +11,36 @@
  *   (webhook-id = the Sluice event id, stable across attempts). It is applied after re-signing,
  *   so for the `webhook-*` names it wins.
  *
- * Both are `Signer`s: header replacements for one attempt (see `forwardedHeaders` in delivery.ts).
+ * Both are `Signer`s: header replacements for one attempt (see `forwardedHeaders` in
+ * delivery/http-client.ts). Each provider writes its own format (`createResign` in stripe.ts, …).
  */
-import type { Config, DestinationConfig } from '../config/schema.js';
-import type { Signer } from '../delivery/http-client.js';
+import type { Config, DestinationConfig, VerifyConfig } from '../config/schema.js';
 import type { HeaderPair, StoredEvent } from '../journal/port.js';
-import { standardWebhooksHeader, standardWebhooksKey, stripeHeader, unixSeconds, v0Signature } from './signature.js';
-import { createTimestampedVerifier, isTimestamped, type TimestampedConfig } from './verify-timestamped.js';
+import type { Signer } from './provider.js';
+import { providerOf } from './registry.js';
+import { unixSeconds } from './signature.js';
+import { standardWebhooksHeader, standardWebhooksKey } from './standard-webhooks.js';
 
 /** Re-signs events of the sources that set `resign: true`; other events get no replacements. */
 export function createResigner(sources: Config['sources']): Signer {
   const bySource = new Map<string, (event: StoredEvent, now: number) => HeaderPair[]>();
   for (const [name, source] of Object.entries(sources)) {
-    if (source.resign && source.verify && isTimestamped(source.verify))
-      bySource.set(name, sourceResigner(source.verify));
+    const resigner = source.resign && source.verify ? sourceResigner(source.verify) : undefined;
+    if (resigner) bySource.set(name, resigner);
   }
   return (claim, now) => bySource.get(claim.event.source)?.(claim.event, now) ?? [];
 }
 
-function sourceResigner(config: TimestampedConfig): (event: StoredEvent, now: number) => HeaderPair[] {
-  const verify = createTimestampedVerifier(config);
-  const keys = config.type === 'standard-webhooks' ? config.secret.map(standardWebhooksKey) : [];
-  const first = config.secret[0]!;
+/** Undefined for a type without a timestamp (the config refuses `resign` there). */
+function sourceResigner(config: VerifyConfig): ((event: StoredEvent, now: number) => HeaderPair[]) | undefined {
+  const provider = providerOf(config.type);
+  if (!provider?.createResign) return undefined;
+  const verify = provider.createVerifier(config);
+  const resign = provider.createResign(config);
   return (event, now) => {
     const headers = lookup(event.headers);
     if (!verify({ headers, body: event.body, now: event.receivedAt }).ok) return [];
-    const ts = unixSeconds(now);
-    switch (config.type) {
-      case 'stripe':
-        return [['Stripe-Signature', stripeHeader(config.secret, ts, event.body)]];
-      case 'slack':
-        return [
-          ['X-Slack-Request-Timestamp', ts],
-          ['X-Slack-Signature', v0Signature(first, ts, event.body)],
-        ];
-      case 'zoom':
-        return [
-          ['x-zm-request-timestamp', ts],
-          ['x-zm-signature', v0Signature(first, ts, event.body)],
-        ];
-      case 'standard-webhooks': {
-        // Keep the family the sender used (webhook- or svix-), as the verifier chose it.
-        const family = headers.get('webhook-signature') !== null ? 'webhook' : 'svix';
-        const id = headers.get(`${family}-id`)!;
-        return [
-          [`${family}-timestamp`, ts],
-          [`${family}-signature`, standardWebhooksHeader(keys, id, ts, event.body)],
-        ];
-      }
-    }
+    return resign({ headers, body: event.body }, unixSeconds(now));
   };
 }
 

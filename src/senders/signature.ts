@@ -1,9 +1,10 @@
 /**
- * Signature primitives and the wire formats of the senders Sluice verifies and re-signs (see
- * shared/reference/senders.md). Verification (verify-*.ts) and re-signing (resign.ts) both build
- * signatures here, so a format is written down once. Pure: no clock, no config, no I/O.
+ * Signature primitives shared by the senders (github.ts, stripe.ts, …): HMAC, constant-time
+ * comparison, Unix timestamps and the replay window. A provider's own wire format lives in its
+ * file. Pure: no clock, no config, no I/O.
  */
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import type { VerifyResult } from './provider.js';
 
 type Bytes = string | Uint8Array;
 
@@ -44,42 +45,20 @@ export function unixSeconds(now: number): string {
   return String(Math.floor(now / 1000));
 }
 
-/** One Stripe `v1` value: hex HMAC-SHA256 over `t.body`, keyed with the whole `whsec_…` string. */
-export function stripeV1(secret: string, timestamp: string, body: Uint8Array): string {
-  return hmac('sha256', secret, timestamp, '.', body).toString('hex');
+/** Undefined when `timestamp` (Unix seconds) is within `toleranceMs` of `now`, else why not. */
+export function staleness(timestamp: number, now: number, toleranceMs: number): string | undefined {
+  const skew = now / 1000 - timestamp;
+  const limit = toleranceMs / 1000;
+  if (skew > limit) return `timestamp is ${Math.round(skew)} s old; the tolerance is ${limit} s`;
+  if (-skew > limit) return `timestamp is ${Math.round(-skew)} s in the future; the tolerance is ${limit} s`;
+  return undefined;
 }
 
-/** A whole `Stripe-Signature` value: `t=<ts>,v1=<hex>` with one `v1` per secret. */
-export function stripeHeader(secrets: readonly string[], timestamp: string, body: Uint8Array): string {
-  return [`t=${timestamp}`, ...secrets.map((s) => `v1=${stripeV1(s, timestamp, body)}`)].join(',');
-}
-
-/** Slack's and Zoom's shared scheme: `v0=<hex HMAC-SHA256(secret, "v0:" + ts + ":" + body)>`. */
-export function v0Signature(secret: string, timestamp: string, body: Uint8Array): string {
-  return `v0=${hmac('sha256', secret, `v0:${timestamp}:`, body).toString('hex')}`;
-}
-
-/** The key of a Standard Webhooks secret: the base64 after `whsec_`, decoded. */
-export function standardWebhooksKey(secret: string): Buffer {
-  return Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-}
-
-/** One Standard Webhooks signature (without `v1,`): base64 HMAC-SHA256 over `id.ts.body`. */
-export function standardWebhooksV1(key: Uint8Array, id: string, timestamp: string, body: Uint8Array): string {
-  return hmac('sha256', key, `${id}.${timestamp}.`, body).toString('base64');
-}
-
-/** A whole `webhook-signature` value: `v1,<base64>` per key, space-separated. */
-export function standardWebhooksHeader(
-  keys: readonly Uint8Array[],
-  id: string,
-  timestamp: string,
-  body: Uint8Array,
-): string {
-  return keys.map((k) => `v1,${standardWebhooksV1(k, id, timestamp, body)}`).join(' ');
-}
-
-/** Zoom's `endpoint.url_validation` answer: hex HMAC-SHA256 of the plain token. */
-export function zoomEncryptedToken(secret: string, plainToken: string): string {
-  return hmac('sha256', secret, plainToken).toString('hex');
+/**
+ * The verdict once a timestamped signature matched: the timestamp is checked after the signature,
+ * either way (a clock far ahead is as suspect as a replay).
+ */
+export function fresh(timestamp: number, now: number, toleranceMs: number): VerifyResult {
+  const stale = staleness(timestamp, now, toleranceMs);
+  return stale === undefined ? { ok: true } : { ok: false, reason: stale };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractDedupeKey, parseDedupeKey } from '../../src/ingest/dedupe.js';
+import { extractDedupeKey, parseDedupeKey, resolveDedupe } from '../../src/ingest/dedupe.js';
 
 const body = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 
@@ -26,5 +26,19 @@ describe('dedupe keys', () => {
     expect(extractDedupeKey(spec, [], body({ data: { id: { x: 1 } } }))).toBeUndefined();
     expect(extractDedupeKey(spec, [], body({ data: null }))).toBeUndefined();
     expect(extractDedupeKey(spec, [], new TextEncoder().encode('not json'))).toBeUndefined();
+  });
+
+  it("defaults to the key of the source's verify.type, for the senders that put an id on every event", () => {
+    const day = 24 * 3_600_000;
+    expect(resolveDedupe({ verify: { type: 'github' } })).toEqual({
+      spec: { from: 'header', name: 'x-github-delivery' },
+      windowMs: day,
+    });
+    expect(resolveDedupe({ verify: { type: 'stripe' } })).toEqual({
+      spec: { from: 'json', pointer: ['id'] },
+      windowMs: day,
+    });
+    expect(resolveDedupe({ verify: { type: 'slack' } })).toBeUndefined();
+    expect(resolveDedupe({ verify: { type: 'github' }, dedupe: false })).toBeUndefined();
   });
 });

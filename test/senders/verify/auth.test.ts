@@ -1,8 +1,10 @@
-/** `verify: { type: basic | bearer }`: credentials in Authorization, with a 401 challenge. */
+/**
+ * `verify: { type: basic | bearer }`: credentials in Authorization, with a 401 challenge. The cases
+ * shared with the signature types are in providers.test.ts.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
+import { basicAuthorization as basic } from '../../helpers/senders.js';
 import { verifiedSource } from '../../helpers/verify.js';
-
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 let source: ReturnType<typeof verifiedSource> | undefined;
 afterEach(async () => {
@@ -11,11 +13,10 @@ afterEach(async () => {
 });
 
 describe('basic credentials', () => {
-  it('accepts the username with any configured password, and challenges otherwise', async () => {
+  it('takes the scheme in any case, and challenges wrong credentials', async () => {
     source = verifiedSource({
       verify: { type: 'basic', username: 'hooks', password: ['n3w-pässword', 'old:with:colons'] },
     });
-    await source.expectAccepted(await source.post('{}', { Authorization: basic('hooks', 'n3w-pässword') }));
     await source.expectAccepted(
       await source.post('{}', { authorization: basic('hooks', 'old:with:colons').replace('Basic', 'basic') }),
     );
@@ -26,7 +27,6 @@ describe('basic credentials', () => {
       await source.post('{}', { Authorization: basic('admin', 'n3w-pässword') }),
       /do not match/,
     );
-    await source.expectRejected(await source.post('{}'), /missing Authorization/);
     await source.expectRejected(
       await source.post('{}', { Authorization: 'Bearer n3w-pässword' }),
       /not Basic credentials/,
@@ -35,14 +35,11 @@ describe('basic credentials', () => {
 });
 
 describe('bearer tokens', () => {
-  it('accepts any configured token, and challenges otherwise', async () => {
+  it('challenges a wrong token, and refuses other schemes', async () => {
     source = verifiedSource({ verify: { type: 'bearer', token: ['tok-current', 'tok-previous'] } });
-    await source.expectAccepted(await source.post('{}', { Authorization: 'Bearer tok-previous' }));
-    await source.expectAccepted(await source.post('{}', { Authorization: 'Bearer tok-current' }));
     const wrong = await source.post('{}', { Authorization: 'Bearer tok-current-and-more' });
     expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="sluice"');
     await source.expectRejected(wrong, /Bearer credentials do not match/);
-    await source.expectRejected(await source.post('{}', { Authorization: 'Bearer tok' }), /do not match/);
     await source.expectRejected(await source.post('{}', { Authorization: 'tok-current' }), /not Bearer credentials/);
   });
 });

@@ -1,10 +1,11 @@
-/** `verify: { type: stripe }`, signed with the `stripe` SDK's own test header helper. */
-import Stripe from 'stripe';
+/**
+ * `verify: { type: stripe }`, signed with the `stripe` SDK's own test header helper: the
+ * Stripe-specific cases (the shared ones are in providers.test.ts).
+ */
 import { afterEach, describe, expect, it } from 'vitest';
-import { nowSeconds } from '../../helpers/senders.js';
+import { nowSeconds, stripeHeaders } from '../../helpers/senders.js';
 import { verifiedSource } from '../../helpers/verify.js';
 
-const stripe = new Stripe('sk_test_unused');
 const SECRET = 'whsec_test_5f1c0e2a9b8d7c6e';
 const body = JSON.stringify({
   id: 'evt_1Nq',
@@ -12,8 +13,8 @@ const body = JSON.stringify({
   type: 'invoice.paid',
   data: { object: { amount: 1999 } },
 });
-const header = (secret = SECRET, timestamp = nowSeconds(), payload = body) =>
-  stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+const header = (secret = SECRET, timestamp = nowSeconds()) =>
+  stripeHeaders(secret, body, timestamp)['Stripe-Signature']!;
 
 let source: ReturnType<typeof verifiedSource> | undefined;
 afterEach(async () => {
@@ -22,23 +23,6 @@ afterEach(async () => {
 });
 
 describe('stripe signatures', () => {
-  it('accepts a request signed by stripe.webhooks.generateTestHeaderString', async () => {
-    source = verifiedSource({ verify: { type: 'stripe', secret: SECRET } });
-    await source.expectAccepted(await source.post(body, { 'Stripe-Signature': header() }));
-  });
-
-  it('rejects a changed body and a wrong secret', async () => {
-    source = verifiedSource({ verify: { type: 'stripe', secret: SECRET } });
-    await source.expectRejected(
-      await source.post(body.replace('1999', '1'), { 'Stripe-Signature': header() }),
-      /no v1 signature .* matches/,
-    );
-    await source.expectRejected(
-      await source.post(body, { 'Stripe-Signature': header('whsec_other') }),
-      /no v1 signature .* matches/,
-    );
-  });
-
   it('rejects a timestamp older than the tolerance (300 s by default), and one far in the future', async () => {
     source = verifiedSource({ verify: { type: 'stripe', secret: SECRET } });
     await source.expectAccepted(await source.post(body, { 'Stripe-Signature': header(SECRET, nowSeconds(-240)) }));
@@ -70,9 +54,8 @@ describe('stripe signatures', () => {
     await source.expectRejected(await source.post(body, { 'Stripe-Signature': header() }), /in the future/);
   });
 
-  it('rejects a missing header, a header without t= or without v1=', async () => {
+  it('rejects a header without t= or without v1=', async () => {
     source = verifiedSource({ verify: { type: 'stripe', secret: SECRET } });
-    await source.expectRejected(await source.post(body), /missing Stripe-Signature/);
     const h = header();
     await source.expectRejected(
       await source.post(body, { 'Stripe-Signature': h.replace(/t=\d+,/, '') }),
@@ -95,12 +78,6 @@ describe('stripe signatures', () => {
       await source.post(body, { 'Stripe-Signature': `t=${t},v1=${v1('whsec_old')},v0=${v1(SECRET)}` }),
       /no v1 signature .* matches/,
     );
-  });
-
-  it('accepts any secret of a rotation list', async () => {
-    source = verifiedSource({ verify: { type: 'stripe', secret: ['whsec_new', SECRET] } });
-    await source.expectAccepted(await source.post(body, { 'Stripe-Signature': header(SECRET) }));
-    await source.expectAccepted(await source.post(body, { 'Stripe-Signature': header('whsec_new') }));
   });
 
   it('keeps the Stripe-Signature header with the stored event', async () => {

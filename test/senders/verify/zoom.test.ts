@@ -1,14 +1,10 @@
-/** `verify: { type: zoom }`: v0 signature over `v0:ts:body`, computed as senders.md describes. */
+/** `verify: { type: zoom }`: the Zoom-specific case (the shared ones are in providers.test.ts). */
 import { afterEach, describe, it } from 'vitest';
-import { nowSeconds, zoomHeaders } from '../../helpers/senders.js';
+import { zoomHeaders } from '../../helpers/senders.js';
 import { verifiedSource } from '../../helpers/verify.js';
 
 const SECRET = 'zoom_secret_token_abc';
-const body = JSON.stringify({
-  event: 'meeting.started',
-  payload: { object: { id: '1234567890', topic: 'Standup' } },
-  event_ts: 1626230691572,
-});
+const body = JSON.stringify({ event: 'meeting.started', payload: { object: { id: '1234567890', topic: 'Standup' } } });
 
 let source: ReturnType<typeof verifiedSource> | undefined;
 afterEach(async () => {
@@ -17,31 +13,11 @@ afterEach(async () => {
 });
 
 describe('zoom signatures', () => {
-  it('accepts a correctly signed request', async () => {
+  it('rejects a signature without its timestamp header', async () => {
     source = verifiedSource({ verify: { type: 'zoom', secret: SECRET } });
-    await source.expectAccepted(await source.post(body, zoomHeaders(SECRET, body)));
-  });
-
-  it('rejects a changed body, a wrong secret, a stale timestamp and missing headers', async () => {
-    source = verifiedSource({ verify: { type: 'zoom', secret: SECRET } });
-    await source.expectRejected(
-      await source.post(body.replace('Standup', 'Retro'), zoomHeaders(SECRET, body)),
-      /x-zm-signature does not match/,
-    );
-    await source.expectRejected(await source.post(body, zoomHeaders('nope', body)), /x-zm-signature does not match/);
-    await source.expectRejected(
-      await source.post(body, zoomHeaders(SECRET, body, nowSeconds(-400))),
-      /old; the tolerance is 300 s/,
-    );
-    await source.expectRejected(await source.post(body), /missing x-zm-signature/);
     await source.expectRejected(
       await source.post(body, { 'x-zm-signature': zoomHeaders(SECRET, body)['x-zm-signature']! }),
       /missing x-zm-request-timestamp/,
     );
-  });
-
-  it('accepts any secret of a rotation list', async () => {
-    source = verifiedSource({ verify: { type: 'zoom', secret: ['next', SECRET] } });
-    await source.expectAccepted(await source.post(body, zoomHeaders(SECRET, body)));
   });
 });
