@@ -32,9 +32,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: unit,
-          // Nothing shared to fight over: one worker per core, modules kept between files.
+          // Nothing shared to fight over: a worker thread per core.
           pool: 'threads',
-          isolate: false,
           maxWorkers: '100%',
           // A group of its own (run first), since its worker count differs from the others'.
           sequence: { groupOrder: 0 },
