@@ -1,7 +1,7 @@
 /**
  * The `Journal` port: everything Sluice stores goes through this narrow interface, so that a
  * second backend (PostgreSQL, for several nodes sharing one journal) only has to implement it
- * and pass the contract suite in test/journal/contract.ts. The SQLite backend is sqlite/journal.ts;
+ * and pass the contract suite in test/journal/contract/. The SQLite backend is sqlite/journal.ts;
  * open.ts picks the backend the config names.
  *
  * Times are Unix epoch milliseconds, passed in by the caller (the backend never reads a clock

@@ -4,8 +4,9 @@
  * drain the backlog at that rate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminFixture, startAdminFixture, until } from '../helpers/admin.js';
+import { type AdminFixture, startAdminFixture } from '../helpers/admin.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { waitUntil } from '../helpers/wait.js';
 
 type Row = Record<string, unknown> & { name: string };
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
   startedAt = Date.now();
   for (const kind of ['ok', 'ok', 'ok', 'bad', 'bad', 'later']) await fx.post('/in/a', JSON.stringify({ kind }));
   for (let i = 0; i < 5; i++) await fx.post('/in/b', JSON.stringify({ kind: 'ok' }));
-  await until(
+  await waitUntil(
     async () => {
       const { destinations } = await fx.adminJson<{ destinations: Row[] }>('/destinations');
       const [crm, erp] = destinations;
@@ -103,7 +104,7 @@ describe('GET /destinations', () => {
       state: 'running',
     });
     await receiver.waitFor(6 + 3 + 4);
-    await until(
+    await waitUntil(
       async () =>
         (await fx.adminJson<{ destinations: Row[] }>('/destinations')).destinations[0]!.delivered_last_hour === 7,
       20_000,

@@ -3,8 +3,9 @@
  * every attempt) and DELETE /events/:id, against a real journal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminFixture, startAdminFixture, until } from '../helpers/admin.js';
+import { type AdminFixture, startAdminFixture } from '../helpers/admin.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { waitUntil } from '../helpers/wait.js';
 
 type Summary = {
   id: string;
@@ -37,7 +38,7 @@ beforeAll(async () => {
     );
     for (const [source, id] of batch) ids[source].push(id);
   }
-  await until(
+  await waitUntil(
     async () =>
       (await fx.adminJson<{ destinations: { name: string; dead: number }[] }>('/destinations')).destinations[1]!
         .dead === 60,
@@ -132,7 +133,7 @@ describe('GET /events', () => {
 describe('GET /events/:id', () => {
   it('shows the stored request: headers, text body, query, and every attempt with its response', async () => {
     const id = await fx.post('/in/b?order=7&x=%C3%A9', '{"name":"Zoë ✓"}', { 'x-request-tag': 'abc' });
-    await until(
+    await waitUntil(
       async () =>
         (await fx.adminJson<{ deliveries: { status: string }[] }>(`/events/${id}`)).deliveries[1]!.status === 'dead',
       10_000,

@@ -8,10 +8,11 @@ import { createMetrics } from '../../src/admin/metrics.js';
 import { createGatewayEvents } from '../../src/events.js';
 import type { Journal } from '../../src/journal/port.js';
 import { openSqliteJournal } from '../../src/journal/sqlite/journal.js';
-import { type AdminFixture, adminTest, startAdminFixture, until } from '../helpers/admin.js';
+import { type AdminFixture, adminTest, startAdminFixture } from '../helpers/admin.js';
 import { tempDir } from '../helpers/gateway.js';
 import { parsePrometheus, sample } from '../helpers/prometheus.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const t = adminTest();
 
@@ -48,7 +49,7 @@ describe('GET /metrics', () => {
     await fx.post('/in/guarded', body('ok'), { authorization: 'Bearer s3cret' });
 
     // 6 events: 5 delivered (one after a retry), 1 dead; 7 attempts.
-    await until(
+    await waitUntil(
       async () =>
         sample(await scrape(fx!), 'sluice_delivery_attempt_duration_seconds_count', { destination: 'crm' }) === 7,
       20_000,
@@ -93,7 +94,7 @@ describe('GET /metrics', () => {
     await fx.adminJson('/destinations/crm/pause', { method: 'POST' });
     const before = Date.now();
     for (let i = 0; i < 4; i++) await fx.post('/in/shop', `{"n":${i}}`);
-    await new Promise((r) => setTimeout(r, 1_100));
+    await sleep(1_100);
     const m = await scrape(fx);
     expect(sample(m, 'sluice_deliveries_pending', { destination: 'crm' })).toBe(4);
     expect(sample(m, 'sluice_destination_paused', { destination: 'crm' })).toBe(1);

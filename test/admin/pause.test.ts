@@ -3,12 +3,12 @@
  * scheduler on the same journal file) keeps the pause, and /resume sends the held events.
  */
 import { describe, expect, it } from 'vitest';
-import { type AdminFixture, adminTest, startAdminFixture, until } from '../helpers/admin.js';
+import { type AdminFixture, adminTest, startAdminFixture } from '../helpers/admin.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const t = adminTest();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const crmRow = async (f: AdminFixture) =>
   (await f.adminJson<{ destinations: Record<string, unknown>[] }>('/destinations')).destinations.find(
     (d) => d.name === 'crm',
@@ -46,7 +46,7 @@ describe('pause and resume', () => {
     await receiver.waitFor(14);
     const sent = receiver.received.filter((r) => r.url === '/crm').map((r) => r.headers['sluice-event-id']);
     expect(new Set(sent)).toEqual(new Set(ids));
-    await until(async () => (await crmRow(fx!)).delivered_last_hour === 7, 10_000, 'outcomes recorded');
+    await waitUntil(async () => (await crmRow(fx!)).delivered_last_hour === 7, 10_000, 'outcomes recorded');
 
     // Resumed is persisted too.
     await fx.restart();

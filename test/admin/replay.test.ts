@@ -3,8 +3,9 @@
  * (dead by default, delivered on request, by time range), with every attempt kept on record.
  */
 import { describe, expect, it } from 'vitest';
-import { type AdminFixture, adminTest, startAdminFixture, until } from '../helpers/admin.js';
+import { type AdminFixture, adminTest, startAdminFixture } from '../helpers/admin.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const t = adminTest();
 
@@ -29,19 +30,18 @@ type Detail = {
 };
 const statusOf = async (f: AdminFixture, id: string) =>
   (await f.adminJson<Detail>(`/events/${id}`)).deliveries.map((d) => d.status);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('replay one event', () => {
   it('delivers a dead event again once the consumer is fixed, keeping every attempt', async () => {
     const consumer = await brokenConsumer();
     const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: t.receiver!.url } } }));
     const id = await fx.post('/in/shop', '{"order":1}');
-    await until(async () => (await statusOf(fx!, id))[0] === 'dead', 10_000, 'dead');
+    await waitUntil(async () => (await statusOf(fx!, id))[0] === 'dead', 10_000, 'dead');
 
     consumer.fixed = true;
     expect(await fx.adminJson(`/events/${id}/replay`, { method: 'POST' })).toEqual({ replayed: 1 });
     await t.receiver!.waitFor(2);
-    await until(async () => (await statusOf(fx!, id))[0] === 'delivered', 10_000, 'delivered');
+    await waitUntil(async () => (await statusOf(fx!, id))[0] === 'delivered', 10_000, 'delivered');
     expect(t.receiver!.received.map((r) => r.headers['sluice-event-id'])).toEqual([id, id]);
     expect(t.receiver!.received[1]!.body.toString()).toBe('{"order":1}');
     const detail = await fx.adminJson<Detail>(`/events/${id}`);
@@ -92,7 +92,7 @@ describe('replay a destination', () => {
       ids.push(await fx.post('/in/shop', JSON.stringify({ n: i })));
       await sleep(5); // distinct receive times
     }
-    await until(
+    await waitUntil(
       async () =>
         (await fx!.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead === 6,
       10_000,
@@ -113,7 +113,7 @@ describe('replay a destination', () => {
         .map((r) => r.headers['sluice-event-id'])
         .sort(),
     ).toEqual([ids[2], ids[3]].sort());
-    await until(
+    await waitUntil(
       async () =>
         (await fx!.adminJson<{ destinations: { dead: number }[] }>('/destinations')).destinations[0]!.dead === 4,
       10_000,
@@ -122,7 +122,7 @@ describe('replay a destination', () => {
 
     expect(await fx.adminJson('/destinations/crm/replay', { method: 'POST' })).toEqual({ replayed: 4 });
     await t.receiver!.waitFor(12);
-    await until(
+    await waitUntil(
       async () =>
         (await fx!.adminJson<{ destinations: { delivered_last_hour: number }[] }>('/destinations')).destinations[0]!
           .delivered_last_hour === 6,

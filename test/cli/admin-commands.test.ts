@@ -9,10 +9,11 @@ import { parseArgs } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApp } from '../../src/admin/app.js';
 import { ADMIN_OPTIONS, runAdminCommand } from '../../src/cli/admin-commands.js';
-import { type AdminFixture, startAdminFixture, TOKEN, until } from '../helpers/admin.js';
+import { type AdminFixture, startAdminFixture, TOKEN } from '../helpers/admin.js';
 import { tempDir } from '../helpers/gateway.js';
 import { listen } from '../helpers/ingest.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let fx: AdminFixture;
 let receiver: Receiver;
@@ -54,7 +55,7 @@ beforeAll(async () => {
   await fx.adminJson('/destinations/crm/pause', { method: 'POST' });
   for (let i = 0; i < 4; i++) ids.a.push(await fx.post('/in/a', JSON.stringify({ a: i })));
   for (let i = 0; i < 5; i++) ids.b.push(await fx.post('/in/b', JSON.stringify({ b: i })));
-  await until(
+  await waitUntil(
     async () => (await fx.adminJson('/destinations')).destinations[1].delivered_last_hour === 3,
     20_000,
     'erp: 3 delivered',
@@ -206,7 +207,7 @@ describe('sluice pause, resume and replay', () => {
     expect(await sluice(['pause', 'crm'])).toEqual({ code: 0, out: 'crm: paused\n', err: '' });
     expect(await sluice(['resume', 'crm'])).toEqual({ code: 0, out: 'crm: running\n', err: '' });
     expect(fx.scheduler.state('crm')?.paused).toBe(false);
-    await until(
+    await waitUntil(
       async () => (await fx.adminJson('/destinations')).destinations[0].delivered_last_hour === 4,
       20_000,
       'crm drained',
@@ -217,8 +218,8 @@ describe('sluice pause, resume and replay', () => {
       out: `replayed 1 delivery of event ${ids.a[0]}\n`,
       err: '',
     });
-    await until(() => receiver.received.filter((r) => r.url === '/crm').length === 5, 20_000, 'single replay');
-    await until(
+    await waitUntil(() => receiver.received.filter((r) => r.url === '/crm').length === 5, 20_000, 'single replay');
+    await waitUntil(
       async () => (await fx.adminJson(`/events/${ids.a[0]}`)).deliveries[0].status === 'delivered',
       20_000,
       'recorded',
@@ -232,7 +233,7 @@ describe('sluice pause, resume and replay', () => {
     const bulk = await sluice(['replay', '--destination', 'crm', '--status', 'delivered', '--since', '1h', '--json']);
     expect(bulk.code).toBe(0);
     expect(JSON.parse(bulk.out)).toEqual({ replayed: 4 });
-    await until(() => receiver.received.filter((r) => r.url === '/crm').length === 9, 20_000, 'bulk replay');
+    await waitUntil(() => receiver.received.filter((r) => r.url === '/crm').length === 9, 20_000, 'bulk replay');
   });
 
   it('exits 1 with the API error code for an unknown destination or event', async () => {

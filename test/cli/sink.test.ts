@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Sink, type SinkOptions, startSink } from '../../src/cli/sink.js';
 import { SluiceError } from '../../src/errors.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const sinks: Sink[] = [];
 const agents: Agent[] = [];
@@ -31,15 +31,6 @@ async function post(s: Sink, dispatcher: Agent, body = 'hello', headers: Record<
   const res = await request(`${s.url}/hook`, { method: 'POST', body, headers, dispatcher });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text };
-}
-
-/** Polls until `check` holds; fails after `timeoutMs` instead of hanging. */
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await sleep(5);
-  }
 }
 
 describe('sink', () => {
@@ -120,17 +111,17 @@ describe('sink', () => {
     const dispatcher = agent();
     const pending = Array.from({ length: 3 }, () => post(s, dispatcher));
 
-    await waitFor(() => s.stats().inFlight === 3);
+    await waitUntil(() => s.stats().inFlight === 3, 5_000, '3 requests in flight');
     expect(s.stats()).toEqual({ received: 3, answered: {}, inFlight: 3, maxInFlight: 3 });
 
     const results = await Promise.all(pending);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
-    await waitFor(() => s.stats().inFlight === 0);
+    await waitUntil(() => s.stats().inFlight === 0, 5_000, 'no request in flight');
     expect(s.stats()).toEqual({ received: 3, answered: { 200: 3 }, inFlight: 0, maxInFlight: 3 });
 
     // A later lone request does not lower the high-water mark.
     await post(s, dispatcher);
-    await waitFor(() => s.stats().inFlight === 0);
+    await waitUntil(() => s.stats().inFlight === 0, 5_000, 'no request in flight');
     expect(s.stats()).toEqual({ received: 4, answered: { 200: 4 }, inFlight: 0, maxInFlight: 3 });
   });
 
@@ -166,7 +157,7 @@ describe('sink', () => {
     expect(res.statusCode).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(gapMs * 0.8);
 
-    await waitFor(() => lines.length > 0);
+    await waitUntil(() => lines.length > 0, 5_000, 'a log line');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
       level: 30,
@@ -187,7 +178,7 @@ describe('sink', () => {
       () => 'answered',
       () => 'dropped',
     );
-    await waitFor(() => s.stats().inFlight === 1);
+    await waitUntil(() => s.stats().inFlight === 1, 5_000, 'the request in flight');
 
     const started = performance.now();
     await s.close();

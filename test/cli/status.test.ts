@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { processTest, runCli, startGatewayProcess } from '../helpers/child.js';
 import { tempDir } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const t = processTest();
 
@@ -17,12 +18,13 @@ describe('operator commands against a running gateway', () => {
         `destinations:\n  crm: { url: "http://127.0.0.1:9/", rate: 1/h }\nsources:\n  shop: { path: /in/shop, to: crm }\n`,
     );
     t.child = await startGatewayProcess(config);
-    let adminUrl: string | undefined;
-    for (let i = 0; i < 200 && !adminUrl; i++) {
-      adminUrl = /"admin API on (http:\/\/[^"]+)"/.exec(t.child.output())?.[1];
-      if (!adminUrl) await new Promise((r) => setTimeout(r, 25));
-    }
-    if (!adminUrl) throw new Error(`no admin URL logged:\n${t.child.output()}`);
+    const loggedAdminUrl = () => /"admin API on (http:\/\/[^"]+)"/.exec(t.child!.output())?.[1];
+    await waitUntil(
+      () => loggedAdminUrl() !== undefined,
+      5_000,
+      () => `the admin URL in the log:\n${t.child!.output()}`,
+    );
+    const adminUrl = loggedAdminUrl()!;
     await postMany(`http://127.0.0.1:${t.child.port}/in/shop`, 5);
 
     const pause = runCli(['pause', 'crm', '-c', config, '--url', adminUrl]);

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeliveryClient, type DeliveryClient, RESPONSE_SNIPPET_BYTES } from '../../src/delivery/http-client.js';
 import { claimOf } from '../helpers/claim.js';
+import { sleep } from '../helpers/wait.js';
 
 type Handler = (res: ServerResponse, index: number) => void;
 
@@ -107,7 +108,7 @@ describe('delivery client: the answer', () => {
     client = createDeliveryClient({ url, concurrency: 2, timeout: 30_000 });
     const shutdown = new AbortController();
     const sending = [client.send(claim(), shutdown.signal), client.send(claim(), shutdown.signal)];
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     shutdown.abort();
     for (const result of await Promise.all(sending)) {
       expect(result.status).toBeUndefined();

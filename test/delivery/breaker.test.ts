@@ -8,10 +8,9 @@ import { portOutsideEphemeralRange } from '../helpers/drill.js';
 import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const t = gatewayTest();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('circuit breaker', () => {
   it('probes a consumer that refuses connections one request at a time, then resumes at full concurrency', async () => {
@@ -37,13 +36,17 @@ describe('circuit breaker', () => {
     expect(gateway.scheduler.state('crm')!.inFlight).toBeLessThanOrEqual(1);
     // Operators see why: the admin API names the hold (between probes, which is nearly all the time).
     let row: { held_by: string | null; held_until: string | null } | undefined;
-    for (let i = 0; i < 50 && row?.held_by !== 'unreachable'; i++) {
-      const { destinations } = (await (await fetch(`${gateway.adminUrl}/destinations`)).json()) as {
-        destinations: (typeof row & { name: string })[];
-      };
-      row = destinations.find((d) => d.name === 'crm');
-      if (row?.held_by !== 'unreachable') await sleep(20);
-    }
+    await waitUntil(
+      async () => {
+        const { destinations } = (await (await fetch(`${gateway.adminUrl}/destinations`)).json()) as {
+          destinations: (typeof row & { name: string })[];
+        };
+        row = destinations.find((d) => d.name === 'crm');
+        return row?.held_by === 'unreachable';
+      },
+      1_000,
+      'the admin API to name the hold',
+    );
     expect(row).toMatchObject({ held_by: 'unreachable', held_until: expect.any(String) });
 
     const receiver = (t.receiver = await startReceiver(() => ({ delayMs: 30 }), port));

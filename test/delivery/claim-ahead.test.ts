@@ -8,10 +8,9 @@ import { openSqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const t = gatewayTest();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a gateway draining to a receiver that takes 50 ms per request, two at a time, and posts `n` events. */
 async function draining(n: number): Promise<{ gateway: TestGateway; receiver: Receiver; ids: string[] }> {
@@ -26,15 +25,14 @@ async function draining(n: number): Promise<{ gateway: TestGateway; receiver: Re
 
 /** Resolves once the journal shows more deliveries leased than the concurrency cap allows at the consumer. */
 async function claimedAhead(g: TestGateway, r: Receiver): Promise<number> {
-  for (let i = 0; i < 500; i++) {
-    const { in_flight } = await g.journal.countDeliveries('crm');
-    if (in_flight > 2) {
-      expect(r.maxInFlight).toBeLessThanOrEqual(2);
-      return in_flight;
-    }
-    await sleep(10);
-  }
-  throw new Error('the destination never claimed ahead of its free slots');
+  let inFlight = 0;
+  await waitUntil(
+    async () => (inFlight = (await g.journal.countDeliveries('crm')).in_flight) > 2,
+    5_000,
+    'the destination to claim ahead of its free slots',
+  );
+  expect(r.maxInFlight).toBeLessThanOrEqual(2);
+  return inFlight;
 }
 
 /** Every delivery is either delivered once per request the consumer saw, or untouched: pending, 0 attempts, no record. */
@@ -61,7 +59,11 @@ describe('claiming ahead', () => {
     expect(await claimedAhead(gateway, receiver)).toBeGreaterThan(2);
     await gateway.scheduler.pause('crm');
     // The two requests at the consumer finish; everything else claimed goes back.
-    for (let i = 0; i < 200 && (await gateway.journal.countDeliveries('crm')).in_flight > 0; i++) await sleep(10);
+    await waitUntil(
+      async () => (await gateway.journal.countDeliveries('crm')).in_flight === 0,
+      2_000,
+      'the claims to come back',
+    );
     expect((await gateway.journal.countDeliveries('crm')).in_flight).toBe(0);
     await expectUntouchedOrDelivered(gateway.journal, ids, receiver.received.length);
 
@@ -84,13 +86,16 @@ describe('claiming ahead', () => {
       sources: { shop: { path: '/in/shop', to: 'crm' } },
     }));
     const ids = await postMany(`${gateway.url}/in/shop`, 120);
-    while (!held) await sleep(10);
+    await waitUntil(() => held, 30_000, 'the 429');
     // During the hold nothing stays leased but what was at the consumer when the 429 came.
     await sleep(500);
     expect((await gateway.journal.countDeliveries('crm')).in_flight).toBe(0);
     await receiver.waitFor(ids.length + 1, 30_000);
-    for (let i = 0; i < 300 && (await gateway.journal.countDeliveries('crm')).delivered < ids.length; i++)
-      await sleep(20);
+    await waitUntil(
+      async () => (await gateway.journal.countDeliveries('crm')).delivered >= ids.length,
+      6_000,
+      'every delivery recorded',
+    );
 
     const requests = new Map<string, number>();
     for (const r of receiver.received) {

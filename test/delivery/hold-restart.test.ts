@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { tempDir, testConfig } from '../helpers/gateway.js';
 import { post } from '../helpers/post.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 let gateway: Gateway | undefined;
 let receiver: Receiver | undefined;
@@ -19,8 +20,6 @@ afterEach(async () => {
   tmp.remove();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('Retry-After hold', () => {
   it('survives a restart: the new process sends nothing before the hold ends', async () => {
     receiver = await startReceiver(() => ({ status: 429, headers: { 'retry-after': '60' } }));
@@ -31,7 +30,7 @@ describe('Retry-After hold', () => {
     gateway = await startGateway({ config, logger: silentLogger() });
     await post(`${gateway.url}/in/shop`, '{"n":1}');
     await receiver.waitFor(1);
-    for (let i = 0; i < 100 && gateway.scheduler.state('crm')?.heldUntil === undefined; i++) await sleep(20);
+    await waitUntil(() => gateway!.scheduler.state('crm')?.heldUntil !== undefined, 2_000, 'the hold');
     const heldUntil = gateway.scheduler.state('crm')!.heldUntil!;
     expect(heldUntil).toBeGreaterThan(Date.now() + 50_000);
     await gateway.close();

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { DeliveryRecord } from '../../src/journal/port.js';
 import { gatewayTest, startTestGateway } from '../helpers/gateway.js';
 import { post, postMany } from '../helpers/post.js';
 import { type Receiver, type Reply, startReceiver } from '../helpers/receiver.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const t = gatewayTest();
 
@@ -20,14 +22,16 @@ async function setup(reply: (n: number, body: string) => Reply, destination: Rec
 
 /** Waits until the event's delivery leaves pending/in_flight; returns it. */
 async function settled(id: string, timeoutMs = 10_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const event = await t.gateway!.journal.getEvent(id);
-    const d = event!.deliveries[0]!;
-    if (d.status === 'delivered' || d.status === 'dead') return d;
-    if (Date.now() > until) throw new Error(`delivery still ${d.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let d: DeliveryRecord | undefined;
+  await waitUntil(
+    async () => {
+      d = (await t.gateway!.journal.getEvent(id))!.deliveries[0]!;
+      return d.status === 'delivered' || d.status === 'dead';
+    },
+    timeoutMs,
+    () => `the delivery to settle (still ${d?.status})`,
+  );
+  return d!;
 }
 
 function attemptHeader(r: Receiver, i: number) {
@@ -91,7 +95,7 @@ describe('retries', () => {
     expect(d.attempts).toBe(3);
     expect(d.attemptLog).toHaveLength(3);
     expect(d.lastError).toMatch(/gave up after 3 attempts/);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(receiver.received).toHaveLength(3);
   });
 
@@ -102,7 +106,7 @@ describe('retries', () => {
     expect(d.status).toBe('dead');
     expect(d.attemptLog).toHaveLength(1);
     expect(Buffer.from(d.attemptLog[0]!.response!).toString()).toBe('bad payload');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(receiver.received).toHaveLength(1);
   });
 

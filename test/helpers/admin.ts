@@ -131,19 +131,6 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
   return fixture;
 }
 
-/** Polls `check` until it returns true (throws after `timeoutMs`). */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** What one admin test holds; `adminTest()` releases it after each test. */
 export interface AdminTest {
   fx?: AdminFixture | undefined;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import type { tempDir } from './gateway.js';
 import type { Receiver } from './receiver.js';
+import { waitUntil } from './wait.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -32,17 +33,20 @@ export function runCli(args: string[], env: Record<string, string> = {}): Child 
 /** Starts `sluice start -c file` and resolves with its ingest port once it logs that it listens. */
 export async function startGatewayProcess(configFile: string, timeoutMs = 15_000): Promise<Child & { port: number }> {
   const child = runCli(['start', '-c', configFile]);
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const line = child
+  const listening = () =>
+    child
       .output()
       .split('\n')
       .find((l) => l.includes('"listening on'));
-    if (line) return { ...child, port: (JSON.parse(line) as { port: number }).port };
-    if (child.process.exitCode !== null || Date.now() > until)
-      throw new Error(`gateway did not start:\n${child.output()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  // Stops early when the process exits: it will never listen then.
+  await waitUntil(
+    () => listening() !== undefined || child.process.exitCode !== null,
+    timeoutMs,
+    () => `the gateway to listen:\n${child.output()}`,
+  );
+  const line = listening();
+  if (!line) throw new Error(`gateway did not start:\n${child.output()}`);
+  return { ...child, port: (JSON.parse(line) as { port: number }).port };
 }
 
 /** A gateway started by `startGatewayProcess`. */

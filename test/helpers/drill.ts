@@ -58,18 +58,6 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** The `n` of every JSON body a receiver got (drill events are `{"n": …}`). */
 export function eventNumbers(received: readonly { body: Buffer }[]): Set<number> {
   return new Set(received.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n));

@@ -1,6 +1,6 @@
 /**
  * The SQLite journal: the `Journal` contract on a real file, then what only SQLite has (migrations,
- * group commit, size limit, a lock held by another process, durability of acknowledged writes).
+ * group commit, size limit, a lock held by another process, the files a crash leaves, cascades).
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,18 +17,28 @@ import {
   SqliteJournal,
   type SqliteJournalOptions,
 } from '../../src/journal/sqlite/journal.js';
-import { describeJournalContract, makeEvent } from './contract.js';
+import { describeJournalContract, makeEvent } from './contract/index.js';
 
-describeJournalContract('sqlite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-journal-contract-'));
-  const journal = openSqliteJournal({ path: join(dir, 'journal.db') });
-  return {
-    journal,
-    async cleanup() {
-      await journal.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+describeJournalContract({
+  name: 'sqlite',
+  supports: { reopen: true },
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-journal-contract-'));
+    const path = join(dir, 'journal.db');
+    const journals = [openSqliteJournal({ path })];
+    return {
+      journal: journals[0]!,
+      async reopen() {
+        const journal = openSqliteJournal({ path });
+        journals.push(journal);
+        return journal;
+      },
+      async cleanup() {
+        for (const journal of journals) await journal.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
 });
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -325,19 +335,6 @@ describe('SQLite journal', () => {
   });
 
   describe('durability', () => {
-    it('an acknowledged event is on file without close(): another journal on the same file reads it', async () => {
-      const writer = open();
-      const stored = await writer.append(
-        makeEvent({ body: new Uint8Array([0xde, 0xad, 0xbe, 0xef]), destinations: ['crm', 'billing'] }),
-      );
-      // `writer` is never closed before reading: as if its process had been killed right after acknowledging.
-      const reader = open();
-      const read = await reader.getEvent(stored.id);
-      expect(read).toBeDefined();
-      expect(hex(read!.body)).toBe('deadbeef');
-      expect(read!.deliveries).toHaveLength(2);
-    });
-
     it('an acknowledged event is in the files on disk: a copy of them, recovered cold, holds it', async () => {
       const writer = open();
       const stored = await writer.append(makeEvent({ body: new Uint8Array([1, 2, 3]) }));
@@ -349,33 +346,6 @@ describe('SQLite journal', () => {
       const read = await recovered.getEvent(stored.id);
       expect(read).toBeDefined();
       expect(hex(read!.body)).toBe('010203');
-    });
-  });
-
-  describe('pause', () => {
-    it('paused destinations survive closing and reopening the file', async () => {
-      const first = open();
-      await first.setPaused('crm', true, T0);
-      await first.setPaused('billing', true, T0 + 1);
-      await first.setPaused('audit', true, T0 + 2);
-      await first.setPaused('audit', false, T0 + 3);
-      await first.close();
-
-      const second = open();
-      expect((await second.pausedDestinations()).sort()).toEqual(['billing', 'crm']);
-      await second.setPaused('crm', false, T0 + 4);
-      await second.close();
-
-      const third = open();
-      expect(await third.pausedDestinations()).toEqual(['billing']);
-    });
-
-    it('a Retry-After hold survives closing and reopening the file', async () => {
-      const first = open();
-      await first.setHold('crm', T0 + 60_000, T0);
-      await first.close();
-      const second = open();
-      expect(await second.heldDestinations(T0 + 1)).toEqual({ crm: T0 + 60_000 });
     });
   });
 

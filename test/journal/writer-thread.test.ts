@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, expect, it } from 'vitest';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
-import { makeEvent } from './contract.js';
+import { makeEvent } from './contract/index.js';
 
 let dir: string | undefined;
 let journal: SqliteJournal | undefined;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../../helpers/child.js';
 import { tempDir } from '../../helpers/gateway.js';
 import { type Receiver, startReceiver } from '../../helpers/receiver.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const t = processTest();
 
@@ -29,14 +30,6 @@ sources:
 /** Event numbers (the `n` of each body) the t.receiver has seen. */
 function seen(r: Receiver): Set<number> {
   return new Set(r.received.map((x) => (JSON.parse(x.body.toString()) as { n: number }).n));
-}
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string) {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 async function postEvent(port: number, n: number): Promise<boolean> {

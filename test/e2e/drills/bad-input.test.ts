@@ -13,6 +13,7 @@ import { processTest, startGatewayProcess } from '../../helpers/child.js';
 import { tempDir } from '../../helpers/gateway.js';
 import { post } from '../../helpers/post.js';
 import { startReceiver } from '../../helpers/receiver.js';
+import { sleep } from '../../helpers/wait.js';
 
 const t = processTest();
 
@@ -40,7 +41,7 @@ function raw(
       for (const piece of pieces) {
         if (done || socket.destroyed) return;
         socket.write(piece);
-        if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+        if (gapMs) await sleep(gapMs);
       }
       if (end) socket.end();
     })();
@@ -113,7 +114,7 @@ sources:
     expect(t.child.process.exitCode).toBeNull();
     expect(rssKb(t.child.process.pid!) - rssBefore).toBeLessThan(100 * 1024);
     // Nothing from the bad requests was journaled: exactly the 20 good events were delivered.
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(t.receiver.received).toHaveLength(20);
   });
 });

@@ -6,17 +6,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../../helpers/child.js';
-import {
-  cpuMs,
-  eventNumbers,
-  FULL,
-  portOutsideEphemeralRange,
-  postN,
-  waitUntil,
-  writeDrillConfig,
-} from '../../helpers/drill.js';
+import { cpuMs, eventNumbers, FULL, portOutsideEphemeralRange, postN, writeDrillConfig } from '../../helpers/drill.js';
 import { tempDir } from '../../helpers/gateway.js';
 import { startReceiver } from '../../helpers/receiver.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const t = processTest();
 
@@ -39,7 +32,7 @@ describe('drill: consumer outage', () => {
     for (let n = 0; n < N; n++) expect((await postN(t.child.port, n)).status).toBe(202);
     const cpuBefore = cpuMs(t.child.process.pid!);
     const downSince = Date.now();
-    await new Promise((r) => setTimeout(r, outageMs));
+    await sleep(outageMs);
     const cpuWhileDown = cpuMs(t.child.process.pid!) - cpuBefore;
     const downFor = Date.now() - downSince;
 

@@ -9,9 +9,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../../helpers/child.js';
-import { eventNumbers, portOutsideEphemeralRange, postN, waitUntil, writeDrillConfig } from '../../helpers/drill.js';
+import { eventNumbers, portOutsideEphemeralRange, postN, writeDrillConfig } from '../../helpers/drill.js';
 import { tempDir } from '../../helpers/gateway.js';
 import { startReceiver } from '../../helpers/receiver.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const t = processTest();
 
@@ -77,6 +78,8 @@ describe('drill: disk full', () => {
         },
         10_000,
         'ingest to recover',
+        // Each check stores an 8 KiB event.
+        { intervalMs: 50 },
       );
     }
 

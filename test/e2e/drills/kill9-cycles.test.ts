@@ -7,9 +7,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../../helpers/child.js';
-import { eventNumbers, FULL, postN, waitUntil, writeDrillConfig } from '../../helpers/drill.js';
+import { eventNumbers, FULL, postN, writeDrillConfig } from '../../helpers/drill.js';
 import { tempDir } from '../../helpers/gateway.js';
 import { startReceiver } from '../../helpers/receiver.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const t = processTest();
 
@@ -37,7 +38,7 @@ describe('drill: kill -9 under load', () => {
         }
       };
       const senders = Array.from({ length: 16 }, sender);
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1_200));
+      await sleep(300 + Math.random() * 1_200);
       t.child.process.kill('SIGKILL');
       await t.child.exited;
       stop = true;
@@ -46,8 +47,8 @@ describe('drill: kill -9 under load', () => {
 
     t.child = await startGatewayProcess(config);
     const arrived = () => eventNumbers(t.receiver!.received);
-    // One pass over what arrived per check: calling arrived() per event was quadratic, and with ~15k
-    // events it blocked this process, and so the receiver living in it, for minutes.
+    // One pass over what arrived per check, and checks 50 ms apart: calling arrived() per event was
+    // quadratic, and with ~15k events it blocked this process, and so the receiver living in it, for minutes.
     await waitUntil(
       () => {
         const seen = arrived();
@@ -55,6 +56,7 @@ describe('drill: kill -9 under load', () => {
       },
       60_000,
       'every acknowledged event',
+      { intervalMs: 50 },
     );
     const deliveries = t.receiver.received.length;
     const unique = arrived().size;
