@@ -107,6 +107,9 @@ export function journalPerTest(backend: JournalBackend) {
   }
 
   const journal: Journal = {
+    get capabilities() {
+      return current().journal.capabilities;
+    },
     append: (event) => current().journal.append(event),
     claim: (request) => current().journal.claim(request),
     complete: (c, attempt, verdict) => current().journal.complete(c, attempt, verdict),
