@@ -8,9 +8,9 @@ import type { Journal } from './port.js';
 import { openSqliteJournal, type SqliteJournalOptions } from './sqlite/journal.js';
 
 /** What the composition root hands the backend besides the config (observers, tuning). */
-export type JournalDeps = Omit<SqliteJournalOptions, 'path' | 'maxSize'>;
+export type JournalDeps = Omit<SqliteJournalOptions, 'path' | 'maxSize' | 'reserve'>;
 
 /** Opens (creating and migrating as needed) the configured journal. */
 export function openJournal(storage: Config['storage'], deps: JournalDeps = {}): Journal {
-  return openSqliteJournal({ ...deps, path: storage.path, maxSize: storage.max_size });
+  return openSqliteJournal({ ...deps, path: storage.path, maxSize: storage.max_size, reserve: storage.reserve });
 }
