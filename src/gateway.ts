@@ -56,6 +56,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     openSqliteJournal({
       path: config.storage.path,
       maxSize: config.storage.max_size,
+      reserve: config.storage.reserve,
       onCommit: (size, ms) => metrics.commit(size, ms),
     });
   metrics.bindJournal(journal, config.destinations, options.clock);

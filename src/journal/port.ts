@@ -165,6 +165,12 @@ export interface Journal {
   setHold(destination: string, until: number, now: number): Promise<void>;
   /** Holds that have not ended by `now`, by destination name. */
   heldDestinations(now: number): Promise<Record<string, number>>;
+  /**
+   * True while the journal refuses new events for lack of space. It still records claims, outcomes
+   * and deletions meanwhile: retention then reclaims delivered events early, and ingest resumes
+   * once delivery has freed enough.
+   */
+  storageFull(): boolean;
   /** Resolves when the journal takes writes right now (readiness); rejects like a failed write. */
   probe(): Promise<void>;
   /** Finishes pending writes and closes the store. */

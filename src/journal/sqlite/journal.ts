@@ -34,7 +34,7 @@ import type { CommitObserver } from './group-commit.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
 import { type AppendOutcome, migrateJournal, openConnection, SqliteStore, type WriteOp } from './store.js';
 import { JournalThread, type Result, toError } from './thread-client.js';
-import type { WriterData } from './writer-thread.js';
+import type { WriterAnswer, WriterData } from './writer-thread.js';
 
 export { MIGRATIONS_FOLDER } from './store.js';
 
@@ -42,8 +42,10 @@ export { MIGRATIONS_FOLDER } from './store.js';
 export interface SqliteJournalOptions {
   /** Database file; its directory is created if missing. */
   path: string;
-  /** Largest the file may grow, in bytes; past it writes fail as unavailable (ingest answers 503). */
+  /** Largest the file may grow, in bytes; new events are refused short of it (see storage-guard.ts). */
   maxSize?: number | undefined;
+  /** Free bytes to keep on the filesystem for draining (see storage-guard.ts). */
+  reserve?: number | undefined;
   /** How long a write waits for a lock held by another process before failing, in ms. */
   busyTimeoutMs?: number;
   /** Called after each group commit with its size and duration. */
@@ -87,7 +89,9 @@ interface Pending {
 /** `Journal` on a SQLite file. Create it with `openSqliteJournal`. */
 export class SqliteJournal implements Journal {
   private readonly reader: SqliteStore;
-  private readonly writer: JournalThread<{ ops: WriteOp[] }, { results: Result[]; commits: [number, number][] }>;
+  private readonly writer: JournalThread<{ ops: WriteOp[] }, WriterAnswer>;
+  /** The writer's last word on the journal's space. */
+  private full = false;
   private readonly readThread: JournalThread<{ read: ReadOp }, { result: Result }>;
   private queue: Pending[] = [];
   private scheduled = false;
@@ -101,6 +105,7 @@ export class SqliteJournal implements Journal {
     const writerData: WriterData = {
       path: options.path,
       maxSize: options.maxSize,
+      reserve: options.reserve,
       busyTimeoutMs: options.busyTimeoutMs,
       cacheKiB: WRITER_CACHE_KIB,
     };
@@ -112,6 +117,10 @@ export class SqliteJournal implements Journal {
     };
     this.readThread = new JournalThread('reader-thread', 'reader', readerData);
     this.writer.start();
+  }
+
+  storageFull(): boolean {
+    return this.full;
   }
 
   async append(event: IncomingEvent): Promise<AppendResult> {
@@ -233,7 +242,8 @@ export class SqliteJournal implements Journal {
     // A writer that dies takes its unanswered writes with it: they fail (ingest answers 503, the
     // sender retries), and the next batch starts a new writer.
     this.writer.request({ ops: batch.map((p) => p.op) }).then(
-      ({ results, commits }) => {
+      ({ results, commits, storage }) => {
+        this.full = storage.full;
         for (const [size, ms] of commits) this.options.onCommit?.(size, ms);
         batch.forEach((p, i) => {
           const result = results[i]!;
