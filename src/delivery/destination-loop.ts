@@ -154,6 +154,7 @@ export class DestinationWorker {
           now,
           leaseMs: this.leaseMs,
           fifo: this.fifo,
+          budget: { maxAttempts: this.destination.retry.max_attempts, maxAgeMs: this.destination.retry.max_age },
         });
       } catch (error) {
         this.log.error({ err: error }, 'claim failed; retrying shortly');

@@ -95,6 +95,12 @@ export interface ClaimRequest {
   leaseMs: number;
   /** Strict ingest order: only the oldest unfinished delivery may be claimed, and only when due. */
   fifo: boolean;
+  /**
+   * The destination's retry budget. A due delivery that has spent it is made dead instead of
+   * claimed: one whose lease expired because the process died during the attempt is otherwise
+   * never judged, and an event that crashes the process on every try would loop forever.
+   */
+  budget?: { maxAttempts: number; maxAgeMs: number } | undefined;
 }
 
 /**
