@@ -31,6 +31,7 @@ import type {
   Verdict,
 } from '../port.js';
 import type { CommitObserver } from './group-commit.js';
+import { lockJournal, type ProcessLock } from './process-lock.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
 import { type AppendOutcome, migrateJournal, openConnection, SqliteStore, type WriteOp } from './store.js';
 import { JournalThread, type Result, toError } from './thread-client.js';
@@ -54,14 +55,17 @@ export interface SqliteJournalOptions {
 
 /** Opens (creating and migrating as needed) a SQLite journal and starts its writer thread. */
 export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal {
-  const sqlite = openConnection(options.path, { ...options, cacheKiB: READER_CACHE_KIB });
+  const lock = lockJournal(options.path);
+  let sqlite: Database.Database | undefined;
   try {
+    sqlite = openConnection(options.path, { ...options, cacheKiB: READER_CACHE_KIB });
     migrateJournal(sqlite, options.path);
   } catch (error) {
-    sqlite.close();
+    sqlite?.close();
+    lock.release();
     throw error;
   }
-  return new SqliteJournal(sqlite, options);
+  return new SqliteJournal(sqlite, options, lock);
 }
 
 /**
@@ -100,6 +104,7 @@ export class SqliteJournal implements Journal {
   constructor(
     sqlite: Database.Database,
     private readonly options: SqliteJournalOptions,
+    private readonly lock: ProcessLock,
   ) {
     this.reader = new SqliteStore(sqlite);
     const writerData: WriterData = {
@@ -213,6 +218,7 @@ export class SqliteJournal implements Journal {
     await this.writer.close();
     await this.readThread.close();
     this.reader.sqlite.close();
+    this.lock.release();
   }
 
   private async read(read: ReadOp): Promise<unknown> {
