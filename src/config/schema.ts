@@ -100,6 +100,8 @@ const retrySchema = z.strictObject({
   initial: duration.prefault('1s'),
   max: duration.prefault('1h'),
   max_age: duration.prefault('3d'),
+  /** Longest a consumer's Retry-After may hold the destination; default `max`. */
+  max_hold: duration.optional(),
 });
 
 /** A secret, or a list of them (rotation: any one verifies; the first one signs). Empty ones are refused. */
