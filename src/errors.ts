@@ -59,6 +59,13 @@ export class JournalUnavailableError extends SluiceError {
   }
 }
 
+/** Another process holds the journal: one gateway per journal file. */
+export class JournalLockedError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('JOURNAL_LOCKED', message, options);
+  }
+}
+
 /** The journal file was written by a newer Sluice (it has migrations this build does not know). */
 export class JournalTooNewError extends SluiceError {
   constructor(message: string) {

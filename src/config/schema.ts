@@ -39,8 +39,16 @@ const serverSchema = z.strictObject({
 
 const storageSchema = z.strictObject({
   path: z.string().min(1).default('./data/sluice.db'),
-  /** Cap on the journal file; past it ingest answers 503 instead of filling the disk. */
+  /**
+   * Cap on the journal file. New events are refused (503) once it is four fifths full, so that
+   * delivery always has room to record its work and free space; ingest resumes by itself.
+   */
   max_size: size.optional(),
+  /**
+   * Free space to keep on the journal's filesystem: below it new events are refused (503) while
+   * delivery goes on. Default: a fifth of the filesystem, at most 64mb.
+   */
+  reserve: size.optional(),
 });
 
 const retentionSchema = z.strictObject({
@@ -53,6 +61,8 @@ const retrySchema = z.strictObject({
   initial: duration.prefault('1s'),
   max: duration.prefault('1h'),
   max_age: duration.prefault('3d'),
+  /** Longest a consumer's Retry-After may hold the destination; default `max`. */
+  max_hold: duration.optional(),
 });
 
 /**

@@ -198,6 +198,7 @@ export class DestinationLoop {
           now,
           leaseMs: this.leaseMs,
           fifo: this.fifo,
+          budget: { maxAttempts: this.destination.retry.max_attempts, maxAgeMs: this.destination.retry.max_age },
         });
       } catch (error) {
         this.log.error({ err: error }, 'claim failed; retrying shortly');

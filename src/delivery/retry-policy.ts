@@ -8,6 +8,11 @@
  *   any other status (3xx, other 4xx)     → dead at once (redirects are not followed)
  *   a retry past max_attempts or max_age  → dead
  *   429 or 503 with Retry-After           → also hold the destination until then
+ *
+ * A Retry-After never brings a retry sooner than the backoff would: `Retry-After: 0` or a date in
+ * the past (what a load balancer sends during a deploy) would otherwise spend every attempt within
+ * a second. Nor does it push one later than `retry.max_hold` (default `retry.max`): one answer of
+ * `Retry-After: 86400` would otherwise hold a destination for a day.
  */
 import type { RetryConfig } from '../config/schema.js';
 import type { Verdict } from '../journal/port.js';
@@ -73,9 +78,11 @@ export function decide(
   }
 
   const { now, retry } = context;
-  const retryAt = parseRetryAfter(outcome.retryAfter, now);
-  const holdUntil = retryAt !== undefined && (status === 429 || status === 503) ? retryAt : undefined;
-  const at = retryAt ?? now + backoffDelay(context.attempt, retry, context.random);
+  const backoffAt = now + backoffDelay(context.attempt, retry, context.random);
+  const asked = parseRetryAfter(outcome.retryAfter, now);
+  const retryAt = asked === undefined ? undefined : Math.min(asked, now + (retry.max_hold ?? retry.max));
+  const holdUntil = retryAt !== undefined && retryAt > now && (status === 429 || status === 503) ? retryAt : undefined;
+  const at = Math.max(retryAt ?? 0, backoffAt);
 
   if (context.attempt >= retry.max_attempts) {
     return { verdict: { kind: 'dead' }, reason: `${reason} (gave up after ${context.attempt} attempts)` };

@@ -96,6 +96,12 @@ export interface ClaimRequest {
   leaseMs: number;
   /** Strict ingest order: only the oldest unfinished delivery may be claimed, and only when due. */
   fifo: boolean;
+  /**
+   * The destination's retry budget. A due delivery that has spent it is made dead instead of
+   * claimed: one whose lease expired because the process died during the attempt is otherwise
+   * never judged, and an event that crashes the process on every try would loop forever.
+   */
+  budget?: { maxAttempts: number; maxAgeMs: number } | undefined;
 }
 
 /**
@@ -182,6 +188,12 @@ export interface Journal {
   setHold(destination: string, until: number, now: number): Promise<void>;
   /** Holds that have not ended by `now`, by destination name. */
   heldDestinations(now: number): Promise<Record<string, number>>;
+  /**
+   * True while the journal refuses new events for lack of space. It still records claims, outcomes
+   * and deletions meanwhile: retention then reclaims delivered events early, and ingest resumes
+   * once delivery has freed enough.
+   */
+  storageFull(): boolean;
   /** Resolves when the journal takes writes right now (readiness); rejects like a failed write. */
   probe(): Promise<void>;
   /** Finishes pending writes and closes the store. */

@@ -75,4 +75,26 @@ describe('decide', () => {
     expect(on500.holdUntil).toBeUndefined();
     expect(decide({ status: 429 }, base).holdUntil).toBeUndefined();
   });
+
+  it('never retries sooner than the backoff: Retry-After 0 or a date in the past neither hurries nor holds', () => {
+    const past = new Date(now - 60_000).toUTCString();
+    for (const retryAfter of ['0', past]) {
+      for (const status of [429, 503]) {
+        const decision = decide({ status, retryAfter }, { ...base, random: () => 0 });
+        expect(decision.verdict).toEqual({ kind: 'retry', at: now + 1_000 });
+        expect(decision.holdUntil).toBeUndefined();
+      }
+    }
+    // Retry-After shorter than the backoff: the backoff wins (attempt 3 backs off 8 s at most).
+    const third = decide({ status: 503, retryAfter: '1' }, { ...base, attempt: 3, random: () => 1 });
+    expect(third.verdict).toEqual({ kind: 'retry', at: now + 8_000 });
+  });
+
+  it('holds no longer than retry.max_hold, or retry.max when unset', () => {
+    const day = decide({ status: 429, retryAfter: '86400' }, base);
+    expect(day.holdUntil).toBe(now + 60_000);
+    expect(day.verdict).toEqual({ kind: 'retry', at: now + 60_000 });
+    const shortHold = { ...retry, max_hold: 5_000 };
+    expect(decide({ status: 503, retryAfter: '86400' }, { ...base, retry: shortHold }).holdUntil).toBe(now + 5_000);
+  });
 });

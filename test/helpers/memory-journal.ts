@@ -53,6 +53,7 @@ export function createMemoryJournal(): MemoryJournal {
 
   return {
     capabilities: { commitStats: false, crossProcessWakeups: false },
+    storageFull: () => false,
     deliveries,
     released,
     holds,

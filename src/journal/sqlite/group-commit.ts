@@ -13,6 +13,8 @@ import { JournalUnavailableError } from '../../errors.js';
 
 interface Pending {
   op: () => unknown;
+  /** A new event: dropped from a batch that the disk cannot hold, so that the rest still commits. */
+  sheddable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -23,9 +25,12 @@ export type CommitObserver = (batchSize: number, durationMs: number) => void;
 /** SQLite result codes that mean "the store cannot take writes now", not "this write is wrong". */
 const UNAVAILABLE = /^SQLITE_(FULL|BUSY|LOCKED|READONLY|IOERR|CANTOPEN|PROTOCOL|NOLFS|CORRUPT|NOTADB|PERM)/;
 
+/** SQLite result codes that mean the file or the disk has no room left. */
+const FULL = /^SQLITE_FULL/;
+
 /** True when `error` says the database cannot commit at the moment (disk full, locked, read-only…). */
 export function isUnavailable(error: unknown): boolean {
-  return typeof (error as { code?: unknown })?.code === 'string' && UNAVAILABLE.test((error as { code: string }).code);
+  return UNAVAILABLE.test(codeOf(error));
 }
 
 /** Queues synchronous write operations and commits them together, once per event-loop turn. */
@@ -39,11 +44,15 @@ export class GroupCommitWriter {
     private readonly onCommit?: CommitObserver,
   ) {}
 
-  /** Runs `op` inside the next group transaction; resolves with its result once committed. */
-  run<T>(op: () => T): Promise<T> {
+  /**
+   * Runs `op` inside the next group transaction; resolves with its result once committed. A
+   * `sheddable` op (a new event) is the one to fail when the disk is full: the claims, outcomes and
+   * deletions of the same batch are committed without it, since they are what frees space.
+   */
+  run<T>(op: () => T, sheddable = false): Promise<T> {
     if (this.closed) return Promise.reject(new JournalUnavailableError('journal is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ op, sheddable, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -57,11 +66,23 @@ export class GroupCommitWriter {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
+    this.commit(batch);
+  }
+
+  private commit(batch: Pending[]): void {
     const started = performance.now();
     let results: unknown[];
     try {
       results = this.db.transaction(() => batch.map((p) => p.op())).immediate();
     } catch (error) {
+      const kept = batch.filter((p) => !p.sheddable);
+      if (FULL.test(codeOf(error)) && kept.length > 0 && kept.length < batch.length) {
+        // No room for the new events: fail them (their senders get 503 and retry), commit the rest.
+        const failure = wrap(error);
+        for (const p of batch) if (p.sheddable) p.reject(failure);
+        this.commit(kept);
+        return;
+      }
       if (isUnavailable(error) || batch.length === 1) {
         const failure = wrap(error);
         for (const p of batch) p.reject(failure);
@@ -94,8 +115,13 @@ export class GroupCommitWriter {
   }
 }
 
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : '';
+}
+
 function wrap(error: unknown): unknown {
   if (!isUnavailable(error)) return error;
-  const code = (error as { code: string }).code;
+  const code = codeOf(error);
   return new JournalUnavailableError(`journal cannot commit (${code})`, { cause: error });
 }

@@ -32,10 +32,11 @@ import type {
   StoredEvent,
   Verdict,
 } from '../port.js';
+import { lockJournal, type ProcessLock } from './process-lock.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
 import { type AppendOutcome, migrateJournal, openConnection, SqliteStore, type WriteOp } from './store.js';
 import { JournalThread, type Result, toError } from './thread-client.js';
-import type { WriterData } from './writer-thread.js';
+import type { WriterAnswer, WriterData } from './writer-thread.js';
 
 export { MIGRATIONS_FOLDER } from './store.js';
 
@@ -43,8 +44,10 @@ export { MIGRATIONS_FOLDER } from './store.js';
 export interface SqliteJournalOptions {
   /** Database file; its directory is created if missing. */
   path: string;
-  /** Largest the file may grow, in bytes; past it writes fail as unavailable (ingest answers 503). */
+  /** Largest the file may grow, in bytes; new events are refused short of it (see storage-guard.ts). */
   maxSize?: number | undefined;
+  /** Free bytes to keep on the filesystem for draining (see storage-guard.ts). */
+  reserve?: number | undefined;
   /** How long a write waits for a lock held by another process before failing, in ms. */
   busyTimeoutMs?: number;
   /** Where each group commit is reported (`journal:commit`, with its size and duration). */
@@ -53,14 +56,17 @@ export interface SqliteJournalOptions {
 
 /** Opens (creating and migrating as needed) a SQLite journal and starts its writer thread. */
 export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal {
-  const sqlite = openConnection(options.path, { ...options, cacheKiB: READER_CACHE_KIB });
+  const lock = lockJournal(options.path);
+  let sqlite: Database.Database | undefined;
   try {
+    sqlite = openConnection(options.path, { ...options, cacheKiB: READER_CACHE_KIB });
     migrateJournal(sqlite, options.path);
   } catch (error) {
-    sqlite.close();
+    sqlite?.close();
+    lock.release();
     throw error;
   }
-  return new SqliteJournal(sqlite, options);
+  return new SqliteJournal(sqlite, options, lock);
 }
 
 /**
@@ -89,7 +95,9 @@ export class SqliteJournal implements Journal {
   /** Group commits are measured (`onCommit`); other processes' writes are found by polling. */
   readonly capabilities: JournalCapabilities = { commitStats: true, crossProcessWakeups: false };
   private readonly reader: SqliteStore;
-  private readonly writer: JournalThread<{ ops: WriteOp[] }, { results: Result[]; commits: [number, number][] }>;
+  private readonly writer: JournalThread<{ ops: WriteOp[] }, WriterAnswer>;
+  /** The writer's last word on the journal's space. */
+  private full = false;
   private readonly readThread: JournalThread<{ read: ReadOp }, { result: Result }>;
   private queue: Pending[] = [];
   private scheduled = false;
@@ -98,11 +106,13 @@ export class SqliteJournal implements Journal {
   constructor(
     sqlite: Database.Database,
     private readonly options: SqliteJournalOptions,
+    private readonly lock: ProcessLock,
   ) {
     this.reader = new SqliteStore(sqlite);
     const writerData: WriterData = {
       path: options.path,
       maxSize: options.maxSize,
+      reserve: options.reserve,
       busyTimeoutMs: options.busyTimeoutMs,
       cacheKiB: WRITER_CACHE_KIB,
     };
@@ -114,6 +124,10 @@ export class SqliteJournal implements Journal {
     };
     this.readThread = new JournalThread('reader-thread', 'reader', readerData);
     this.writer.start();
+  }
+
+  storageFull(): boolean {
+    return this.full;
   }
 
   async append(event: IncomingEvent): Promise<AppendResult> {
@@ -205,6 +219,7 @@ export class SqliteJournal implements Journal {
     await this.writer.close();
     await this.readThread.close();
     this.reader.sqlite.close();
+    this.lock.release();
   }
 
   private async read(read: ReadOp): Promise<unknown> {
@@ -234,7 +249,8 @@ export class SqliteJournal implements Journal {
     // A writer that dies takes its unanswered writes with it: they fail (ingest answers 503, the
     // sender retries), and the next batch starts a new writer.
     this.writer.request({ ops: batch.map((p) => p.op) }).then(
-      ({ results, commits }) => {
+      ({ results, commits, storage }) => {
+        this.full = storage.full;
         for (const [batchSize, durationMs] of commits)
           this.options.events?.emit('journal:commit', { batchSize, durationMs });
         batch.forEach((p, i) => {

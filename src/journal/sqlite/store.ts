@@ -132,6 +132,19 @@ interface ClaimRow extends EventRow {
 type EventRow = typeof events.$inferSelect;
 type InsertEvent = [string, string, string, string, string, string, Uint8Array, string | null, number];
 
+/**
+ * Why a due delivery may not be tried again, or `undefined` while it may: its attempts since the
+ * last replay reach `maxAttempts`, or it has been tried and is older than `maxAgeMs` (counted from
+ * receipt, or from the replay).
+ */
+function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: number }, now: number): string | undefined {
+  const made = d.attempts - d.attemptsBeforeReplay;
+  const lost = d.status === 'in_flight' ? 'the last attempt ended without an outcome (lease expired); ' : '';
+  if (made >= budget.maxAttempts) return `${lost}gave up after ${made} attempts`;
+  if (made > 0 && now > (d.replayedAt ?? d.receivedAt) + budget.maxAgeMs) return `${lost}past max_age`;
+  return undefined;
+}
+
 /** The journal's queries on one connection. */
 export class SqliteStore {
   private readonly db: Db;
@@ -150,6 +163,7 @@ export class SqliteStore {
   private readonly finishUpdate: Database.Statement<
     [string, number | null, number | null, string | null, number, number]
   >;
+  private readonly deadUpdate: Database.Statement<[number, string, number]>;
   private readonly releaseUpdate: Database.Statement<[{ id: number; attempt: number; now: number }]>;
   private readonly nextDueQuery;
   private readonly insertAttempt: Database.Statement<
@@ -194,6 +208,9 @@ export class SqliteStore {
     );
     this.finishUpdate = sqlite.prepare<[string, number | null, number | null, string | null, number, number]>(
       "UPDATE deliveries SET status = ?, due_at = ?, finished_at = ?, last_error = ? WHERE id = ? AND attempts = ? AND status = 'in_flight'",
+    );
+    this.deadUpdate = sqlite.prepare<[number, string, number]>(
+      "UPDATE deliveries SET status = 'dead', due_at = NULL, finished_at = ?, last_error = ? WHERE id = ?",
     );
     this.releaseUpdate = sqlite.prepare(
       "UPDATE deliveries SET status = 'pending', attempts = attempts - 1, due_at = @now WHERE id = @id AND attempts = @attempt AND status = 'in_flight'",
@@ -360,6 +377,7 @@ export class SqliteStore {
     if (due.length === 0) return [];
 
     const leaseUntil = now + leaseMs;
+    const claimed: ClaimRow[] = [];
     for (const d of due) {
       if (d.status === 'in_flight') {
         // Its lease ran out: the process that held it stopped (or stalled) mid-attempt.
@@ -375,9 +393,15 @@ export class SqliteStore {
           })
           .run();
       }
+      const spent = request.budget && spentBudget(d, request.budget, now);
+      if (spent) {
+        this.deadUpdate.run(now, spent, d.deliveryId);
+        continue;
+      }
       this.leaseUpdate.run(leaseUntil, d.deliveryId);
+      claimed.push(d);
     }
-    return due.map((d) => {
+    return claimed.map((d) => {
       const event = toStoredEvent(d);
       const budget = { attemptsBefore: d.attemptsBeforeReplay, since: d.replayedAt ?? event.receivedAt };
       return { deliveryId: d.deliveryId, destination, attempt: d.attempts + 1, leaseUntil, budget, event };

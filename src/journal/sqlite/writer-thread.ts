@@ -11,19 +11,38 @@
  * answered in one message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { JournalUnavailableError } from '../../errors.js';
 import { GroupCommitWriter } from './group-commit.js';
+import { StorageGuard, type StorageState, walLimitPages } from './storage-guard.js';
 import { type ConnectionOptions, openConnection, SqliteStore, type WriteOp } from './store.js';
 import { errorResult, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
 export interface WriterData extends ConnectionOptions {
   path: string;
+  /** Free bytes to keep on the journal's filesystem for draining (`storage.reserve`). */
+  reserve?: number | undefined;
+}
+
+/** What the writer answers to one message of ops. */
+export interface WriterAnswer {
+  results: Result[];
+  commits: [number, number][];
+  /** The journal's space after this batch (see storage-guard.ts). */
+  storage: StorageState;
 }
 
 if (parentPort) {
   const port = parentPort;
   const data = workerData as WriterData;
-  const store = new SqliteStore(openConnection(data.path, data));
+  const sqlite = openConnection(data.path, data);
+  const pageSize = sqlite.pragma('page_size', { simple: true }) as number;
+  const walPages = walLimitPages(data.path, pageSize);
+  sqlite.pragma(`wal_autocheckpoint = ${walPages}`);
+  // A WAL that grew during a burst gives its space back to the filesystem at the next checkpoint.
+  sqlite.pragma(`journal_size_limit = ${walPages * pageSize}`);
+  const store = new SqliteStore(sqlite);
+  const guard = new StorageGuard(sqlite, data);
   let commits: [number, number][] = [];
   const writer = new GroupCommitWriter(store.sqlite, (size, ms) => commits.push([size, ms]));
 
@@ -40,15 +59,32 @@ if (parentPort) {
       });
       return;
     }
-    const settled = message.ops.map((op) =>
-      writer.run(() => store.apply(op)).then((value): Result => ({ ok: true, value }), errorResult),
-    );
+    // Read the space before new events go in, and after deletions may have freed some.
+    const storage = message.ops.some((op) => op.kind === 'append' || op.kind === 'purge')
+      ? guard.check()
+      : guard.current;
+    const settled = message.ops.map((op) => {
+      if (op.kind === 'append' && storage.full) return Promise.resolve(errorResult(storageFull(storage)));
+      return writer.run(() => store.apply(op), op.kind === 'append').then(ok, errorResult);
+    });
     const answer = Promise.all(settled).then((results) => {
       const done = commits;
       commits = [];
-      port.postMessage({ id: message.id, results, commits: done });
+      const reply: WriterAnswer & { id: number } = { id: message.id, results, commits: done, storage: guard.current };
+      port.postMessage(reply);
       answering.delete(answer);
     });
     answering.add(answer);
   });
+}
+
+function ok(value: unknown): Result {
+  return { ok: true, value };
+}
+
+function storageFull(storage: StorageState): JournalUnavailableError {
+  const what = storage.limit === 'disk' ? 'the disk is nearly full' : 'the journal is near storage.max_size';
+  return new JournalUnavailableError(
+    `journal storage full (${what}): new events are refused until delivery frees space`,
+  );
 }

@@ -110,6 +110,7 @@ export function journalPerTest(backend: JournalBackend) {
     get capabilities() {
       return current().journal.capabilities;
     },
+    storageFull: () => current().journal.storageFull(),
     append: (event) => current().journal.append(event),
     claim: (request) => current().journal.claim(request),
     complete: (c, attempt, verdict) => current().journal.complete(c, attempt, verdict),
