@@ -2,8 +2,6 @@
  * One gateway per journal: a second opener is refused with the file and the holder named, in the
  * same process and from another process; the lock goes with its holder, however it ends.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
