@@ -121,10 +121,23 @@ describe('retries', () => {
 });
 
 describe('Retry-After', () => {
+  it('Retry-After: 0 does not spend the attempts: retries keep to the backoff', async () => {
+    const { receiver, gateway } = await setup(() => ({ status: 503, headers: { 'retry-after': '0' } }), {
+      retry: { initial: '100ms', max: '200ms', max_attempts: 25 },
+    });
+    await post(`${gateway.url}/in/shop`, '{}');
+    await sleep(1_000);
+    // Backing off at least 100 ms each, 25 attempts take seconds; with Retry-After taken as "now", all
+    // 25 came within a few hundred milliseconds and the event was dead.
+    expect(receiver.received.length).toBeLessThanOrEqual(11);
+    expect(receiver.received.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('sets the earliest next attempt and holds the whole destination on 429', async () => {
     const { receiver, gateway } = await setup(
       (n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : {}),
-      { concurrency: 4 },
+      // A hold may last up to retry.max_hold (default retry.max, 200 ms here).
+      { concurrency: 4, retry: { max_hold: '5s' } },
     );
     const [first] = await postMany(`${gateway.url}/in/shop`, 1);
     await receiver.waitFor(1);
@@ -138,8 +151,9 @@ describe('Retry-After', () => {
   });
 
   it('accepts an HTTP date on 503', async () => {
-    const { receiver, gateway } = await setup((n) =>
-      n === 0 ? { status: 503, headers: { 'retry-after': new Date(Date.now() + 2_000).toUTCString() } } : {},
+    const { receiver, gateway } = await setup(
+      (n) => (n === 0 ? { status: 503, headers: { 'retry-after': new Date(Date.now() + 2_000).toUTCString() } } : {}),
+      { retry: { max_hold: '5s' } },
     );
     const { id } = await post(`${gateway.url}/in/shop`, '{}');
     const d = await settled(id!);

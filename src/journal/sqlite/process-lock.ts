@@ -8,11 +8,12 @@
  * however it ends (kill -9 included), so a crash never leaves a stale lock behind, and the lock
  * works between processes that cannot see each other's PIDs (containers sharing a volume). The
  * holder's PID, host and start time are committed in the file first, so that a refused process
- * can say who holds it.
+ * can say who holds it. Journals opened on the same file within one process share the lock: it
+ * guards against a second process, and goes when the last of them closes.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { JournalLockedError, JournalUnavailableError } from '../../errors.js';
 
@@ -27,9 +28,40 @@ export interface ProcessLock {
   release(): void;
 }
 
+/** Locks this process holds, by lock file, with how many journals share each. */
+const held = new Map<string, { db: Database.Database; users: number }>();
+
 /** Takes the lock of the journal at `path`, or throws `JournalLockedError` naming its holder. */
 export function lockJournal(path: string): ProcessLock {
-  const file = `${path}.lock`;
+  const file = `${resolve(path)}.lock`;
+  const shared = held.get(file);
+  if (shared) {
+    shared.users += 1;
+    return releaser(file);
+  }
+  held.set(file, { db: takeLock(file), users: 1 });
+  return releaser(file);
+}
+
+/** A handle on the lock of `file`; the lock goes with the last handle released. */
+function releaser(file: string): ProcessLock {
+  let released = false;
+  return {
+    release() {
+      const entry = held.get(file);
+      if (released || !entry) return;
+      released = true;
+      entry.users -= 1;
+      if (entry.users > 0) return;
+      held.delete(file);
+      entry.db.exec('ROLLBACK');
+      entry.db.close();
+    },
+  };
+}
+
+function takeLock(file: string): Database.Database {
+  const path = file.slice(0, -'.lock'.length);
   mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
   try {
@@ -55,13 +87,7 @@ export function lockJournal(path: string): ProcessLock {
     db.close();
     throw error;
   }
-  return {
-    release() {
-      if (!db.open) return;
-      db.exec('ROLLBACK');
-      db.close();
-    },
-  };
+  return db;
 }
 
 /** Opens the write transaction that is the lock; refuses when another connection holds it. */
