@@ -32,6 +32,8 @@ export interface GatewayEventMap {
   'ingest:accepted': [{ event: StoredEvent; destinations: readonly string[] }];
   /** The journal committed a group of writes. */
   'journal:commit': [{ batchSize: number; durationMs: number }];
+  /** Short of space, retention deleted delivered events before their retention ended. */
+  'journal:reclaimed': [{ count: number }];
   /** A delivery attempt finished and its outcome was decided. */
   'delivery:attempt': [AttemptEvent];
   /** A destination's delivery loop changed mode (see delivery/destination-mode.ts). */

@@ -123,6 +123,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     journal,
     retention: config.retention,
     logger,
+    events,
     signal: stopRetention.signal,
     ...(options.clock && { clock: options.clock }),
   });

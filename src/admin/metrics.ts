@@ -7,6 +7,8 @@
  *   sluice_delivery_attempts_total{destination,outcome}   delivered | retry | dead (one per finished attempt)
  *   sluice_delivery_attempt_duration_seconds{destination} histogram
  *   sluice_journal_commit_batch_size                      histogram: writes per group commit
+ *   sluice_journal_reclaimed_events_total                 delivered events deleted early for lack of space
+ *   sluice_journal_storage_full                           1 while new events are refused for lack of space
  *   sluice_journal_commit_duration_seconds                histogram
  *   sluice_deliveries_pending{destination}                waiting for a first attempt (or replayed)
  *   sluice_deliveries_retrying{destination}               waiting for a retry
@@ -105,6 +107,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Duration of journal group commits, fsync included.',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
+  });
+
+  const reclaimed = new Counter({
+    name: 'sluice_journal_reclaimed_events_total',
+    help: 'Delivered events deleted before their retention ended, because the journal was short of space.',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'sluice_journal_storage_full',
+    help: '1 while the journal refuses new events for lack of space (delivery goes on), else 0.',
+    registers: [registry],
+    collect() {
+      this.set(source?.journal.storageFull() ? 1 : 0);
+    },
   });
 
   let clock: () => number = options.clock ?? Date.now;
@@ -215,6 +231,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const onReceived = ({ source, outcome }: GatewayEventMap['ingest:received'][0]) => {
     received.inc({ source, outcome });
   };
+  const onReclaimed = ({ count }: GatewayEventMap['journal:reclaimed'][0]) => reclaimed.inc(count);
   const onCommit = ({ batchSize, durationMs }: GatewayEventMap['journal:commit'][0]) => {
     commitSize.observe(batchSize);
     commitDuration.observe(durationMs / 1000);
@@ -226,7 +243,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       events.on('ingest:received', onReceived);
       events.on('delivery:attempt', onAttempt);
       events.on('journal:commit', onCommit);
+      events.on('journal:reclaimed', onReclaimed);
       return () => {
+        events.off('journal:reclaimed', onReclaimed);
         events.off('ingest:received', onReceived);
         events.off('delivery:attempt', onAttempt);
         events.off('journal:commit', onCommit);

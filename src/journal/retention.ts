@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { Waiter } from '../delivery/waiter.js';
+import type { GatewayEvents } from '../events.js';
 import type { Logger } from '../log.js';
 import type { Journal } from './port.js';
 
@@ -67,8 +68,8 @@ export async function runRetention(options: {
   signal: AbortSignal;
   clock?: () => number;
   intervalMs?: number;
-  /** Told how many delivered events were deleted early for lack of space (metrics). */
-  onReclaimed?: (count: number) => void;
+  /** Where early deletions for lack of space are reported (`journal:reclaimed`). */
+  events?: GatewayEvents;
 }): Promise<void> {
   const { journal, retention, logger, signal } = options;
   const clock = options.clock ?? Date.now;
@@ -87,7 +88,7 @@ export async function runRetention(options: {
         const deleted = await reclaimDelivered(journal, retention, clock(), signal);
         reclaimed += deleted;
         if (deleted > 0) {
-          options.onReclaimed?.(deleted);
+          options.events?.emit('journal:reclaimed', { count: deleted });
           logger.warn(
             { deleted, reclaimed },
             'journal storage full: deleted delivered events before their retention ended, to make room',
