@@ -1,7 +1,7 @@
 /**
  * Error types. Every error Sluice raises on purpose carries a stable `code`
  * (for logs, exit messages and, later, API responses) and the `cause` it wraps.
- * A consumer answering non-2xx is not an error: see `AttemptResult` in delivery.ts.
+ * A consumer answering non-2xx is not an error: see `AttemptResult` in delivery/http-client.ts.
  */
 
 /** Base class of Sluice's own errors. */

@@ -2,7 +2,7 @@
  * The admin API: backlog per destination, events, replay, pause/resume, purge, metrics and health,
  * on its own listener (never the public ingest port). Every route but /healthz and /readyz needs
  * `Authorization: Bearer <token>` when a token is configured; without one (a loopback-only
- * listener, enforced at start-up) the routes are open. Routes and schemas: admin-schemas.ts; the
+ * listener, enforced at start-up) the routes are open. Routes and schemas: schemas.ts; the
  * OpenAPI document generated from them is served at /openapi.json.
  *
  * Errors are JSON `{"error": {"code", "message"}}` with a stable code: unauthorized (401),
@@ -248,7 +248,7 @@ export function destinationStatus(
   };
 }
 
-/** The fields every view of an event starts with (`eventIdentity` in admin-schemas.ts). */
+/** The fields every view of an event starts with (`eventIdentity` in schemas.ts). */
 function eventIdentity(e: Pick<EventSummary, 'id' | 'seq' | 'source' | 'method' | 'path'>) {
   return { id: e.id, seq: e.seq, source: e.source, method: e.method, path: e.path };
 }

@@ -1,9 +1,9 @@
 /**
  * SQLite backend of the `Journal` port: one file, WAL, `synchronous=FULL` (a commit is on disk
- * before it returns). Writes go to a writer thread (journal-sqlite-worker.ts) that runs them in
+ * before it returns). Writes go to a writer thread (writer-thread.ts) that runs them in
  * group commits. The scheduler's small reads run here, on a second connection (WAL lets them
  * proceed during a commit); the admin API's and the metrics' reads, which can visit a whole
- * backlog, run on a reader thread (journal-sqlite-reader.ts), so that they never hold up HTTP.
+ * backlog, run on a reader thread (reader-thread.ts), so that they never hold up HTTP.
  * Migrations are applied on open, before the writer starts; a file with migrations this build
  * does not know is refused.
  *

@@ -1,6 +1,6 @@
 /**
  * Tables of the SQLite journal. drizzle-kit generates migrations/ from this file
- * (`npm run db:generate`); journal-sqlite.ts applies them at start-up.
+ * (`npm run db:generate`); journal.ts applies them at start-up.
  *
  * `deliveries.due_at` is the one column the scheduler looks at: for a pending delivery it is when
  * the next attempt may start, for an in-flight one when its lease ends (then it may be claimed

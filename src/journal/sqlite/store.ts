@@ -1,7 +1,7 @@
 /**
  * The SQLite journal's operations, as synchronous functions on one better-sqlite3 connection.
- * The writer thread (journal-sqlite-worker.ts) runs the write operations inside its group
- * commits; the main thread (journal-sqlite.ts) runs the reads on its own connection. Nothing
+ * The writer thread (writer-thread.ts) runs the write operations inside its group
+ * commits; the main thread (journal.ts) runs the reads on its own connection. Nothing
  * here is async: better-sqlite3 transactions must not span an await.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
