@@ -32,13 +32,14 @@ import type {
   StoredEvent,
   Verdict,
 } from '../port.js';
+import { migrateJournal, openConnection } from './connection.js';
 import { lockJournal, type ProcessLock } from './process-lock.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
-import { type AppendOutcome, migrateJournal, openConnection, SqliteStore, type WriteOp } from './store.js';
+import { type AppendOutcome, SqliteStore, type WriteOp } from './store.js';
 import { JournalThread, type Result, toError } from './thread-client.js';
 import type { WriterAnswer, WriterData } from './writer-thread.js';
 
-export { MIGRATIONS_FOLDER } from './store.js';
+export { MIGRATIONS_FOLDER } from './connection.js';
 
 /** Options of the SQLite journal. */
 export interface SqliteJournalOptions {

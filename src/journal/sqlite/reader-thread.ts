@@ -11,7 +11,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DestinationStats, EventQuery } from '../port.js';
-import { type ConnectionOptions, openConnection, SqliteStore } from './store.js';
+import { type ConnectionOptions, openConnection } from './connection.js';
+import { SqliteStore } from './store.js';
 import { errorResult, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */

@@ -12,9 +12,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { JournalUnavailableError } from '../../errors.js';
+import { type ConnectionOptions, openConnection } from './connection.js';
 import { GroupCommitWriter } from './group-commit.js';
 import { StorageGuard, type StorageState, walLimitPages } from './storage-guard.js';
-import { type ConnectionOptions, openConnection, SqliteStore, type WriteOp } from './store.js';
+import { SqliteStore, type WriteOp } from './store.js';
 import { errorResult, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
