@@ -6,6 +6,7 @@
  */
 import type { HeaderPair } from '../journal/port.js';
 import { providerOf } from '../senders/registry.js';
+import { familyOf } from '../senders/standard-webhooks.js';
 
 /** Default window of a deduplicating source, when `dedupe` is not written out. */
 const DEFAULT_WINDOW_MS = 24 * 3_600_000;
@@ -39,10 +40,15 @@ export function extractDedupeKey(
   body: Uint8Array,
 ): string | undefined {
   if (spec.from === 'header') {
-    for (const [name, value] of headers) if (name.toLowerCase() === spec.name && value !== '') return value;
-    // Svix sends the Standard Webhooks id as svix-id.
-    if (spec.name === 'webhook-id') return extractDedupeKey({ from: 'header', name: 'svix-id' }, headers, body);
-    return undefined;
+    if (spec.name === 'webhook-id') {
+      // Svix sends the Standard Webhooks id as svix-id. The id is the one of the family whose signature
+      // the verifier checks (read as it reads it), so an unsigned header of the other family cannot pick it.
+      const signed = lookup(headers);
+      const family = familyOf(signed);
+      if (family) return signed.get(`${family}-id`) || undefined;
+      return headerValue(headers, 'webhook-id') ?? headerValue(headers, 'svix-id');
+    }
+    return headerValue(headers, spec.name);
   }
   let value: unknown;
   try {
@@ -55,6 +61,23 @@ export function extractDedupeKey(
     value = (value as Record<string, unknown>)[token];
   }
   return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+
+/** The first non-empty value of header `name` (lower case), any case on the wire. */
+function headerValue(headers: readonly HeaderPair[], name: string): string | undefined {
+  for (const [n, value] of headers) if (n.toLowerCase() === name && value !== '') return value;
+  return undefined;
+}
+
+/** `Headers.get` over pairs: repeats joined with ", ". */
+function lookup(headers: readonly HeaderPair[]): Pick<Headers, 'get'> {
+  return {
+    get(name) {
+      const wanted = name.toLowerCase();
+      const values = headers.filter(([n]) => n.toLowerCase() === wanted).map(([, v]) => v);
+      return values.length === 0 ? null : values.join(', ');
+    },
+  };
 }
 
 /**
