@@ -7,6 +7,7 @@
 import type { HeaderPair } from '../journal/port.js';
 import { providerOf } from '../senders/registry.js';
 import { familyOf } from '../senders/standard-webhooks.js';
+import { jsonPointerValue } from './json-pointer.js';
 
 /** Default window of a deduplicating source, when `dedupe` is not written out. */
 const DEFAULT_WINDOW_MS = 24 * 3_600_000;
@@ -50,17 +51,8 @@ export function extractDedupeKey(
     }
     return headerValue(headers, spec.name);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  for (const token of spec.pointer) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[token];
-  }
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+  // Scanned in place rather than parsed: a body of any shape costs one pass (see json-pointer.ts).
+  return jsonPointerValue(body, spec.pointer);
 }
 
 /** The first non-empty value of header `name` (lower case), any case on the wire. */
