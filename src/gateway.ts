@@ -95,7 +95,15 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     ...options.metrics,
   });
   metrics.subscribe(events);
-  const journal = options.journal ?? openJournal(config.storage, { events });
+  // Each connection carries one request at a time, and bodies are held within max_inflight_body
+  // until the journal answers: the writer's queue is bounded by the same numbers.
+  const journal =
+    options.journal ??
+    openJournal(config.storage, {
+      events,
+      maxPendingAppends: config.server.max_connections,
+      maxPendingBytes: config.server.max_inflight_body,
+    });
   metrics.bindJournal(journal, config.destinations, options.clock);
   const stopRetention = new AbortController();
   let accepting = true;
@@ -145,6 +153,8 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     before: healthRoutes(isReady),
     isAccepting: () => accepting,
     trustProxy: config.server.trust_proxy,
+    trustedProxies: config.server.trusted_proxies,
+    maxInflightBody: config.server.max_inflight_body,
     ...(options.clock && { clock: options.clock }),
   });
   const admin = config.admin.enabled
@@ -194,6 +204,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.server.headers_timeout / 4))),
     },
   }) as Server;
+  // Past it Node drops new connections at once: each open one holds buffers, whatever it sends.
+  server.maxConnections = config.server.max_connections;
   const adminServer = parts.admin ? (createAdaptorServer({ fetch: parts.admin.fetch }) as Server) : undefined;
 
   try {

@@ -114,6 +114,7 @@ function withReadableUnits(config: Config) {
       shutdown_grace: formatDuration(config.server.shutdown_grace),
       headers_timeout: formatDuration(config.server.headers_timeout),
       request_timeout: formatDuration(config.server.request_timeout),
+      max_inflight_body: formatSize(config.server.max_inflight_body),
     },
     storage: {
       ...config.storage,

@@ -17,25 +17,69 @@ const httpMethod = z
   .transform((m) => m.toUpperCase())
   .pipe(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']));
 
-const serverSchema = z.strictObject({
-  host: z.string().min(1).default('0.0.0.0'),
-  /** 0 picks a free port (tests, benchmarks). */
-  port: z.number().int().min(0).max(65535).default(8080),
-  max_body: size.prefault('1mb'),
-  /** How long SIGTERM waits for in-flight deliveries before it abandons them to the next start. */
-  shutdown_grace: duration.prefault('10s'),
-  /** A sender that has not sent its whole header block by then is cut off (slowloris). */
-  headers_timeout: duration.prefault('10s'),
-  /** A sender that has not sent its whole request by then is cut off. */
-  request_timeout: duration.prefault('60s'),
-  /**
-   * Whom to believe about the client address that `allow_ips` checks. `false`: the TCP peer only
-   * (X-Forwarded-For ignored). A number N: N proxies in front of Sluice append to X-Forwarded-For,
-   * so the client is the Nth address from the right. `true`: any proxy, the leftmost address
-   * (only safe when every path to Sluice goes through a proxy that overwrites the header).
-   */
-  trust_proxy: z.union([z.boolean(), z.number().int().min(0).max(32)]).default(false),
-});
+/** An IP address or CIDR block, IPv4 or IPv6. */
+const cidr = z
+  .string()
+  .refine((text) => parseCidr(text) !== undefined, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
+
+/** `10.0.0.0/8` → address, prefix and family; a bare address is a /32 or /128. */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefixText, extra] = text.trim().split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return undefined;
+  const max = version === 4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  return prefix <= max ? { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' } : undefined;
+}
+
+/**
+ * Proxies trusted with `trust_proxy: true | N` when `trusted_proxies` is not written: only ones on
+ * this machine, so that a client elsewhere can never pick its own address by sending X-Forwarded-For.
+ */
+export const DEFAULT_TRUSTED_PROXIES: readonly string[] = ['127.0.0.0/8', '::1'];
+
+const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    /** 0 picks a free port (tests, benchmarks). */
+    port: z.number().int().min(0).max(65535).default(8080),
+    max_body: size.prefault('1mb'),
+    /** How long SIGTERM waits for in-flight deliveries before it abandons them to the next start. */
+    shutdown_grace: duration.prefault('10s'),
+    /** A sender that has not sent its whole header block by then is cut off (slowloris). */
+    headers_timeout: duration.prefault('10s'),
+    /** A sender that has not sent its whole request by then is cut off. */
+    request_timeout: duration.prefault('60s'),
+    /**
+     * Whether X-Forwarded-For names the client that `allow_ips` checks, and how many proxies may stand
+     * in front. `false`: the TCP peer only. A number N: at most N proxies of ours append to it. `true`:
+     * any number. Either way the header is believed only from `trusted_proxies` (default: this machine).
+     */
+    trust_proxy: z.union([z.boolean(), z.number().int().min(0).max(32)]).default(false),
+    /**
+     * The addresses or CIDR blocks of the proxies in front of Sluice. X-Forwarded-For is read only when
+     * the TCP peer is one of them, from the right, past each trusted proxy, to the first address that
+     * is not one: that is the client. Listing them turns X-Forwarded-For on (no `trust_proxy` needed).
+     */
+    trusted_proxies: z.array(cidr).optional(),
+    /** Connections past this many are dropped at once: each open one holds buffers. */
+    max_connections: positiveInt.default(1024),
+    /**
+     * Body bytes held at once across all requests being received (a declared Content-Length counts in
+     * full from the start). A request that would pass it gets 503 with Retry-After and its connection closed.
+     */
+    max_inflight_body: size.prefault('64mb'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.max_inflight_body < s.max_body) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_inflight_body'],
+        message: 'must not be smaller than max_body, or a body of the largest size would never be taken',
+      });
+    }
+  });
 
 const storageSchema = z.strictObject({
   path: z.string().min(1).default('./data/sluice.db'),
@@ -87,22 +131,6 @@ const handshakeSchema = z.union(
   { error: 'use graph, dropbox, slack, zoom, or { type: meta, verify_token: ... }' },
 );
 
-/** An IP address or CIDR block, IPv4 or IPv6. */
-const cidr = z
-  .string()
-  .refine((text) => parseCidr(text) !== undefined, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
-
-/** `10.0.0.0/8` → address, prefix and family; a bare address is a /32 or /128. */
-export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
-  const [address = '', prefixText, extra] = text.trim().split('/');
-  const version = isIP(address);
-  if (version === 0 || extra !== undefined) return undefined;
-  const max = version === 4 ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  return prefix <= max ? { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' } : undefined;
-}
-
 const destinationSchema = z
   .strictObject({
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
@@ -151,7 +179,7 @@ const sourceSchema = z
      * signature per secret), so the consumer's own SDK accepts an event however long it waited.
      */
     resign: z.boolean().default(false),
-    /** Only these client addresses may send (see server.trust_proxy); others get 403. */
+    /** Only these client addresses may send (see server.trusted_proxies); others get 403. */
     allow_ips: z.array(cidr).min(1).optional(),
     /**
      * Deduplication: a request whose key was seen within `window` gets the original's answer and

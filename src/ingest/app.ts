@@ -7,6 +7,7 @@
  *   GET handshake (meta, dropbox, graph; see senders/handshakes.ts) → answered, whatever `methods` says
  *   method the source does not take → 405 (with Allow)
  *   body over server.max_body (by Content-Length, or counted as a chunked body streams) → 413
+ *   body that would pass server.max_inflight_body, all requests together → 503 with Retry-After
  *   verification fails (senders/<type>.ts) → 401 `signature_invalid`, reason logged, nothing stored
  *   signed handshake (slack, zoom), once verified → answered
  *   journal cannot commit, or Sluice is shutting down → 503 with Retry-After
@@ -22,7 +23,8 @@ import type { Logger } from '../log.js';
 import { createHandshakes, type Handshakes } from '../senders/handshakes.js';
 import type { HandshakeAnswer, VerifyRequest } from '../senders/provider.js';
 import { authenticateChallenge, createVerifier } from '../senders/registry.js';
-import { clientAddress, createAllowList } from './allow-ips.js';
+import { clientAddress, createAllowList, createProxyTrust, type ProxyTrust } from './allow-ips.js';
+import { type BodyBudget, type BodyHold, createBodyBudget, readBody } from './body.js';
 import { extractDedupeKey, resolveDedupe } from './dedupe.js';
 
 /** What the ingest app needs from the rest of the gateway. */
@@ -42,13 +44,17 @@ export interface IngestOptions {
   isAccepting?: () => boolean;
   /** `server.trust_proxy`: whether X-Forwarded-For names the client for `allow_ips` (default false). */
   trustProxy?: TrustProxy;
+  /** `server.trusted_proxies`: the peers whose X-Forwarded-For is believed. */
+  trustedProxies?: readonly string[] | undefined;
+  /** `server.max_inflight_body`: body bytes held at once across all requests (default: unbounded). */
+  maxInflightBody?: number;
   clock?: () => number;
 }
 
 /** Seconds a sender is asked to wait when the journal cannot take its event. */
 export const RETRY_AFTER_SECONDS = 5;
 
-type Env = { Bindings: Partial<HttpBindings> };
+type Env = { Bindings: Partial<HttpBindings>; Variables: { bodyHold: BodyHold } };
 
 /** Builds the ingest Hono app (mount it on the public listener). */
 export function createIngestApp(options: IngestOptions): Hono<Env> {
@@ -56,6 +62,8 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
   const isAccepting = options.isAccepting ?? (() => true);
   const clock = options.clock ?? Date.now;
   const app = new Hono<Env>();
+  const budget = createBodyBudget(options.maxInflightBody ?? Number.POSITIVE_INFINITY);
+  const proxyTrust = createProxyTrust(options.trustProxy ?? false, options.trustedProxies);
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no source listens on ${c.req.path}`));
   app.onError((error, c) => {
@@ -71,14 +79,13 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
     const dedupe = resolveDedupe(source);
     // Registered in this order, so they run in it: allow_ips, then GET handshakes, then the rest.
     const rejected = () => events.emit('ingest:received', { source: sourceName, outcome: 'rejected' });
-    if (source.allow_ips)
-      app.use(source.path, ipGuard(sourceName, source.allow_ips, options.trustProxy ?? false, logger, rejected));
+    if (source.allow_ips) app.use(source.path, ipGuard(sourceName, source.allow_ips, proxyTrust, logger, rejected));
     if (handshakes) app.use(source.path, handshakeGuard(sourceName, handshakes, logger));
-    app.all(source.path, methodGuard(source, rejected), acceptingGuard(isAccepting), async (c) => {
+    app.all(source.path, methodGuard(source, rejected), acceptingGuard(isAccepting), holdBody(budget), async (c) => {
       const incoming = c.env?.incoming;
-      let body: Uint8Array | 'too_large';
+      let body: Uint8Array | 'too_large' | 'over_budget';
       try {
-        body = await readBody(c, options.maxBody);
+        body = await readBody(c, options.maxBody, c.get('bodyHold'));
       } catch (error) {
         logger.debug({ err: error, source: sourceName }, 'request body could not be read');
         rejected();
@@ -89,6 +96,13 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
         c.header('Connection', 'close');
         rejected();
         return errorResponse(c, 413, 'payload_too_large', `body larger than ${options.maxBody} bytes`);
+      }
+      if (body === 'over_budget') {
+        // Stop reading: the bytes left on the connection would only be held again.
+        c.header('Connection', 'close');
+        logger.warn({ source: sourceName, held: budget.held() }, 'server.max_inflight_body reached: answered 503');
+        events.emit('ingest:received', { source: sourceName, outcome: 'unavailable' });
+        return unavailable(c, 'too many request bodies are being received; retry later');
       }
       const now = clock();
       const request: VerifyRequest = { headers: requestHeaders(c), body, now };
@@ -145,11 +159,17 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
 }
 
 /** 403 for a client address outside the source's `allow_ips`, before anything else is looked at. */
-function ipGuard(sourceName: string, allowIps: string[], trustProxy: TrustProxy, logger: Logger, rejected: () => void) {
+function ipGuard(
+  sourceName: string,
+  allowIps: string[],
+  trust: ProxyTrust | undefined,
+  logger: Logger,
+  rejected: () => void,
+) {
   const list = createAllowList(allowIps);
   return async function ipGuard(c: Context<Env>, next: () => Promise<void>) {
     const peer = c.env?.incoming?.socket?.remoteAddress;
-    const client = clientAddress(peer, requestHeaders(c).get('x-forwarded-for'), trustProxy);
+    const client = clientAddress(peer, requestHeaders(c).get('x-forwarded-for'), trust);
     if (!list.allows(client)) {
       logger.warn({ source: sourceName, client, peer }, 'client address not in allow_ips: answered 403');
       rejected();
@@ -209,6 +229,22 @@ function methodGuard(source: SourceConfig, rejected: () => void) {
   };
 }
 
+/**
+ * The request's share of `server.max_inflight_body`, given back once the handler is done with the
+ * body: after the journal has answered, or when reading failed (a sender cut off by request_timeout).
+ */
+function holdBody(budget: BodyBudget) {
+  return async function holdBody(c: Context<Env>, next: () => Promise<void>) {
+    const hold = budget.open();
+    c.set('bodyHold', hold);
+    try {
+      await next();
+    } finally {
+      hold.release();
+    }
+  };
+}
+
 /** 503 while shutting down, before the body is read. */
 function acceptingGuard(isAccepting: () => boolean) {
   return async function acceptingGuard(c: Context<Env>, next: () => Promise<void>) {
@@ -231,38 +267,6 @@ function pairs(raw: string[]): HeaderPair[] {
   const out: HeaderPair[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
   return out;
-}
-
-/**
- * Reads the whole body, or answers 'too_large' as soon as it is known to exceed `maxBody`: at once
- * from Content-Length, or while a chunked body streams in. On the real listener the bytes come
- * straight from Node's request stream: going through `c.req` would build a web Request and a web
- * stream for every request, a large share of ingest CPU. `app.request()`
- * has no Node stream and reads the web body the same way.
- */
-async function readBody(c: Context<Env>, maxBody: number): Promise<Uint8Array | 'too_large'> {
-  const incoming = c.env?.incoming;
-  const declared = Number(incoming ? incoming.headers['content-length'] : c.req.header('content-length'));
-  if (declared > maxBody) return 'too_large';
-  const stream: AsyncIterable<Uint8Array> | null = incoming ?? c.req.raw.body;
-  if (!stream) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.byteLength;
-    if (size > maxBody) return 'too_large';
-    chunks.push(chunk);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  // Its own buffer, not Buffer.concat's: under 4 KiB that is a view into Node's shared 8 KiB pool,
-  // and handing the event to the writer thread would copy the whole pool slab with it.
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
 }
 
 function queryString(url: string): string {

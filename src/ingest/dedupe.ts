@@ -6,6 +6,8 @@
  */
 import type { HeaderPair } from '../journal/port.js';
 import { providerOf } from '../senders/registry.js';
+import { familyOf } from '../senders/standard-webhooks.js';
+import { jsonPointerValue } from './json-pointer.js';
 
 /** Default window of a deduplicating source, when `dedupe` is not written out. */
 const DEFAULT_WINDOW_MS = 24 * 3_600_000;
@@ -39,22 +41,35 @@ export function extractDedupeKey(
   body: Uint8Array,
 ): string | undefined {
   if (spec.from === 'header') {
-    for (const [name, value] of headers) if (name.toLowerCase() === spec.name && value !== '') return value;
-    // Svix sends the Standard Webhooks id as svix-id.
-    if (spec.name === 'webhook-id') return extractDedupeKey({ from: 'header', name: 'svix-id' }, headers, body);
-    return undefined;
+    if (spec.name === 'webhook-id') {
+      // Svix sends the Standard Webhooks id as svix-id. The id is the one of the family whose signature
+      // the verifier checks (read as it reads it), so an unsigned header of the other family cannot pick it.
+      const signed = lookup(headers);
+      const family = familyOf(signed);
+      if (family) return signed.get(`${family}-id`) || undefined;
+      return headerValue(headers, 'webhook-id') ?? headerValue(headers, 'svix-id');
+    }
+    return headerValue(headers, spec.name);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  for (const token of spec.pointer) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[token];
-  }
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+  // Scanned in place rather than parsed: a body of any shape costs one pass (see json-pointer.ts).
+  return jsonPointerValue(body, spec.pointer);
+}
+
+/** The first non-empty value of header `name` (lower case), any case on the wire. */
+function headerValue(headers: readonly HeaderPair[], name: string): string | undefined {
+  for (const [n, value] of headers) if (n.toLowerCase() === name && value !== '') return value;
+  return undefined;
+}
+
+/** `Headers.get` over pairs: repeats joined with ", ". */
+function lookup(headers: readonly HeaderPair[]): Pick<Headers, 'get'> {
+  return {
+    get(name) {
+      const wanted = name.toLowerCase();
+      const values = headers.filter(([n]) => n.toLowerCase() === wanted).map(([, v]) => v);
+      return values.length === 0 ? null : values.join(', ');
+    },
+  };
 }
 
 /**

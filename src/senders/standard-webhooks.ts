@@ -30,8 +30,11 @@ export function standardWebhooksHeader(
   return keys.map((k) => `v1,${signatureV1(k, id, timestamp, body)}`).join(' ');
 }
 
-/** The header family the sender used: `webhook-` first, else `svix-`. */
-function familyOf(headers: VerifyRequest['headers']): 'webhook' | 'svix' | undefined {
+/**
+ * The header family the sender used, the one the verifier checks: `webhook-` when its signature is
+ * there, else `svix-`. The dedupe key (ingest/dedupe.ts) reads the id of this family, the signed one.
+ */
+export function familyOf(headers: VerifyRequest['headers']): 'webhook' | 'svix' | undefined {
   if (headers.get('webhook-signature') !== null) return 'webhook';
   return headers.get('svix-signature') !== null ? 'svix' : undefined;
 }

@@ -42,6 +42,8 @@ describe('defaults', () => {
         headers_timeout: 10_000,
         request_timeout: 60_000,
         trust_proxy: false,
+        max_connections: 1024,
+        max_inflight_body: 64 * 1024 * 1024,
       },
       storage: { path: './data/sluice.db' },
       retention: { delivered: 7 * 86_400_000, dead: 30 * 86_400_000 },
@@ -86,6 +88,8 @@ describe('defaults', () => {
       headers_timeout: 10_000,
       request_timeout: 60_000,
       trust_proxy: false,
+      max_connections: 1024,
+      max_inflight_body: 64 * 1024 * 1024,
     });
     expect(config.destinations.crm!.retry).toEqual({
       max_attempts: 3,

@@ -40,6 +40,8 @@ describe('formatPlan', () => {
         '  headers_timeout: 10s',
         '  request_timeout: 1m',
         '  trust_proxy: false',
+        '  max_connections: 1024',
+        '  max_inflight_body: 64mb',
         'storage:',
         '  path: ./data/sluice.db',
         'retention:',
@@ -112,6 +114,8 @@ describe('formatPlan', () => {
       headers_timeout: '10s',
       request_timeout: '1m',
       trust_proxy: false,
+      max_connections: 1024,
+      max_inflight_body: '64mb',
     });
     expect(plan.storage.max_size).toBe('2gb');
     expect(plan.retention).toEqual({ delivered: '36h', dead: '30d' });

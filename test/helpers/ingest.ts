@@ -41,6 +41,8 @@ export function ingestFixture(options: IngestFixtureOptions = {}) {
     logger: options.logger ?? silentLogger(),
     events,
     trustProxy: config.server.trust_proxy,
+    trustedProxies: config.server.trusted_proxies,
+    maxInflightBody: config.server.max_inflight_body,
     ...(options.accepting && { isAccepting: options.accepting }),
     ...(options.clock && { clock: options.clock }),
   };

@@ -1,6 +1,7 @@
 import { sign } from '@octokit/webhooks-methods';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ingestFixture } from '../helpers/ingest.js';
+import { svixHeaders } from '../helpers/senders.js';
 
 let fixture: ReturnType<typeof ingestFixture> | undefined;
 afterEach(async () => {
@@ -90,5 +91,28 @@ describe('deduplication on ingest', () => {
     expect((await send('/in/gh', body, headers)).id).toBe(first.id);
     expect((await send('/in/raw', body, headers)).id).not.toBe((await send('/in/raw', body, headers)).id);
     expect(await fixture.stored()).toBe(3);
+  });
+
+  it('takes the Standard Webhooks id from the header set that verified, not from an unsigned webhook-id', async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    fixture = ingestFixture({
+      sources: { sw: { path: '/in/sw', to: 'crm', verify: { type: 'standard-webhooks', secret } } },
+    });
+    const body = '{"type":"invoice.paid"}';
+    const first = await send('/in/sw', body, svixHeaders(secret, body, undefined, 'msg_svix_1'));
+    // The same signed svix-* set again, with a forged, unsigned webhook-id that would make it look new.
+    const forged = await send('/in/sw', body, {
+      ...svixHeaders(secret, body, undefined, 'msg_svix_1'),
+      'webhook-id': 'msg_forged',
+    });
+    expect(first.status).toBe(202);
+    expect(forged).toEqual(first);
+    // And an unsigned webhook-id cannot make a new svix event look like an old one.
+    const next = await send('/in/sw', body, {
+      ...svixHeaders(secret, body, undefined, 'msg_svix_2'),
+      'webhook-id': 'msg_svix_1',
+    });
+    expect(next.id).not.toBe(first.id);
+    expect(await fixture.stored()).toBe(2);
   });
 });
