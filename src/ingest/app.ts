@@ -15,10 +15,11 @@
  */
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import type { Config, SourceConfig, TrustProxy } from '../config/schema.js';
+import { type Config, type SourceConfig, sourceForward, type TrustProxy } from '../config/schema.js';
 import type { GatewayEvents } from '../events.js';
 import type { AppendResult, HeaderPair, Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { credentialHeaders, withoutHeaders } from '../senders/credentials.js';
 import { createHandshakes, type Handshakes } from '../senders/handshakes.js';
 import type { HandshakeAnswer, VerifyRequest } from '../senders/provider.js';
 import { authenticateChallenge, createVerifier } from '../senders/registry.js';
@@ -69,6 +70,8 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
     const challenge = source.verify ? authenticateChallenge(source.verify) : undefined;
     const handshakes = createHandshakes(source);
     const dedupe = resolveDedupe(source);
+    // Dropped before the journal: the consumer and the journal's backups get no credential of the sender.
+    const credentials = sourceForward(source).credentials ? undefined : credentialHeaders(source.verify);
     // Registered in this order, so they run in it: allow_ips, then GET handshakes, then the rest.
     const rejected = () => events.emit('ingest:received', { source: sourceName, outcome: 'rejected' });
     if (source.allow_ips)
@@ -115,7 +118,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
           method: c.req.method,
           path: c.req.path,
           query: queryString(c.req.url),
-          headers,
+          headers: credentials ? withoutHeaders(headers, credentials) : headers,
           body,
           remoteAddr: incoming?.socket?.remoteAddress ?? null,
           receivedAt: now,
