@@ -77,6 +77,7 @@ describe('forwardedHeaders with sender-only names (client headers)', () => {
     source: 's',
     receivedAt: Date.UTC(2026, 0, 1),
     body: '',
+    remoteAddr: '127.0.0.1',
     headers: [
       ['Host', 'hooks.example.com'],
       ['X-Real-IP', '6.6.6.6'],
