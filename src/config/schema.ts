@@ -170,9 +170,9 @@ const sourceSchema = z
     resign: z.boolean().default(false),
     /**
      * `credentials: true` keeps the source's own credential (the Authorization of a basic or bearer
-     * source) and `Cookie`, which are otherwise removed before the event is stored: a consumer
-     * holding them could post into Sluice, and a journal backup would hold them too.
-     * Signature headers are always kept, so that the consumer can check them.
+     * source), `Cookie` and `Proxy-Authorization`, which are otherwise removed before the event is
+     * stored: a consumer holding them could post into Sluice, and a journal backup would hold them
+     * too. Signature headers are always kept, so that the consumer can check them.
      */
     forward: sourceForwardSchema.optional(),
     /** Only these client addresses may send (see server.trust_proxy); others get 403. */
@@ -297,18 +297,6 @@ export type Config = z.output<typeof configSchema>;
 export type DestinationConfig = Config['destinations'][string];
 /** One source of a validated config. */
 export type SourceConfig = Config['sources'][string];
-/** What a destination's consumer gets of the sender's request (`destinations.*.forward`), defaults filled in. */
-export type DestinationForward = NonNullable<DestinationConfig['forward']>;
-/** `destinations.*.forward`, or its defaults when the block is absent. */
-export function destinationForward(d: Pick<Partial<DestinationConfig>, 'forward'>): DestinationForward {
-  return d.forward ?? DESTINATION_FORWARD_DEFAULTS;
-}
-const DESTINATION_FORWARD_DEFAULTS: DestinationForward = destinationForwardSchema.parse({});
-/** What a source keeps of the sender's credentials (`sources.*.forward`), defaults filled in. */
-export function sourceForward(s: Pick<SourceConfig, 'forward'>): NonNullable<SourceConfig['forward']> {
-  return s.forward ?? SOURCE_FORWARD_DEFAULTS;
-}
-const SOURCE_FORWARD_DEFAULTS = sourceForwardSchema.parse({});
 /** Retry policy of a destination. */
 export type RetryConfig = DestinationConfig['retry'];
 /** How a source's requests are verified (`sources.*.verify`). */
@@ -317,3 +305,20 @@ export type VerifyConfig = NonNullable<SourceConfig['verify']>;
 export type HandshakeConfig = NonNullable<SourceConfig['handshake']>;
 /** What `server.trust_proxy` says about X-Forwarded-For. */
 export type TrustProxy = Config['server']['trust_proxy'];
+/** What a destination's consumer gets of the sender's request (`destinations.*.forward`), defaults filled in. */
+export type DestinationForward = NonNullable<DestinationConfig['forward']>;
+/** What a source keeps of the sender's credentials (`sources.*.forward`), defaults filled in. */
+export type SourceForward = NonNullable<SourceConfig['forward']>;
+
+const DESTINATION_FORWARD_DEFAULTS: DestinationForward = destinationForwardSchema.parse({});
+const SOURCE_FORWARD_DEFAULTS: SourceForward = sourceForwardSchema.parse({});
+
+/** `destinations.*.forward`, or its defaults when the block is absent. */
+export function destinationForward(d: Pick<Partial<DestinationConfig>, 'forward'>): DestinationForward {
+  return d.forward ?? DESTINATION_FORWARD_DEFAULTS;
+}
+
+/** `sources.*.forward`, or its defaults when the block is absent. */
+export function sourceForward(s: Pick<SourceConfig, 'forward'>): SourceForward {
+  return s.forward ?? SOURCE_FORWARD_DEFAULTS;
+}

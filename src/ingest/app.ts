@@ -11,7 +11,8 @@
  *   signed handshake (slack, zoom), once verified → answered
  *   journal cannot commit, or Sluice is shutting down → 503 with Retry-After
  *   otherwise → the source's response status (default 202) with `{"id": "<event id>"}`
- * Handshakes and refused requests are never journaled, so never forwarded.
+ * Handshakes and refused requests are never journaled, so never forwarded. Nor are the sender's
+ * credentials (senders/credentials.ts), unless the source sets `forward.credentials`.
  */
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
