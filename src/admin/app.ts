@@ -19,6 +19,7 @@ import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
 import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { redactCredentials } from '../senders/credentials.js';
 import { safeEqual } from '../senders/signature.js';
 import { healthHandlers, type ReadinessCheck } from './health.js';
 import type { Metrics } from './metrics.js';
@@ -274,7 +275,8 @@ function eventDetail(e: StoredEvent & { deliveries: DeliveryRecord[] }) {
     query: e.query,
     remote_addr: e.remoteAddr,
     received_at: iso(e.receivedAt),
-    headers: e.headers,
+    // Credentials redacted, also in events stored before ingest began dropping them.
+    headers: redactCredentials(e.headers),
     body: body.text,
     body_encoding: body.encoding,
     body_size: e.body.byteLength,

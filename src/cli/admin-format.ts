@@ -1,8 +1,11 @@
 /**
  * Human output of the operator commands (admin-commands.ts): plain aligned tables, no colour, numbers
- * exactly as the admin API gives them (durations shown as 4m05s, 2h03m, 3d04h).
+ * exactly as the admin API gives them (durations shown as 4m05s, 2h03m, 3d04h). Whatever comes from
+ * a sender or a consumer is printed with its control characters escaped (`printable`): a stored
+ * request must not be able to move the cursor, retitle the window or hide lines on an operator's terminal.
  */
 import type { ApiDestination, ApiEvent, ApiEventPage, ApiEventSummary } from '../admin/schemas.js';
+import { redactCredentials } from '../senders/credentials.js';
 
 /** Seconds → `0s`, `42s`, `4m05s`, `2h03m`, `3d04h`; null → `-`. */
 export function formatSeconds(seconds: number | null): string {
@@ -71,7 +74,7 @@ export function formatEventPage(page: ApiEventPage): string {
     e.id,
     e.received_at,
     e.source,
-    `${e.method} ${e.path}`,
+    printable(`${e.method} ${e.path}`),
     String(e.body_size),
     deliveries(e.deliveries),
   ]);
@@ -88,15 +91,16 @@ export function formatEvent(e: ApiEvent): string {
   const out: string[] = [];
   out.push(`event     ${e.id}`);
   out.push(`source    ${e.source}`);
-  out.push(`received  ${e.received_at}${e.remote_addr ? ` from ${e.remote_addr}` : ''}`);
-  out.push(`request   ${e.method} ${e.path}${e.query ? `?${e.query}` : ''}`);
+  out.push(`received  ${e.received_at}${e.remote_addr ? ` from ${printable(e.remote_addr)}` : ''}`);
+  out.push(`request   ${printable(`${e.method} ${e.path}${e.query ? `?${e.query}` : ''}`)}`);
   out.push('', 'headers');
-  for (const [name, value] of e.headers) out.push(`  ${name}: ${value}`);
+  // Redacted here too: an admin API of an older version sends them as stored.
+  for (const [name, value] of redactCredentials(e.headers)) out.push(`  ${printable(`${name}: ${value}`)}`);
   out.push(
     '',
     e.body_encoding === 'utf8' ? `body (${e.body_size} bytes)` : `body (${e.body_size} bytes, not UTF-8: base64)`,
   );
-  out.push(indent(e.body));
+  out.push(indent(printable(e.body, TEXT_CONTROLS)));
   out.push('', 'deliveries');
   for (const d of e.deliveries) {
     const when = d.finished_at
@@ -107,7 +111,8 @@ export function formatEvent(e: ApiEvent): string {
     out.push(`  ${d.destination}  ${d.status}  ${plural(d.attempts, 'attempt')}${when ? `  ${when}` : ''}`);
     for (const a of d.attempt_log) {
       const outcome = a.status === null ? 'no answer' : `HTTP ${a.status}`;
-      out.push(`    #${a.attempt}  ${a.started_at}  ${a.duration_ms} ms  ${outcome}${a.error ? `  ${a.error}` : ''}`);
+      const error = a.error ? `  ${printable(a.error)}` : '';
+      out.push(`    #${a.attempt}  ${a.started_at}  ${a.duration_ms} ms  ${outcome}${error}`);
       if (a.response)
         out.push(`        response${a.response_encoding === 'base64' ? ' (base64)' : ''}: ${oneLine(a.response)}`);
     }
@@ -124,7 +129,20 @@ function indent(text: string): string {
 
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+  return printable(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat);
+}
+
+/** Control characters (Cc: C0, DEL, C1) but tab, line feeds too: what `printable` escapes in a one-line field. */
+const LINE_CONTROLS = /[^\P{Cc}\t]/gu;
+/** The same but line feed, which a multi-line text (a body) keeps. */
+const TEXT_CONTROLS = /[^\P{Cc}\t\n]/gu;
+
+/**
+ * `text` with control characters written as `\xHH`, so that ESC, CSI (U+009B), CR, backspace and
+ * the like are shown rather than obeyed by the terminal.
+ */
+export function printable(text: string, controls: RegExp = LINE_CONTROLS): string {
+  return text.replace(controls, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function plural(n: number, one: string): string {

@@ -61,8 +61,19 @@ function formatPace(d: DestinationConfig): string {
 }
 
 /**
- * `text` with the password of its userinfo and the values of secret-looking query parameters
- * replaced by `***`; anything that is not an absolute URL is returned unchanged. Also meant for
+ * A value that looks like a token rather than a word: at least 16 characters of [A-Za-z0-9_-] with
+ * a digit or both letter cases (`hooks`, `incoming-webhooks` are words; `a1b2…`, `AbCd…` are not).
+ * CamelCase names are over-redacted: harmless in a printed plan.
+ */
+function looksLikeToken(text: string): boolean {
+  return /^[A-Za-z0-9_-]{16,}$/.test(text) && (/\d/.test(text) || (/[a-z]/.test(text) && /[A-Z]/.test(text)));
+}
+
+/**
+ * `text` with the secrets a URL may carry replaced by `***`: the password of its userinfo (or the
+ * user, when it stands alone or looks like a token, as in `https://<token>@host`), the values of
+ * secret-named or token-like query parameters, and token-like path segments (capability URLs such
+ * as `/hooks/<token>`). Anything that is not an absolute URL is returned unchanged. Also meant for
  * logs that name a destination. A URL with nothing to hide comes back byte for byte, not normalised.
  */
 export function redactUrl(text: string): string {
@@ -73,8 +84,17 @@ export function redactUrl(text: string): string {
     return text;
   }
   let changed = false;
+  if (url.username && (!url.password || looksLikeToken(url.username))) {
+    url.username = REDACTED;
+    changed = true;
+  }
   if (url.password) {
     url.password = REDACTED;
+    changed = true;
+  }
+  const segments = url.pathname.split('/');
+  if (segments.some(looksLikeToken)) {
+    url.pathname = segments.map((segment) => (looksLikeToken(segment) ? REDACTED : segment)).join('/');
     changed = true;
   }
   if (url.search.length > 1) {
@@ -84,7 +104,9 @@ export function redactUrl(text: string): string {
       .split('&')
       .map((part) => {
         const eq = part.indexOf('=');
-        if (eq === -1 || !SECRET_PARAM.test(decodeParamName(part.slice(0, eq)))) return part;
+        if (eq === -1) return part;
+        const value = part.slice(eq + 1);
+        if (!SECRET_PARAM.test(decodeParamName(part.slice(0, eq))) && !looksLikeToken(value)) return part;
         changed = true;
         return `${part.slice(0, eq)}=${REDACTED}`;
       });

@@ -131,6 +131,14 @@ const handshakeSchema = z.union(
   { error: 'use graph, dropbox, slack, zoom, or { type: meta, verify_token: ... }' },
 );
 
+// The `forward:` blocks are optional rather than prefaulted, so that a resolved config that does
+// not set one prints no such key; code reads an absent block as the defaults (destinationForward, sourceForward).
+const destinationForwardSchema = z.strictObject({
+  query: z.boolean().default(true),
+  client_headers: z.boolean().default(false),
+});
+const sourceForwardSchema = z.strictObject({ credentials: z.boolean().default(false) });
+
 const destinationSchema = z
   .strictObject({
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
@@ -147,6 +155,15 @@ const destinationSchema = z
      * can check that the request came through Sluice. Several secrets (rotation) give several signatures.
      */
     sign: z.strictObject({ secret: standardWebhooksSecrets }).optional(),
+    /**
+     * What of the sender's request besides its body and headers reaches this consumer.
+     * `query`: the sender's query string is appended to `url` (default), minus any parameter whose
+     * name `url` already has (a sender never shadows the destination's own, e.g. an api_key);
+     * `false` sends `url` exactly as written. `client_headers`: by default X-Forwarded-For says
+     * the address Sluice's listener saw and X-Forwarded-Host the Host it was sent to; the
+     * sender's own X-Forwarded-*, Forwarded and X-Real-IP are dropped. `true` passes them on as sent.
+     */
+    forward: destinationForwardSchema.optional(),
   })
   .superRefine((d, ctx) => {
     if (d.ordering === 'fifo' && d.concurrency > 1) {
@@ -179,6 +196,13 @@ const sourceSchema = z
      * signature per secret), so the consumer's own SDK accepts an event however long it waited.
      */
     resign: z.boolean().default(false),
+    /**
+     * `credentials: true` keeps the source's own credential (the Authorization of a basic or bearer
+     * source), `Cookie` and `Proxy-Authorization`, which are otherwise removed before the event is
+     * stored: a consumer holding them could post into Sluice, and a journal backup would hold them
+     * too. Signature headers are always kept, so that the consumer can check them.
+     */
+    forward: sourceForwardSchema.optional(),
     /** Only these client addresses may send (see server.trusted_proxies); others get 403. */
     allow_ips: z.array(cidr).min(1).optional(),
     /**
@@ -309,3 +333,20 @@ export type VerifyConfig = NonNullable<SourceConfig['verify']>;
 export type HandshakeConfig = NonNullable<SourceConfig['handshake']>;
 /** What `server.trust_proxy` says about X-Forwarded-For. */
 export type TrustProxy = Config['server']['trust_proxy'];
+/** What a destination's consumer gets of the sender's request (`destinations.*.forward`), defaults filled in. */
+export type DestinationForward = NonNullable<DestinationConfig['forward']>;
+/** What a source keeps of the sender's credentials (`sources.*.forward`), defaults filled in. */
+export type SourceForward = NonNullable<SourceConfig['forward']>;
+
+const DESTINATION_FORWARD_DEFAULTS: DestinationForward = destinationForwardSchema.parse({});
+const SOURCE_FORWARD_DEFAULTS: SourceForward = sourceForwardSchema.parse({});
+
+/** `destinations.*.forward`, or its defaults when the block is absent. */
+export function destinationForward(d: Pick<Partial<DestinationConfig>, 'forward'>): DestinationForward {
+  return d.forward ?? DESTINATION_FORWARD_DEFAULTS;
+}
+
+/** `sources.*.forward`, or its defaults when the block is absent. */
+export function sourceForward(s: Pick<SourceConfig, 'forward'>): SourceForward {
+  return s.forward ?? SOURCE_FORWARD_DEFAULTS;
+}

@@ -3,12 +3,15 @@
  * original method, the exact body bytes and the original headers (minus hop-by-hop ones and
  * `host`), plus `sluice-event-id`, `sluice-attempt` and `sluice-received-at`; signature headers
  * may be replaced at each attempt by `Signer`s (re-signing, destination signing: resign.ts).
+ * Unless the destination's `forward` says otherwise, X-Forwarded-For and X-Forwarded-Host say what
+ * Sluice saw, not what the sender claimed, and the sender's query never shadows a parameter of the
+ * destination URL.
  * Redirects are not followed. The answer, whatever it is, comes back as a value: a non-2xx is an
  * outcome, not an exception; only our own bugs throw.
  */
 import { type Dispatcher, Pool } from 'undici';
-import type { DestinationConfig } from '../config/schema.js';
-import type { Claim, HeaderPair } from '../journal/port.js';
+import { type DestinationConfig, destinationForward } from '../config/schema.js';
+import type { Claim, HeaderPair, StoredEvent } from '../journal/port.js';
 import type { Signer } from '../senders/provider.js';
 import { destinationSigner } from '../senders/resign.js';
 import type { AttemptOutcome } from './retry-policy.js';
@@ -37,6 +40,19 @@ const NOT_FORWARDED = new Set([
   'sluice-received-at',
 ]);
 
+/**
+ * Where the sender describes the client and the proxies on the way, which anyone can write. By
+ * default (`forward.client_headers: false`) the stored ones are dropped and Sluice sets its own.
+ */
+export const CLIENT_HEADERS: ReadonlySet<string> = new Set([
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
+]);
+
 /** The result of one attempt: the outcome plus what is recorded about it. */
 export interface AttemptResult extends AttemptOutcome {
   startedAt: number;
@@ -63,8 +79,13 @@ export interface DeliveryOptions {
 /**
  * The headers the consumer receives, as a flat [name, value, …] list (repeats kept, in order).
  * `replacements` (from signers) override the stored headers of the same name; later ones win.
+ * Stored headers named in `senderOnly` (lower case) go, unless a replacement takes their place.
  */
-export function forwardedHeaders(claim: Claim, replacements: readonly HeaderPair[] = []): string[] {
+export function forwardedHeaders(
+  claim: Claim,
+  replacements: readonly HeaderPair[] = [],
+  senderOnly: ReadonlySet<string> = NONE,
+): string[] {
   const { event } = claim;
   let dropped = NOT_FORWARDED;
   // Headers named in Connection are hop-by-hop too.
@@ -81,8 +102,9 @@ export function forwardedHeaders(claim: Claim, replacements: readonly HeaderPair
     const lower = name.toLowerCase();
     if (dropped.has(lower)) continue;
     const replacement = replace.get(lower);
-    if (replacement === undefined) out.push(name, value);
-    else if (!placed.has(lower)) {
+    if (replacement === undefined) {
+      if (!senderOnly.has(lower)) out.push(name, value);
+    } else if (!placed.has(lower)) {
       // The first header of that name keeps its place and spelling; repeats go.
       out.push(name, replacement[1]);
       placed.add(lower);
@@ -100,9 +122,24 @@ export function forwardedHeaders(claim: Claim, replacements: readonly HeaderPair
   return out;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * X-Forwarded-For and X-Forwarded-Host from what Sluice's listener saw: the peer address (an
+ * IPv4-mapped IPv6 address as plain IPv4) and the Host the request was sent to.
+ */
+export function clientHeaders(event: Pick<StoredEvent, 'remoteAddr' | 'headers'>): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  if (event.remoteAddr) out.push(['X-Forwarded-For', event.remoteAddr.replace(/^::ffff:(?=\d+\.)/i, '')]);
+  const host = event.headers.find(([name]) => name.length === 4 && name.toLowerCase() === 'host');
+  if (host) out.push(['X-Forwarded-Host', host[1]]);
+  return out;
+}
+
 /** Creates the client for one destination: at most `concurrency` connections, the destination's timeout. */
 export function createDeliveryClient(
-  destination: Pick<DestinationConfig, 'url' | 'concurrency' | 'timeout'> & Partial<Pick<DestinationConfig, 'sign'>>,
+  destination: Pick<DestinationConfig, 'url' | 'concurrency' | 'timeout'> &
+    Partial<Pick<DestinationConfig, 'sign' | 'forward'>>,
   options: DeliveryOptions = {},
 ): DeliveryClient {
   const clock = options.clock ?? Date.now;
@@ -110,6 +147,9 @@ export function createDeliveryClient(
     (s): s is Signer => s !== undefined,
   );
   const url = new URL(destination.url);
+  const forward = destinationForward(destination);
+  const senderOnly = forward.client_headers ? NONE : CLIENT_HEADERS;
+  const ownParams = new Set(url.searchParams.keys());
   const pool = new Pool(url.origin, {
     connections: destination.concurrency,
     connectTimeout: Math.min(destination.timeout, 10_000),
@@ -153,11 +193,15 @@ export function createDeliveryClient(
       const body = event.body.byteLength > 0 || !['GET', 'HEAD'].includes(event.method) ? event.body : null;
       pool.dispatch(
         {
-          path: targetPath(url, event.query),
+          path: forward.query ? targetPath(url, ownParams, event.query) : url.pathname + url.search,
           method: event.method as 'POST',
           headers: forwardedHeaders(
             claim,
-            signers.flatMap((sign) => sign(claim, startedAt)),
+            [
+              ...(forward.client_headers ? [] : clientHeaders(event)),
+              ...signers.flatMap((sign) => sign(claim, startedAt)),
+            ],
+            senderOnly,
           ),
           body,
         },
@@ -266,10 +310,32 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Destination path plus the event's original query string, merged after the destination's own. */
-function targetPath(url: URL, query: string): string {
-  if (!query) return url.pathname + url.search;
-  return url.pathname + (url.search ? `${url.search}&${query}` : `?${query}`);
+/**
+ * Destination path plus the event's original query string, after the destination's own. A sender's
+ * parameter whose name the destination URL has (`ownParams`, decoded) is dropped: the consumer would
+ * see both, and many read the last one. The rest of the sender's query is kept byte for byte.
+ */
+export function targetPath(url: URL, ownParams: ReadonlySet<string>, query: string): string {
+  const extra =
+    ownParams.size === 0
+      ? query
+      : query
+          .split('&')
+          .filter((part) => !ownParams.has(paramName(part)))
+          .join('&');
+  if (!extra) return url.pathname + url.search;
+  return url.pathname + (url.search ? `${url.search}&${extra}` : `?${extra}`);
+}
+
+/** The decoded name of one `name=value` part of a query, as URLSearchParams reads it. */
+function paramName(part: string): string {
+  const eq = part.indexOf('=');
+  const raw = (eq === -1 ? part : part.slice(0, eq)).replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 function describeFailure(error: unknown): string {

@@ -12,14 +12,16 @@
  *   signed handshake (slack, zoom), once verified → answered
  *   journal cannot commit, or Sluice is shutting down → 503 with Retry-After
  *   otherwise → the source's response status (default 202) with `{"id": "<event id>"}`
- * Handshakes and refused requests are never journaled, so never forwarded.
+ * Handshakes and refused requests are never journaled, so never forwarded. Nor are the sender's
+ * credentials (senders/credentials.ts), unless the source sets `forward.credentials`.
  */
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import type { Config, SourceConfig, TrustProxy } from '../config/schema.js';
+import { type Config, type SourceConfig, sourceForward, type TrustProxy } from '../config/schema.js';
 import type { GatewayEvents } from '../events.js';
 import type { AppendResult, HeaderPair, Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
+import { credentialHeaders, withoutHeaders } from '../senders/credentials.js';
 import { createHandshakes, type Handshakes } from '../senders/handshakes.js';
 import type { HandshakeAnswer, VerifyRequest } from '../senders/provider.js';
 import { authenticateChallenge, createVerifier } from '../senders/registry.js';
@@ -77,6 +79,8 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
     const challenge = source.verify ? authenticateChallenge(source.verify) : undefined;
     const handshakes = createHandshakes(source);
     const dedupe = resolveDedupe(source);
+    // Dropped before the journal: the consumer and the journal's backups get no credential of the sender.
+    const credentials = sourceForward(source).credentials ? undefined : credentialHeaders(source.verify);
     // Registered in this order, so they run in it: allow_ips, then GET handshakes, then the rest.
     const rejected = () => events.emit('ingest:received', { source: sourceName, outcome: 'rejected' });
     if (source.allow_ips) app.use(source.path, ipGuard(sourceName, source.allow_ips, proxyTrust, logger, rejected));
@@ -129,7 +133,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
           method: c.req.method,
           path: c.req.path,
           query: queryString(c.req.url),
-          headers,
+          headers: credentials ? withoutHeaders(headers, credentials) : headers,
           body,
           remoteAddr: incoming?.socket?.remoteAddress ?? null,
           receivedAt: now,

@@ -41,6 +41,7 @@ export const basic = defineProvider({
       config.password.map((p) => `${config.username}:${p}`),
     ),
   challenge: 'Basic realm="sluice", charset="UTF-8"',
+  credentialHeaders: ['authorization'],
 });
 
 export const bearer = defineProvider({
@@ -48,4 +49,5 @@ export const bearer = defineProvider({
   schema: z.strictObject({ type: z.literal('bearer'), token: secrets }),
   createVerifier: (config) => credentialsVerifier('Bearer', /^Bearer +(\S+) *$/i, (token) => token, config.token),
   challenge: 'Bearer realm="sluice"',
+  credentialHeaders: ['authorization'],
 });

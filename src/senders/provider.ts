@@ -65,6 +65,12 @@ export interface SenderProvider<Schema extends VerifySchema = VerifySchema> {
   createHandshake?(config: z.output<Schema> | undefined): SignedHandshake | undefined;
   /** The `WWW-Authenticate` value of a 401, for credential types. */
   readonly challenge?: string;
+  /**
+   * Headers (lower case) whose verification consumes a credential rather than checks a signature:
+   * whoever holds their value can post as the sender. Ingest drops them before the journal (unless
+   * the source sets `forward.credentials`); signature headers are not listed, the consumer may check them.
+   */
+  readonly credentialHeaders?: readonly string[];
 }
 
 /** Declares a provider, keeping its schema's type (so the registry can build a typed union). */

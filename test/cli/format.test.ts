@@ -1,6 +1,7 @@
 /** The `sluice status` table says why a destination is held, under the table. */
 import { describe, expect, it } from 'vitest';
-import { formatDestinations } from '../../src/cli/admin-format.js';
+import type { ApiEvent, ApiEventPage } from '../../src/admin/schemas.js';
+import { formatDestinations, formatEvent, formatEventPage } from '../../src/cli/admin-format.js';
 
 const row = {
   name: 'crm',
@@ -32,5 +33,73 @@ describe('sluice status: holds', () => {
     expect(out).toContain(
       'crm: the consumer is not answering; held until 2026-11-28T21:00:00.000Z, then probed one request at a time',
     );
+  });
+});
+
+describe('sluice events show: stored bytes cannot drive the terminal', () => {
+  const ESC = '\u001b';
+  const event: ApiEvent = {
+    id: '0b7c5d0e-8f7a-4c1e-9d1a-3f9e2b6c4a11',
+    seq: 1,
+    source: 'shop',
+    method: 'POST',
+    path: '/in/shop',
+    query: `q=${ESC}[2J`,
+    remote_addr: '127.0.0.1',
+    received_at: '2026-11-28T21:00:00.000Z',
+    headers: [
+      ['X-Title', `${ESC}]0;owned\u0007`],
+      ['Authorization', 'Basic aG9va3M6cHctMQ=='],
+      ['cookie', 'session=abc123'],
+      ['X-Sig', 'sha256=deadbeef'],
+    ],
+    body: `{"a":1}\n\t"b"\r${ESC}[1A${ESC}[2K\u009b31m\u007f\b`,
+    body_encoding: 'utf8',
+    body_size: 40,
+    deliveries: [
+      {
+        destination: 'crm',
+        status: 'dead',
+        attempts: 1,
+        due_at: null,
+        finished_at: '2026-11-28T21:00:01.000Z',
+        last_error: 'HTTP 400',
+        attempt_log: [
+          {
+            attempt: 1,
+            started_at: '2026-11-28T21:00:00.500Z',
+            duration_ms: 12,
+            status: 400,
+            error: `HTTP 400 ${ESC}[31mred`,
+            response: `nope ${ESC}[?1049h`,
+            response_encoding: 'utf8',
+          },
+        ],
+      },
+    ],
+  };
+
+  it('escapes control characters (ESC, BEL, CR, backspace, DEL, C1) everywhere; the body keeps \\n and \\t', () => {
+    const out = formatEvent(event);
+    expect(out).not.toMatch(/[^\P{Cc}\t\n]/u);
+    expect(out).toContain('  X-Title: \\x1b]0;owned\\x07');
+    expect(out).toContain('request   POST /in/shop?q=\\x1b[2J');
+    expect(out).toContain('  {"a":1}\n  \t"b"\\x0d\\x1b[1A\\x1b[2K\\x9b31m\\x7f\\x08');
+    expect(out).toContain('HTTP 400  HTTP 400 \\x1b[31mred');
+    expect(out).toContain('response: nope \\x1b[?1049h');
+  });
+
+  it('shows credentials redacted, keeping the scheme; signatures as stored', () => {
+    const out = formatEvent(event);
+    expect(out).toContain('  Authorization: Basic [redacted]');
+    expect(out).toContain('  cookie: [redacted]');
+    expect(out).toContain('  X-Sig: sha256=deadbeef');
+    expect(out).not.toContain('aG9va3M6cHctMQ==');
+    expect(out).not.toContain('abc123');
+  });
+
+  it('escapes the request column of sluice events list', () => {
+    const page = { events: [{ ...event, path: `/in/${ESC}[2J`, deliveries: [] }], next_cursor: null };
+    expect(formatEventPage(page as unknown as ApiEventPage)).toContain('POST /in/\\x1b[2J');
   });
 });

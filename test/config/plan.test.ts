@@ -245,6 +245,33 @@ describe('formatPlan', () => {
       );
     });
 
+    it('hides a user that stands alone (a token as userinfo) or looks like a token', () => {
+      expect(redactUrl('https://sk_live_abc@crm.example.com/hook')).toBe('https://***@crm.example.com/hook');
+      expect(redactUrl('https://user:pass@crm/hooks')).toBe('https://user:***@crm/hooks');
+      const plan = planWithUrl('https://AKIA1234567890ABCDEF:pw@crm.example.com/hook');
+      expect(planYaml(plan).destinations.crm.url).toBe('https://***:***@crm.example.com/hook');
+      expect(plan).not.toContain('AKIA1234567890ABCDEF');
+    });
+
+    it('hides token-like path segments (capability URLs), keeping words and short ids', () => {
+      // The team and channel ids are short and not secret on their own; the last segment is the key.
+      expect(redactUrl('https://hooks.slack.com/services/T00000000/B00000000/abcDEF123ghiJKL456mnoPQR')).toBe(
+        'https://hooks.slack.com/services/T00000000/B00000000/***',
+      );
+      const plan = planWithUrl('https://user:pass@crm/hooks/aB3dE5gH7jK9mN1pQ3sT/incoming-webhooks/42');
+      expect(planYaml(plan).destinations.crm.url).toBe('https://user:***@crm/hooks/***/incoming-webhooks/42');
+      expect(plan).not.toContain('aB3dE5gH7jK9mN1pQ3sT');
+      expect(redactUrl('https://crm/h/550e8400-e29b-41d4-a716-446655440000')).toBe('https://crm/h/***');
+      expect(redactUrl('https://crm/h/AbcdefGhijklMnopQr')).toBe('https://crm/h/***');
+      expect(redactUrl('https://crm/receive-stripe-webhooks/v2')).toBe('https://crm/receive-stripe-webhooks/v2');
+    });
+
+    it('hides token-like values of any query parameter', () => {
+      expect(redactUrl('https://crm/hook?c=0123456789abcdef0123&page=2&state=pending-approval-queue')).toBe(
+        'https://crm/hook?c=***&page=2&state=pending-approval-queue',
+      );
+    });
+
     it('redactUrl leaves text that is not a URL alone', () => {
       expect(redactUrl('./data/token=1')).toBe('./data/token=1');
       expect(redactUrl('0.0.0.0')).toBe('0.0.0.0');

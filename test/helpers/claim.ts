@@ -2,7 +2,13 @@
 import type { Claim, HeaderPair, StoredEvent } from '../../src/journal/port.js';
 
 export function claimOf(
-  event: Pick<StoredEvent, 'source' | 'receivedAt'> & { headers: HeaderPair[]; body: string | Uint8Array; id?: string },
+  event: Pick<StoredEvent, 'source' | 'receivedAt'> & {
+    headers: HeaderPair[];
+    body: string | Uint8Array;
+    id?: string;
+    /** The sender's address as the listener saw it; default none (then no X-Forwarded-For is added). */
+    remoteAddr?: string | null;
+  },
   attempt = 1,
 ): Claim {
   const body = typeof event.body === 'string' ? Buffer.from(event.body) : event.body;
@@ -15,7 +21,7 @@ export function claimOf(
     query: '',
     headers: event.headers,
     body,
-    remoteAddr: '127.0.0.1',
+    remoteAddr: event.remoteAddr ?? null,
     receivedAt: event.receivedAt,
   };
   // `as Claim`: the lease bookkeeping fields are the journal's business, not the client's.

@@ -1,6 +1,6 @@
 /** How signer replacements change the forwarded header list (`forwardedHeaders(claim, replacements)`). */
 import { describe, expect, it } from 'vitest';
-import { forwardedHeaders } from '../../../src/delivery/http-client.js';
+import { CLIENT_HEADERS, clientHeaders, forwardedHeaders } from '../../../src/delivery/http-client.js';
 import { claimOf } from '../../helpers/claim.js';
 
 const claim = claimOf({
@@ -69,5 +69,43 @@ describe('forwardedHeaders with replacements', () => {
     expect(flat).not.toContain('evil');
     expect(flat).not.toContain('forged');
     expect(flat.filter((n) => n === 'sluice-event-id')).toHaveLength(1);
+  });
+});
+
+describe('forwardedHeaders with sender-only names (client headers)', () => {
+  const sent = claimOf({
+    source: 's',
+    receivedAt: Date.UTC(2026, 0, 1),
+    body: '',
+    remoteAddr: '127.0.0.1',
+    headers: [
+      ['Host', 'hooks.example.com'],
+      ['X-Real-IP', '6.6.6.6'],
+      ['x-forwarded-for', '6.6.6.6'],
+      ['X-Other', 'kept'],
+      ['Forwarded', 'for=6.6.6.6'],
+      ['X-Forwarded-For', '7.7.7.7'],
+    ],
+  });
+
+  it('drops them, and puts what Sluice saw in the place of the first', () => {
+    expect(withoutSluice(forwardedHeaders(sent, clientHeaders(sent.event), CLIENT_HEADERS))).toEqual([
+      ['x-forwarded-for', '127.0.0.1'],
+      ['X-Other', 'kept'],
+      ['X-Forwarded-Host', 'hooks.example.com'],
+    ]);
+  });
+
+  it('drops them with nothing in their place when Sluice saw no peer', () => {
+    const event = { ...sent.event, remoteAddr: null };
+    expect(withoutSluice(forwardedHeaders({ ...sent, event }, clientHeaders(event), CLIENT_HEADERS))).toEqual([
+      ['X-Other', 'kept'],
+      ['X-Forwarded-Host', 'hooks.example.com'],
+    ]);
+  });
+
+  it('names an IPv4 peer of a dual-stack listener as IPv4', () => {
+    expect(clientHeaders({ remoteAddr: '::ffff:10.0.0.7', headers: [] })).toEqual([['X-Forwarded-For', '10.0.0.7']]);
+    expect(clientHeaders({ remoteAddr: '::1', headers: [] })).toEqual([['X-Forwarded-For', '::1']]);
   });
 });
