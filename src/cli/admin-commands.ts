@@ -166,7 +166,10 @@ export async function runAdminCommand(
         const [name] = args;
         if (name === undefined) throw new UsageError(`${command} needs a destination name`);
         noMore(args, 1, command);
-        print(await client.call(command, { params: { name } }), (a) => `${a.name}: ${a.state}\n`);
+        print(await client.call(command, { params: { name } }), (a) => {
+          const lifted = 'hold_lifted' in a && a.hold_lifted;
+          return `${a.name}: ${a.state}${lifted ? ` (lifted the ${lifted.held_by} hold until ${lifted.held_until})` : ''}\n`;
+        });
         return 0;
       }
       default:
