@@ -124,7 +124,8 @@ describe('Retry-After', () => {
   it('sets the earliest next attempt and holds the whole destination on 429', async () => {
     const { receiver, gateway } = await setup(
       (n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : {}),
-      { concurrency: 4 },
+      // max_hold: Retry-After is bounded by retry.max (200 ms here) unless told otherwise.
+      { concurrency: 4, retry: { max_hold: '5s' } },
     );
     const [first] = await postMany(`${gateway.url}/in/shop`, 1);
     await receiver.waitFor(1);
@@ -138,8 +139,9 @@ describe('Retry-After', () => {
   });
 
   it('accepts an HTTP date on 503', async () => {
-    const { receiver, gateway } = await setup((n) =>
-      n === 0 ? { status: 503, headers: { 'retry-after': new Date(Date.now() + 2_000).toUTCString() } } : {},
+    const { receiver, gateway } = await setup(
+      (n) => (n === 0 ? { status: 503, headers: { 'retry-after': new Date(Date.now() + 2_000).toUTCString() } } : {}),
+      { retry: { max_hold: '5s' } },
     );
     const { id } = await post(`${gateway.url}/in/shop`, '{}');
     const d = await settled(id!);
