@@ -16,6 +16,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createAdminApp } from './admin/app.js';
 import { healthRoutes, type ReadinessCheck } from './admin/health.js';
 import { createMetrics, type Metrics, type MetricsOptions } from './admin/metrics.js';
+import { listenerHostNames } from './admin/request-guard.js';
+import { adminTokenPath, ensureAdminToken } from './admin/token.js';
 import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
 import { createDeliveryClient } from './delivery/http-client.js';
@@ -108,7 +110,8 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
   const stopRetention = new AbortController();
   let accepting = true;
 
-  // Pauses and Retry-After holds outlive restarts: a paused or held destination must not send on start-up.
+  // Pauses and Retry-After holds outlive restarts: a paused or held destination must not send on start-up
+  // (a hold no longer than `retry.max_hold` from now: the delivery loop cuts one stored by an older version).
   const paused = (await journal.pausedDestinations()).filter((name) => name in config.destinations);
   const held = await journal.heldDestinations((options.clock ?? Date.now)());
   const scheduler = startScheduler({
@@ -162,7 +165,9 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
         journal,
         scheduler,
         destinations: config.destinations,
-        token: config.admin.token,
+        // Never open: without a configured token, the one made at first start beside the journal.
+        token: config.admin.token ?? ensureAdminToken(adminTokenPath(config.storage.path)).token,
+        allowedHosts: listenerHostNames(config.admin.host, config.admin.allowed_hosts),
         metrics,
         isReady,
         logger,
@@ -226,7 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   if (adminUrl)
     logger.info(
-      { url: adminUrl, token: config.admin.token ? 'required' : 'none (loopback only)' },
+      { url: adminUrl, token: config.admin.token ? 'admin.token' : adminTokenPath(config.storage.path) },
       `admin API on ${adminUrl}`,
     );
   for (const [name, source] of Object.entries(config.sources)) {

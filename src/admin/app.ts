@@ -1,13 +1,14 @@
 /**
  * The admin API: backlog per destination, events, replay, pause/resume, purge, metrics and health,
  * on its own listener (never the public ingest port). Every route but /healthz and /readyz needs
- * `Authorization: Bearer <token>` when a token is configured; without one (a loopback-only
- * listener, enforced at start-up) the routes are open. Routes and schemas: schemas.ts; the
- * OpenAPI document generated from them is served at /openapi.json.
+ * `Authorization: Bearer <token>` (the configured token, or the one made at first start: token.ts),
+ * a Host the listener answers to, no foreign Origin, and a JSON content type to change anything
+ * (request-guard.ts). Routes and schemas: schemas.ts; the OpenAPI document generated from them is
+ * served at /openapi.json.
  *
  * Errors are JSON `{"error": {"code", "message"}}` with a stable code: unauthorized (401),
- * invalid_request (400), not_found (404), not_finished (409), unsupported_media_type (415),
- * not_ready and unavailable (503), internal (500).
+ * forbidden_host and forbidden_origin (403), invalid_request (400), not_found (404), not_finished
+ * (409), unsupported_media_type (415), not_ready and unavailable (503), internal (500).
  */
 import { isUtf8 } from 'node:buffer';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -23,6 +24,7 @@ import { redactCredentials } from '../senders/credentials.js';
 import { safeEqual } from '../senders/signature.js';
 import { healthHandlers, type ReadinessCheck } from './health.js';
 import type { Metrics } from './metrics.js';
+import { hostGuard, jsonOnly, LOOPBACK_NAMES } from './request-guard.js';
 import { BEARER, routes } from './schemas.js';
 
 /** What the admin app needs. */
@@ -30,8 +32,10 @@ export interface AdminOptions {
   journal: Journal;
   scheduler: Scheduler;
   destinations: Config['destinations'];
-  /** Bearer token; undefined leaves the routes open (only allowed on a loopback listener). */
-  token?: string | undefined;
+  /** Bearer token every route but the health checks needs. */
+  token: string;
+  /** Host names the listener answers to (`listenerHostNames`); default the loopback names. */
+  allowedHosts?: readonly string[];
   metrics: Metrics;
   clock?: () => number;
   /** Journal writable, migrations applied, listeners bound. */
@@ -60,7 +64,9 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
     },
   });
 
+  app.use('*', hostGuard(deps.allowedHosts ?? LOOPBACK_NAMES, PUBLIC_PATHS, error));
   app.use('*', bearerAuth(deps.token));
+  app.use('*', jsonOnly(error));
   app.notFound((c) => error(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
@@ -166,8 +172,11 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   app.openapi(routes.resume, async (c) => {
     const { name } = c.req.valid('param');
     if (!(name in destinations)) return unknownDestination(c, name);
+    // Resume means "send now": it ends a Retry-After hold (or the wait before probing) as well.
+    const lifted = await scheduler.liftHold(name);
     await scheduler.resume(name);
-    return c.json({ name, state: 'running' as const }, 200);
+    const hold = lifted && { held_until: iso(lifted.until), held_by: lifted.by };
+    return c.json({ name, state: 'running' as const, ...(hold && { hold_lifted: hold }) }, 200);
   });
 
   app.openapi(routes.metrics, async (c) => {
@@ -186,10 +195,10 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 /**
  * Bearer token check in constant time (`safeEqual`): neither the token nor its length leaks through timing.
  */
-function bearerAuth(token: string | undefined): MiddlewareHandler {
-  if (token === '') throw new Error('the admin token must not be empty');
+function bearerAuth(token: string): MiddlewareHandler {
+  if (!token) throw new Error('the admin token must not be empty');
   return async function bearerAuth(c, next) {
-    if (token && !PUBLIC_PATHS.has(c.req.path)) {
+    if (!PUBLIC_PATHS.has(c.req.path)) {
       const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('authorization') ?? '');
       if (!match || !safeEqual(match[1]!, token)) {
         c.header('WWW-Authenticate', 'Bearer realm="sluice-admin"');

@@ -175,7 +175,7 @@ const Replayed = z
   .openapi('Replayed');
 const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
 
-/** POST /destinations/{name}/pause and /resume: same shape, each answering the state it leads to. */
+/** POST /destinations/{name}/pause: answers the state it leads to. */
 function stateRoute<A extends 'pause' | 'resume', S extends 'paused' | 'running'>(
   action: A,
   state: S,
@@ -299,7 +299,29 @@ export const routes = {
     },
   }),
   pause: stateRoute('pause', 'paused', 'Stop sending to a destination (ingest goes on); survives restarts'),
-  resume: stateRoute('resume', 'running', 'Send again after a pause'),
+  resume: createRoute({
+    method: 'post',
+    path: '/destinations/{name}/resume',
+    summary:
+      'Send again: ends a pause, and a hold (a Retry-After, or the wait before probing a consumer that was down)',
+    security: secured,
+    request: { params: NameParam },
+    responses: {
+      200: json(
+        z.object({
+          name: z.string(),
+          state: z.literal('running'),
+          hold_lifted: z
+            .object({ held_until: isoTime, held_by: z.enum(HOLD_REASONS) })
+            .optional()
+            .openapi({ description: 'The hold this ended, when one ran; it stays ended after a restart' }),
+        }),
+        'Running',
+      ),
+      ...unauthorized,
+      404: errorResponse('No such destination'),
+    },
+  }),
   metrics: createRoute({
     method: 'get',
     path: '/metrics',

@@ -47,14 +47,16 @@ export function createAdminClient(target: AdminTarget): AdminClient {
       const qs = req.query?.toString();
       const headers: Record<string, string> = { accept: 'application/json' };
       if (target.token) headers.authorization = `Bearer ${target.token}`;
-      if (req.body) headers['content-type'] = 'application/json';
+      // The API takes a change only as JSON (what a cross-site form cannot send): `{}` when there is nothing to say.
+      const body = route.method === 'get' ? undefined : JSON.stringify(req.body ?? {});
+      if (body !== undefined) headers['content-type'] = 'application/json';
       let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(new URL(qs ? `${path}?${qs}` : path, target.url), {
           method: route.method.toUpperCase() as Uppercase<typeof route.method>,
           headers,
           dispatcher: agent,
-          ...(req.body && { body: JSON.stringify(req.body) }),
+          ...(body !== undefined && { body }),
         });
       } catch (error) {
         const reason = (error as Error).message || (error as { code?: string }).code;

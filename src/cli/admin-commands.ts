@@ -10,11 +10,13 @@
  *
  * Human tables by default, `--json` prints the API's answer as is. `--url` and `--token` default
  * to SLUICE_ADMIN_URL / SLUICE_ADMIN_TOKEN, then to the config file's `admin` section
- * (host, port, token, with `${VAR}` read from the environment), then to http://127.0.0.1:8081.
+ * (host, port, token, with `${VAR}` read from the environment), then to http://127.0.0.1:8081 and,
+ * for the token, to the one the gateway made beside its journal (`admin-token` next to `storage.path`).
  * Exit codes: 0 done, 1 the API refused or could not be reached, 2 the command line is wrong.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { adminTokenPath, readAdminToken } from '../admin/token.js';
 import { interpolateEnv } from '../config/env.js';
 import { listenUrl } from '../config/listen-url.js';
 import { parseDuration } from '../config/units.js';
@@ -56,9 +58,13 @@ export const ADMIN_USAGE = `Operator commands (talk to the admin API):
 Admin options:
   --url URL        Admin API (default: $SLUICE_ADMIN_URL, else the config's admin host/port,
                    else http://127.0.0.1:8081)
-  --token TOKEN    Bearer token (default: $SLUICE_ADMIN_TOKEN, else the config's admin.token)
+  --token TOKEN    Bearer token (default: $SLUICE_ADMIN_TOKEN, else the config's admin.token,
+                   else the admin-token file the gateway made beside its journal)
   --json           Print the API's JSON answer instead of a table
 `;
+
+/** The journal's path when the config names none (the schema's `storage.path` default). */
+const DEFAULT_STORAGE_PATH = './data/sluice.db';
 
 export type AdminValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -160,7 +166,10 @@ export async function runAdminCommand(
         const [name] = args;
         if (name === undefined) throw new UsageError(`${command} needs a destination name`);
         noMore(args, 1, command);
-        print(await client.call(command, { params: { name } }), (a) => `${a.name}: ${a.state}\n`);
+        print(await client.call(command, { params: { name } }), (a) => {
+          const lifted = 'hold_lifted' in a && a.hold_lifted;
+          return `${a.name}: ${a.state}${lifted ? ` (lifted the ${lifted.held_by} hold until ${lifted.held_until})` : ''}\n`;
+        });
         return 0;
       }
       default:
@@ -172,7 +181,10 @@ export async function runAdminCommand(
       return 2;
     }
     if (error instanceof ApiError) {
-      const hint = error.status === 401 ? ' (set --token, SLUICE_ADMIN_TOKEN or admin.token in the config)' : '';
+      const hint =
+        error.status === 401
+          ? ' (set --token, SLUICE_ADMIN_TOKEN or admin.token in the config, or run where the admin-token file can be read)'
+          : '';
       io.err(`sluice: ${error.message} [${error.code}]${hint}\n`);
       return 1;
     }
@@ -198,7 +210,9 @@ function resolveTarget(values: AdminValues, io: AdminIo): AdminTarget {
 
 /**
  * The config file's `admin` section (host, port, token), read on its own: the rest of the file
- * may need secrets this shell does not have, and `sluice status` must work without them.
+ * may need secrets this shell does not have, and `sluice status` must work without them. Without
+ * `admin.token`, the token the gateway made beside the journal (`storage.path`, relative to the
+ * working directory as the gateway reads it), when this user can read it.
  */
 function adminSection(io: AdminIo): { url?: string; token?: string } {
   const file = io.configFile ?? (existsSync('sluice.yaml') ? 'sluice.yaml' : undefined);
@@ -211,20 +225,32 @@ function adminSection(io: AdminIo): { url?: string; token?: string } {
       `cannot read config ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`,
     );
   }
-  const admin = (doc as { admin?: unknown } | null)?.admin;
-  if (!admin || typeof admin !== 'object') return {};
-  const read = (key: string): string | undefined => {
-    const raw = (admin as Record<string, unknown>)[key];
+  const section = (key: string) => {
+    const value = (doc as Record<string, unknown> | null)?.[key];
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  };
+  const admin = section('admin');
+  const read = (key: string, from = admin): string | undefined => {
+    const raw = from[key];
     if (typeof raw === 'number') return String(raw);
     if (typeof raw !== 'string') return undefined;
     const { text, unset } = interpolateEnv(raw, io.env);
     return unset.length > 0 ? undefined : nonEmpty(text);
   };
-  const token = read('token');
+  const token = read('token') ?? generatedToken(read('path', section('storage')) ?? DEFAULT_STORAGE_PATH);
   return {
     url: listenUrl(read('host') ?? '127.0.0.1', read('port') ?? '8081'),
     ...(token !== undefined && { token }),
   };
+}
+
+/** The token file of a gateway whose journal is at `storagePath`; undefined when it cannot be read. */
+function generatedToken(storagePath: string): string | undefined {
+  try {
+    return readAdminToken(adminTokenPath(storagePath));
+  } catch {
+    return undefined; // another user's file: the API's 401 then says what to do
+  }
 }
 
 function flag(values: AdminValues, key: string): string | undefined {

@@ -269,8 +269,14 @@ export const configSchema = z
         /** 0 picks a free port; `enabled: false` runs no admin listener at all. */
         port: z.number().int().min(0).max(65535).default(8081),
         enabled: z.boolean().default(true),
-        /** Bearer token; required unless the listener is on a loopback address. */
+        /**
+         * Bearer token of every route but the health checks. Without one, a token is made at first
+         * start and kept beside the journal (`admin-token`, mode 0600), where the CLI finds it; on a
+         * listener beyond loopback, set one here (other machines' operators need it).
+         */
         token: z.string().min(1).optional(),
+        /** Host names the admin API answers to beyond localhost, 127.0.0.1, ::1 and `host` (DNS rebinding). */
+        allowed_hosts: z.array(z.string().min(1)).optional(),
       })
       .prefault({}),
     destinations: z.record(name, destinationSchema),

@@ -38,7 +38,7 @@ import { type AttemptResult, createDeliveryClient, type DeliveryClient } from '.
 import { CircuitBreaker } from './pacing/circuit-breaker.js';
 import type { Pacer } from './pacing/pacer.js';
 import { createStaticPacer } from './pacing/static-pacer.js';
-import { decide } from './retry-policy.js';
+import { decide, maxHold } from './retry-policy.js';
 import type { HoldReason, SchedulerOptions } from './types.js';
 import { Waiter } from './waiter.js';
 
@@ -97,8 +97,9 @@ export class DestinationLoop {
   ) {
     this.clock = options.clock ?? Date.now;
     this.client = options.createClient ? options.createClient(destination, name) : createDeliveryClient(destination);
-    this.heldUntil = options.held?.[name] ?? 0;
     const now = this.clock();
+    // A hold restored from the journal keeps to today's bound: an older version stored Retry-After as given.
+    this.heldUntil = Math.min(options.held?.[name] ?? 0, now + maxHold(destination.retry));
     this.pacer = (options.createPacer ?? createStaticPacer)(destination, name, now);
     this.log = options.logger.child({ destination: name });
     this.leaseMs = destination.timeout + LEASE_MARGIN_MS;
@@ -158,17 +159,53 @@ export class DestinationLoop {
     this.waiter.wake();
   }
 
+  /**
+   * Ends a hold now (a Retry-After, or the wait before probing a consumer that was down: probing
+   * then starts at once); resolves the hold it ended, if one ran. A paused loop stays paused.
+   */
+  liftHold(): { until: number; by: HoldReason } | undefined {
+    const now = this.clock();
+    const lifted = this.heldUntil > now ? { until: this.heldUntil, by: this.heldBy } : undefined;
+    this.heldUntil = 0;
+    if (this.current === 'held') this.setMode(this.unpausedMode(now), 'hold lifted by the operator');
+    this.waiter.wake();
+    return lifted;
+  }
+
   /** Runs until `signal` aborts: then nothing more is sent, and what is claimed ahead goes back. */
   async run(signal: AbortSignal): Promise<void> {
     const stop = () => this.setMode('stopping', 'shutdown');
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
     try {
+      await this.restoreHistory();
       await this.loop(signal);
     } finally {
       signal.removeEventListener('abort', stop);
       await this.releaseReady();
     }
+  }
+
+  /**
+   * Before the first send: the pacer counts what was sent lately (an earlier process, a crash loop),
+   * and a restored hold that was cut to today's bound is stored so, lest every restart cut it again.
+   */
+  private async restoreHistory(): Promise<void> {
+    const now = this.clock();
+    const restored = this.options.held?.[this.name];
+    if (restored !== undefined && restored > this.heldUntil && this.heldUntil > now) {
+      await this.options.journal
+        .setHold(this.name, this.heldUntil, now)
+        .catch((error: unknown) => this.log.error({ err: error }, 'could not shorten the stored hold'));
+    }
+    const { historyMs } = this.pacer;
+    if (historyMs === undefined || !this.pacer.restore) return;
+    const sent = await this.options.journal.recentSends(this.name, now - historyMs).catch((error: unknown) => {
+      // Not knowing, assume the worst: start with nothing to spend, as after a full burst.
+      this.log.error({ err: error }, 'could not read recent sends; starting without a burst');
+      return Number.POSITIVE_INFINITY;
+    });
+    this.pacer.restore(sent, this.clock());
   }
 
   private async loop(signal: AbortSignal): Promise<void> {

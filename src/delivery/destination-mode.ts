@@ -10,6 +10,7 @@
  *   running ──Retry-After, or consumer unreachable──▶ held ──hold over──▶ running, or probing if it was unreachable
  *   probing ──an answer──▶ running      probing ──no answer, or Retry-After──▶ held
  *   any but stopping ◀──pause / resume──▶ paused (resume goes back to what the hold and breaker say)
+ *   held ──hold lifted by the operator──▶ running, or probing if it was unreachable
  *   any ──shutdown──▶ stopping (final)
  *
  * running ──▶ probing directly only when the breaker opens with a zero delay (`retry.initial: 0s`).

@@ -59,6 +59,11 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Number.isNaN(date) ? undefined : Math.max(now, date);
 }
 
+/** Longest a Retry-After may hold a destination: `retry.max_hold`, default `retry.max`. */
+export function maxHold(retry: Pick<RetryConfig, 'max' | 'max_hold'>): number {
+  return retry.max_hold ?? retry.max;
+}
+
 /** Statuses worth trying again: the consumer may accept the same request later. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
@@ -80,7 +85,7 @@ export function decide(
   const { now, retry } = context;
   const backoffAt = now + backoffDelay(context.attempt, retry, context.random);
   const asked = parseRetryAfter(outcome.retryAfter, now);
-  const retryAt = asked === undefined ? undefined : Math.min(asked, now + (retry.max_hold ?? retry.max));
+  const retryAt = asked === undefined ? undefined : Math.min(asked, now + maxHold(retry));
   const holdUntil = retryAt !== undefined && retryAt > now && (status === 429 || status === 503) ? retryAt : undefined;
   const at = Math.max(retryAt ?? 0, backoffAt);
 

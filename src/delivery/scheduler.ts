@@ -6,7 +6,7 @@
  */
 import { createGatewayEvents } from '../events.js';
 import { DestinationLoop } from './destination-loop.js';
-import type { DestinationState, SchedulerOptions } from './types.js';
+import type { DestinationState, HoldReason, SchedulerOptions } from './types.js';
 
 export { type DestinationState, HOLD_REASONS, type HoldReason, type SchedulerOptions } from './types.js';
 
@@ -23,6 +23,11 @@ export interface Scheduler {
   pause(destination: string): Promise<void>;
   /** Sends again after `pause`. */
   resume(destination: string): Promise<void>;
+  /**
+   * Ends a hold at once (a consumer's Retry-After, or the wait before probing one that was down),
+   * here and in the journal, so that a restart does not bring it back; resolves the hold it ended.
+   */
+  liftHold(destination: string): Promise<{ until: number; by: HoldReason } | undefined>;
   /** Live state of a destination; `undefined` for an unknown name. */
   state(destination: string): DestinationState | undefined;
 }
@@ -50,6 +55,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     async resume(destination) {
       await options.journal.setPaused(destination, false, clock());
       byName.get(destination)!.resume();
+    },
+    async liftHold(destination) {
+      const lifted = byName.get(destination)!.liftHold();
+      await options.journal.setHold(destination, 0, clock());
+      return lifted;
     },
     state(destination) {
       const loop = byName.get(destination);

@@ -189,6 +189,12 @@ export interface Journal {
   /** Holds that have not ended by `now`, by destination name. */
   heldDestinations(now: number): Promise<Record<string, number>>;
   /**
+   * Requests to `destination` that may have gone out since `since`: attempts started at or after
+   * it, plus deliveries in flight whose lease runs past it (claimed, perhaps sent, no outcome yet).
+   * A start-up read: a new pacer counts what an earlier process sent, so a restart adds no burst.
+   */
+  recentSends(destination: string, since: number): Promise<number>;
+  /**
    * True while the journal refuses new events for lack of space. It still records claims, outcomes
    * and deletions meanwhile: retention then reclaims delivered events early, and ingest resumes
    * once delivery has freed enough.

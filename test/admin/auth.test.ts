@@ -121,14 +121,19 @@ describe('admin bearer token', () => {
   });
 });
 
-describe('admin without a token (loopback-only listener)', () => {
-  it('leaves every route open', async () => {
-    const open = await startAdminFixture({ destinations: { crm: { url: 'http://127.0.0.1:9/' } }, token: null });
+describe('admin without a configured token', () => {
+  it('is not open: the gateway makes a token, and every guarded route needs it', async () => {
+    const fx = await startAdminFixture({ destinations: { crm: { url: 'http://127.0.0.1:9/' } }, token: null });
     try {
-      expect((await open.app.request('/destinations')).status).toBe(200);
-      expect((await open.app.request('/openapi.json')).status).toBe(200);
+      for (const [method, path] of guarded()) {
+        const res = await fx.app.request(path, { method });
+        expect(res.status, `${method} ${path}`).toBe(401);
+      }
+      expect(fx.token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 bytes, base64url
+      expect((await fx.admin('/destinations')).status).toBe(200);
+      expect((await fx.admin('/openapi.json')).status).toBe(200);
     } finally {
-      await open.close();
+      await fx.close();
     }
   });
 });

@@ -4,6 +4,7 @@
  * goes back to full concurrency.
  */
 import { describe, expect, it } from 'vitest';
+import { generatedToken } from '../helpers/admin.js';
 import { portOutsideEphemeralRange } from '../helpers/drill.js';
 import { gatewayTest, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postMany } from '../helpers/post.js';
@@ -41,7 +42,11 @@ describe('circuit breaker', () => {
     let row: { held_by: string | null; held_until: string | null } | undefined;
     await waitUntil(
       async () => {
-        const { destinations } = (await (await fetch(`${gateway.adminUrl}/destinations`)).json()) as {
+        const { destinations } = (await (
+          await fetch(`${gateway.adminUrl}/destinations`, {
+            headers: { authorization: `Bearer ${generatedToken(gateway.config)}` },
+          })
+        ).json()) as {
           destinations: (typeof row & { name: string })[];
         };
         row = destinations.find((d) => d.name === 'crm');

@@ -82,7 +82,9 @@ describe('claiming ahead', () => {
       return { delayMs: 50 };
     }));
     const gateway = (t.gateway = await startTestGateway({
-      destinations: { crm: { url: receiver.url, concurrency: 2, retry: { initial: '50ms', max: '200ms' } } },
+      destinations: {
+        crm: { url: receiver.url, concurrency: 2, retry: { initial: '50ms', max: '200ms', max_hold: '5s' } },
+      },
       sources: { shop: { path: '/in/shop', to: 'crm' } },
     }));
     const ids = await postMany(`${gateway.url}/in/shop`, 120);

@@ -5,6 +5,7 @@
  */
 import type { createAdminApp } from '../../src/admin/app.js';
 import type { Metrics } from '../../src/admin/metrics.js';
+import { adminTokenPath, readAdminToken } from '../../src/admin/token.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Scheduler } from '../../src/delivery/scheduler.js';
 import { createGateway } from '../../src/gateway.js';
@@ -20,7 +21,7 @@ export interface AdminFixtureOptions {
   destinations: Record<string, Record<string, unknown>>;
   /** `sources:` as in a config file; default one source `shop` at /in/shop to every destination. */
   sources?: Record<string, Record<string, unknown>>;
-  /** The admin token; null: none (open routes). Default TOKEN. */
+  /** The configured admin token; null: none in the config (the gateway makes one beside the journal). Default TOKEN. */
   token?: string | null;
   clock?: () => number;
   isReady?: () => boolean | Promise<boolean>;
@@ -29,11 +30,16 @@ export interface AdminFixtureOptions {
 export interface AdminFixture {
   config: Config;
   dbPath: string;
+  /** The token the admin API takes: the configured one, or the one the gateway made. */
+  token: string;
   journal: SqliteJournal;
   scheduler: Scheduler;
   metrics: Metrics;
   app: ReturnType<typeof createAdminApp>;
-  /** An admin request with the token (JSON body when `body` is given). */
+  /**
+   * An admin request with the token; a request that is not a GET carries a JSON body (`{}` when
+   * `body` is not given), as the API takes changes only as JSON.
+   */
   admin(path: string, init?: { method?: string; body?: unknown; token?: string | null }): Promise<Response>;
   /** `admin()` and the parsed JSON answer; throws unless the status is `status` (default 200). */
   adminJson<T = any>(path: string, init?: { method?: string; body?: unknown }, status?: number): Promise<T>;
@@ -48,12 +54,12 @@ export interface AdminFixture {
 
 export async function startAdminFixture(options: AdminFixtureOptions): Promise<AdminFixture> {
   const tmp = tempDir();
-  const token = options.token === null ? undefined : (options.token ?? TOKEN);
+  const configured = options.token === null ? undefined : (options.token ?? TOKEN);
   const config = testConfig(
     {
       destinations: options.destinations,
       sources: options.sources ?? { shop: { path: '/in/shop', to: Object.keys(options.destinations) } },
-      ...(token && { admin: { token } }),
+      ...(configured && { admin: { token: configured } }),
     },
     tmp.dir,
   );
@@ -72,10 +78,12 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
     return { gateway, journal: gateway.journal as SqliteJournal, app: gateway.admin };
   };
   let current = await parts();
+  const token = configured ?? generatedToken(config);
 
   const fixture: AdminFixture = {
     config,
     dbPath,
+    token,
     get journal() {
       return current.journal;
     },
@@ -92,12 +100,10 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
       const headers: Record<string, string> = {};
       const bearer = init.token === undefined ? token : init.token;
       if (bearer) headers.authorization = `Bearer ${bearer}`;
-      if (init.body !== undefined) headers['content-type'] = 'application/json';
-      return current.app.request(path, {
-        method: init.method ?? 'GET',
-        headers,
-        ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
-      });
+      const method = init.method ?? 'GET';
+      const body = method === 'GET' ? undefined : JSON.stringify(init.body ?? {});
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      return current.app.request(path, { method, headers, ...(body !== undefined && { body }) });
     },
     async adminJson(path, init, status = 200) {
       const res = await fixture.admin(path, init);
@@ -129,6 +135,13 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
     },
   };
   return fixture;
+}
+
+/** The token a gateway made for itself (its config has no `admin.token`), read from beside its journal. */
+export function generatedToken(config: Config): string {
+  const token = readAdminToken(adminTokenPath(config.storage.path));
+  if (token === undefined) throw new Error(`no admin token beside ${config.storage.path}`);
+  return token;
 }
 
 /** What one admin test holds; `adminTest()` releases it after each test. */

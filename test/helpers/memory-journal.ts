@@ -1,7 +1,7 @@
 /**
  * An in-memory journal with the parts of `Journal` a destination loop uses (claim, complete,
- * release, nextDueAt, setHold, setPaused), for unit tests of the delivery loop that run on fake
- * timers. It keeps the rules the loop relies on: a claim leases and counts the attempt, an
+ * release, nextDueAt, setHold, setPaused, recentSends), for unit tests of the delivery loop that
+ * run on fake timers. It keeps the rules the loop relies on: a claim leases and counts the attempt, an
  * outcome or release for an older claim is ignored, fifo claims only the oldest unfinished event.
  * Replays and priorities are left out. Everything else throws.
  */
@@ -145,6 +145,12 @@ export function createMemoryJournal(): MemoryJournal {
 
     async setHold(destination: string, until: number) {
       holds.push({ destination, until });
+    },
+
+    async recentSends(destination: string, since: number) {
+      const mine = deliveries.filter((d) => d.destination === destination);
+      const attempts = mine.flatMap((d) => d.attemptLog).filter((a) => a.startedAt >= since).length;
+      return attempts + mine.filter((d) => d.status === 'in_flight' && d.dueAt! > since).length;
     },
 
     async setPaused(destination: string, isPaused: boolean) {

@@ -35,6 +35,13 @@ export interface Pacer {
   affordable(now: number, horizonMs: number): number;
   /** One finished attempt (not ones aborted by our own shutdown). */
   record(sample: PaceSample, now: number): void;
+  /**
+   * How far back requests sent before this pacer existed still count against its pace; absent
+   * when they do not. The loop then counts them in the journal and hands them to `restore`.
+   */
+  readonly historyMs?: number;
+  /** `sent` requests went out in the last `historyMs` before `now` (by an earlier process, or before a crash). */
+  restore?(sent: number, now: number): void;
 }
 
 /** Makes the pacer of one destination, at `now`. */

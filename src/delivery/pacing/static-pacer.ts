@@ -1,6 +1,7 @@
 /**
  * The pace set in the config: a token bucket for `rate` and `burst` (no `rate`: unlimited) and
- * `concurrency` requests at once. Outcomes change nothing.
+ * `concurrency` requests at once. Outcomes change nothing; recent sends of an earlier process
+ * (`restore`) take their tokens out of the bucket.
  */
 import type { DestinationConfig } from '../../config/schema.js';
 import type { Pacer } from './pacer.js';
@@ -32,5 +33,10 @@ export function createStaticPacer(
     // What the bucket holds now, plus what it refills within the horizon.
     affordable: (at, horizonMs) => bucket.available(at) + Math.floor((rate * horizonMs) / 1000),
     record() {},
+    // Sends within one refill of the bucket before this start still count: the bucket starts with
+    // max(0, burst - n) tokens. Any interval across the restart then keeps to burst + rate·T, since
+    // the sends before it already did.
+    historyMs: bucket.refillMs,
+    restore: (sent, at) => bucket.drain(sent, at),
   };
 }

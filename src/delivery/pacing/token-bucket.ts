@@ -1,7 +1,8 @@
 /**
  * Token bucket pacing one destination: holds up to `burst` tokens, refills `ratePerSecond`
- * continuously, and every request sent takes one. Starts full. Times are passed in, so the
- * scheduler and tests decide what "now" is.
+ * continuously, and every request sent takes one. Starts full; `drain` takes out what was sent
+ * before the bucket existed (by an earlier process), so that a restart does not add a burst.
+ * Times are passed in, so the scheduler and tests decide what "now" is.
  */
 export class TokenBucket {
   private tokens: number;
@@ -16,6 +17,11 @@ export class TokenBucket {
     this.updatedAt = now;
   }
 
+  /** How long a full bucket takes to refill from empty: sends older than this no longer count. */
+  get refillMs(): number {
+    return (this.burst * 1000) / this.ratePerSecond;
+  }
+
   /** Whole tokens available now. */
   available(now: number): number {
     this.refill(now);
@@ -28,6 +34,12 @@ export class TokenBucket {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Takes `count` tokens, or all there are when fewer. */
+  drain(count: number, now: number): void {
+    this.refill(now);
+    this.tokens = Math.max(0, this.tokens - count);
   }
 
   /** Milliseconds until a whole token is available (0 when one is). */

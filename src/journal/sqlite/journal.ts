@@ -215,6 +215,10 @@ export class SqliteJournal implements Journal {
     return this.reader.heldDestinations(now);
   }
 
+  async recentSends(destination: string, since: number): Promise<number> {
+    return this.reader.recentSends(destination, since);
+  }
+
   async pausedDestinations(): Promise<string[]> {
     return this.reader.pausedDestinations();
   }

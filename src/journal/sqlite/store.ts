@@ -568,6 +568,27 @@ export class SqliteStore {
     return Object.fromEntries(rows.map((r) => [r.name, r.heldUntil!]));
   }
 
+  /**
+   * See `Journal.recentSends`. An attempt started since `since` belongs to a delivery still
+   * unfinished or finished since then: both are ranges of the per-destination indexes, so the
+   * attempts table is only reached through them (it has no index on started_at).
+   */
+  recentSends(destination: string, since: number): number {
+    const row = this.sqlite
+      .prepare<{ destination: string; since: number }, { n: number }>(
+        `SELECT
+           (SELECT count(*) FROM attempts a WHERE a.started_at >= @since AND a.delivery_id IN (
+              SELECT id FROM deliveries WHERE destination = @destination AND due_at IS NOT NULL
+              UNION
+              SELECT id FROM deliveries
+              WHERE destination = @destination AND status IN ('delivered', 'dead') AND finished_at >= @since))
+         + (SELECT count(*) FROM deliveries
+            WHERE destination = @destination AND status = 'in_flight' AND due_at > @since) AS n`,
+      )
+      .get({ destination, since });
+    return row?.n ?? 0;
+  }
+
   /** See `Journal.countDeliveries`. */
   countDeliveries(destination: string): Record<DeliveryStatus, number> {
     const counts: Record<DeliveryStatus, number> = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };

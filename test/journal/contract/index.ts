@@ -11,6 +11,7 @@ import { describeFifo } from './fifo.js';
 import { describeLifecycle } from './lifecycle.js';
 import { describeListing } from './listing.js';
 import { describeOutcome } from './outcome.js';
+import { describeRecentSends } from './recent-sends.js';
 import { describeReplay } from './replay.js';
 import { describeRetention } from './retention.js';
 import { describeStats } from './stats.js';
@@ -27,6 +28,7 @@ export function describeJournalContract(backend: JournalBackend): void {
     describeOutcome(backend);
     describeFifo(backend);
     describeDestinations(backend);
+    describeRecentSends(backend);
     describeStats(backend);
     describeListing(backend);
     describeDedupe(backend);

@@ -127,6 +127,7 @@ export function journalPerTest(backend: JournalBackend) {
     pausedDestinations: () => current().journal.pausedDestinations(),
     setHold: (destination, until, now) => current().journal.setHold(destination, until, now),
     heldDestinations: (now) => current().journal.heldDestinations(now),
+    recentSends: (destination, since) => current().journal.recentSends(destination, since),
     probe: () => current().journal.probe(),
     close: () => current().journal.close(),
   };
