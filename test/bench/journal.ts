@@ -45,7 +45,7 @@ export function workspace(destination: DestinationSpec): Workspace {
     // Port 0: the bench reads the bound port from the "listening on" line.
     server: { host: '127.0.0.1', port: 0, shutdown_grace: '1s' },
     // The admin API's default port is fixed (8081): port 0 keeps gateways from clashing over it.
-    admin: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0, token: BENCH_ADMIN_TOKEN },
     storage: { path: dbPath },
     // info: the "listening on" line is needed; nothing is logged per event at info.
     log: { level: 'info' },
@@ -75,6 +75,12 @@ export function startSluice(ws: Workspace, timeoutMs = 30_000): Promise<Server> 
   return startServer(() => spawnCli('sluice', ['start', '-c', ws.configPath]), timeoutMs);
 }
 
+/** The admin API's bearer token in every bench config. */
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
+
+/** Headers of an admin API request. */
+export const ADMIN_HEADERS = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` };
+
 /** The admin API's URL, from its start-up line (logged right after the "listening on" one). */
 export async function adminUrl(gateway: Child): Promise<string> {
   const isAdminLine = (line: string) => line.includes('"admin API on');
@@ -93,7 +99,10 @@ export interface DestinationStatus {
 
 /** The bench destination's status as the gateway reports it (admin API, GET /destinations). */
 export async function destinationStatus(gateway: Child): Promise<DestinationStatus> {
-  const response = await fetch(`${await adminUrl(gateway)}/destinations`, { signal: AbortSignal.timeout(5_000) });
+  const response = await fetch(`${await adminUrl(gateway)}/destinations`, {
+    headers: ADMIN_HEADERS,
+    signal: AbortSignal.timeout(5_000),
+  });
   if (!response.ok) throw new Error(`GET /destinations answered ${response.status}`);
   const { destinations } = (await response.json()) as { destinations: (DestinationStatus & { name: string })[] };
   const row = destinations.find((d) => d.name === DESTINATION);

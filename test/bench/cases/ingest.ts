@@ -4,7 +4,15 @@
  * run so that both see the same machine state (the machine is shared and drifts).
  */
 
-import { adminUrl, JournalReader, SOURCE_PATH, startSluice, type Workspace, workspace } from '../journal.js';
+import {
+  ADMIN_HEADERS,
+  adminUrl,
+  JournalReader,
+  SOURCE_PATH,
+  startSluice,
+  type Workspace,
+  workspace,
+} from '../journal.js';
 import { CONNECTIONS, type LoadRun, runLoad, webhookBody } from '../load.js';
 import { memoryMb } from '../proc.js';
 import { type Server, sleep, spawnWorker, startServer } from '../processes.js';
@@ -49,7 +57,7 @@ async function scrapeDuring(gateway: Server, everyMs: number, work: Promise<unkn
   let slowest = 0;
   while (!done) {
     const started = performance.now();
-    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(url, { headers: ADMIN_HEADERS, signal: AbortSignal.timeout(30_000) });
     await response.text();
     slowest = Math.max(slowest, performance.now() - started);
     await sleep(everyMs);
