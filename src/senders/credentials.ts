@@ -7,7 +7,7 @@
 import type { HeaderPair } from '../journal/port.js';
 import { type ProviderConfig, providerOf, providers } from './registry.js';
 
-/** Credentials whatever the source: a browser session, a proxy login. */
+/** Credentials whatever the source: a browser's login cookie, a proxy login. */
 const ANY_SOURCE = ['cookie', 'proxy-authorization'];
 
 /** What redacted credentials are shown as. */

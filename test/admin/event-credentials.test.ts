@@ -30,7 +30,7 @@ describe('GET /events/:id and credentials', () => {
       headers: [
         ['Authorization', 'Bearer tk-123456'],
         ['Proxy-Authorization', 'Basic cHJveHk6cHc='],
-        ['Cookie', 'session=abc123'],
+        ['Cookie', 'sid=abc123'],
         ['authorization', 'opaque-credential'],
         ['X-Signature', 'sha256=deadbeef'],
       ],

@@ -48,7 +48,7 @@ function post(url: string, headers: Record<string, string>, body = '{"a":1}'): P
 
 const SENDER_HEADERS = {
   authorization: BASIC,
-  cookie: 'session=abc123',
+  cookie: 'sid=abc123',
   'x-signature': 'sha256=deadbeef',
   'x-forwarded-for': '6.6.6.6',
   'x-forwarded-host': 'forged.example',
@@ -71,7 +71,7 @@ describe('credentials', () => {
     expect(header(got, 'x-kept')).toBe('yes');
     const stored = await gateway.journal.getEvent(id);
     expect(stored!.headers.map(([n]) => n.toLowerCase())).not.toContain('authorization');
-    expect(JSON.stringify(stored!.headers)).not.toContain('session=abc123');
+    expect(JSON.stringify(stored!.headers)).not.toContain('sid=abc123');
   });
 
   it('forwards them as sent with forward.credentials', async () => {
@@ -80,7 +80,7 @@ describe('credentials', () => {
     await receiver.waitFor(1);
     const got = receiver.received[0]!.rawHeaders;
     expect(header(got, 'authorization')).toBe(BASIC);
-    expect(header(got, 'cookie')).toBe('session=abc123');
+    expect(header(got, 'cookie')).toBe('sid=abc123');
   });
 });
 
