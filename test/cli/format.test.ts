@@ -50,7 +50,7 @@ describe('sluice events show: stored bytes cannot drive the terminal', () => {
     headers: [
       ['X-Title', `${ESC}]0;owned\u0007`],
       ['Authorization', 'Basic aG9va3M6cHctMQ=='],
-      ['cookie', 'session=abc123'],
+      ['cookie', 'sid=abc123'],
       ['X-Sig', 'sha256=deadbeef'],
     ],
     body: `{"a":1}\n\t"b"\r${ESC}[1A${ESC}[2K\u009b31m\u007f\b`,
