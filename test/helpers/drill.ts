@@ -1,4 +1,5 @@
 /** Shared pieces of the fault drills: a gateway process config, raw posting, CPU readings. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -49,6 +50,16 @@ export async function postN(port: number, n: number, pad = 0): Promise<{ status:
     return { status: res.statusCode, ...(typeof retryAfter === 'string' && { retryAfter }) };
   } catch {
     return { status: 0 };
+  }
+}
+
+/** Mounts a 4 MiB tmpfs at `dir`; false when this machine does not allow it. */
+export function mountSmallDisk(dir: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
 

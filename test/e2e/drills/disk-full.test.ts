@@ -9,22 +9,18 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processTest, startGatewayProcess } from '../../helpers/child.js';
-import { eventNumbers, portOutsideEphemeralRange, postN, writeDrillConfig } from '../../helpers/drill.js';
+import {
+  eventNumbers,
+  mountSmallDisk,
+  portOutsideEphemeralRange,
+  postN,
+  writeDrillConfig,
+} from '../../helpers/drill.js';
 import { tempDir } from '../../helpers/gateway.js';
 import { startReceiver } from '../../helpers/receiver.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const t = processTest();
-
-/** Mounts a 4 MiB tmpfs at `dir`; false when this machine does not allow it. */
-function mountSmallDisk(dir: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('drill: disk full', () => {
   it('answers 503 with Retry-After while the disk is full, never a lost 2xx, and recovers once space is freed', {
