@@ -216,7 +216,11 @@ function resolveTarget(values: AdminValues, io: AdminIo): AdminTarget {
  */
 function adminSection(io: AdminIo): { url?: string; token?: string } {
   const file = io.configFile ?? (existsSync('sluice.yaml') ? 'sluice.yaml' : undefined);
-  if (file === undefined) return {};
+  if (file === undefined) {
+    // No config: the gateway's journal is at the default path (as with `npm start` from this directory).
+    const token = generatedToken(DEFAULT_STORAGE_PATH);
+    return token === undefined ? {} : { token };
+  }
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));

@@ -84,4 +84,26 @@ describe('sluice CLI', () => {
     blocker.close();
     expect(c.output()).toContain('EADDRINUSE');
   });
+
+  it('an operator command with no config reads the token a gateway made in ./data, as after npm start', async () => {
+    tmp ??= tempDir();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(tmp.dir, 'data'));
+    writeFileSync(join(tmp.dir, 'data', 'admin-token'), 'token-made-by-the-gateway\n', { mode: 0o600 });
+    const { createServer } = await import('node:http');
+    const seen: (string | undefined)[] = [];
+    const api = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"destinations":[]}');
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+    try {
+      const c = runCli(['status', '--json'], { SLUICE_ADMIN_URL: url, SLUICE_ADMIN_TOKEN: '' }, tmp.dir);
+      expect(await c.exited).toBe(0);
+      expect(seen).toEqual(['Bearer token-made-by-the-gateway']);
+    } finally {
+      api.close();
+    }
+  });
 });

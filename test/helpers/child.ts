@@ -18,9 +18,10 @@ export interface Child {
 }
 
 /** Starts `node dist/cli.js ...args`. */
-export function runCli(args: string[], env: Record<string, string> = {}): Child {
+export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): Child {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, ...env },
+    ...(cwd !== undefined && { cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
