@@ -97,15 +97,10 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     ...options.metrics,
   });
   metrics.subscribe(events);
-  // Each connection carries one request at a time, and bodies are held within max_inflight_body
-  // until the journal answers: the writer's queue is bounded by the same numbers.
-  const journal =
-    options.journal ??
-    openJournal(config.storage, {
-      events,
-      maxPendingAppends: config.server.max_connections,
-      maxPendingBytes: config.server.max_inflight_body,
-    });
+  // The writer's queue needs no bound of its own: each waiting append is a request on an open
+  // connection (server.max_connections), holding its body within server.max_inflight_body until
+  // the journal answers.
+  const journal = options.journal ?? openJournal(config.storage, { events });
   metrics.bindJournal(journal, config.destinations, options.clock);
   const stopRetention = new AbortController();
   let accepting = true;

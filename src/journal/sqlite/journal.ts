@@ -53,13 +53,6 @@ export interface SqliteJournalOptions {
   busyTimeoutMs?: number;
   /** Where each group commit is reported (`journal:commit`, with its size and duration). */
   events?: GatewayEvents;
-  /**
-   * Appends waiting for their commit (queued or with the writer) past which new ones fail as
-   * unavailable; claims, outcomes and the other writes are never refused. Default: no bound.
-   */
-  maxPendingAppends?: number | undefined;
-  /** The same bound on the body bytes of those appends. Default: no bound. */
-  maxPendingBytes?: number | undefined;
 }
 
 /** Opens (creating and migrating as needed) a SQLite journal and starts its writer thread. */
@@ -109,8 +102,6 @@ export class SqliteJournal implements Journal {
   private readonly readThread: JournalThread<{ read: ReadOp }, { result: Result }>;
   private queue: Pending[] = [];
   /** Appends not answered yet, and their body bytes: what the bounds of the options count. */
-  private pendingAppends = 0;
-  private pendingBytes = 0;
   private scheduled = false;
   private closed = false;
 
@@ -142,24 +133,7 @@ export class SqliteJournal implements Journal {
   }
 
   async append(event: IncomingEvent): Promise<AppendResult> {
-    const bytes = event.body.byteLength;
-    if (
-      this.pendingAppends >= (this.options.maxPendingAppends ?? Number.POSITIVE_INFINITY) ||
-      (this.pendingAppends > 0 &&
-        this.pendingBytes + bytes > (this.options.maxPendingBytes ?? Number.POSITIVE_INFINITY))
-    ) {
-      throw new JournalUnavailableError('too many events are waiting for the journal; retry later');
-    }
-    this.pendingAppends++;
-    this.pendingBytes += bytes;
-    let outcome: AppendOutcome;
-    try {
-      outcome = (await this.write({ kind: 'append', id: newEventId(), event })) as AppendOutcome;
-    } finally {
-      this.pendingAppends--;
-      this.pendingBytes -= bytes;
-    }
-    const { id, seq, duplicate } = outcome;
+    const { id, seq, duplicate } = (await this.write({ kind: 'append', id: newEventId(), event })) as AppendOutcome;
     // Field by field, not `{ ...stored, ...outcome }`: the spread's result survived young-generation
     // GCs and piled up in old space until a full one, which raised peak RSS under ingest load.
     const { source, method, path, query, headers, body, remoteAddr, receivedAt } = event;
