@@ -5,6 +5,7 @@
  * `dedupeKey` (src/senders/registry.ts).
  */
 import type { HeaderPair } from '../journal/port.js';
+import { headerLookup } from '../senders/provider.js';
 import { providerOf } from '../senders/registry.js';
 import { familyOf } from '../senders/standard-webhooks.js';
 import { jsonPointerValue } from './json-pointer.js';
@@ -44,7 +45,7 @@ export function extractDedupeKey(
     if (spec.name === 'webhook-id') {
       // Svix sends the Standard Webhooks id as svix-id. The id is the one of the family whose signature
       // the verifier checks (read as it reads it), so an unsigned header of the other family cannot pick it.
-      const signed = lookup(headers);
+      const signed = headerLookup(headers);
       const family = familyOf(signed);
       if (family) return signed.get(`${family}-id`) || undefined;
       return headerValue(headers, 'webhook-id') ?? headerValue(headers, 'svix-id');
@@ -59,17 +60,6 @@ export function extractDedupeKey(
 function headerValue(headers: readonly HeaderPair[], name: string): string | undefined {
   for (const [n, value] of headers) if (n.toLowerCase() === name && value !== '') return value;
   return undefined;
-}
-
-/** `Headers.get` over pairs: repeats joined with ", ". */
-function lookup(headers: readonly HeaderPair[]): Pick<Headers, 'get'> {
-  return {
-    get(name) {
-      const wanted = name.toLowerCase();
-      const values = headers.filter(([n]) => n.toLowerCase() === wanted).map(([, v]) => v);
-      return values.length === 0 ? null : values.join(', ');
-    },
-  };
 }
 
 /**

@@ -108,3 +108,14 @@ export function parseJsonObject(body: Uint8Array): Record<string, unknown> | und
     return undefined;
   }
 }
+
+/** Case-insensitive lookup over stored header pairs; repeats joined with ", " as `Headers.get` does. */
+export function headerLookup(pairs: readonly HeaderPair[]): Pick<Headers, 'get'> {
+  return {
+    get(name) {
+      const wanted = name.toLowerCase();
+      const values = pairs.filter(([n]) => n.toLowerCase() === wanted).map(([, v]) => v);
+      return values.length === 0 ? null : values.join(', ');
+    },
+  };
+}

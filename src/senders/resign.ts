@@ -16,7 +16,7 @@
  */
 import type { Config, DestinationConfig, VerifyConfig } from '../config/schema.js';
 import type { HeaderPair, StoredEvent } from '../journal/port.js';
-import type { Signer } from './provider.js';
+import { headerLookup, type Signer } from './provider.js';
 import { providerOf } from './registry.js';
 import { unixSeconds } from './signature.js';
 import { standardWebhooksHeader, standardWebhooksKey } from './standard-webhooks.js';
@@ -38,7 +38,7 @@ function sourceResigner(config: VerifyConfig): ((event: StoredEvent, now: number
   const verify = provider.createVerifier(config);
   const resign = provider.createResign(config);
   return (event, now) => {
-    const headers = lookup(event.headers);
+    const headers = headerLookup(event.headers);
     if (!verify({ headers, body: event.body, now: event.receivedAt }).ok) return [];
     return resign({ headers, body: event.body }, unixSeconds(now));
   };
@@ -54,16 +54,5 @@ export function destinationSigner(sign: NonNullable<DestinationConfig['sign']>):
       ['webhook-timestamp', ts],
       ['webhook-signature', standardWebhooksHeader(keys, event.id, ts, event.body)],
     ];
-  };
-}
-
-/** Case-insensitive lookup over stored header pairs; repeats joined with ", " as `Headers.get` does. */
-function lookup(pairs: readonly HeaderPair[]): Pick<Headers, 'get'> {
-  return {
-    get(name) {
-      const wanted = name.toLowerCase();
-      const values = pairs.filter(([n]) => n.toLowerCase() === wanted).map(([, v]) => v);
-      return values.length === 0 ? null : values.join(', ');
-    },
   };
 }
