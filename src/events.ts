@@ -24,6 +24,21 @@ export interface AttemptEvent {
   durationMs: number;
 }
 
+/** What an operator did through the admin API or the dashboard. */
+export type AdminActionKind = 'pause' | 'resume' | 'replay' | 'delete' | 'lift-hold' | 'purge';
+
+/** One operator action, for the audit log and the dashboard's activity list. */
+export interface AdminActionEvent {
+  action: AdminActionKind;
+  /** What it acted on: a destination name or an event id. */
+  target: string;
+  /** How much it changed (for example how many deliveries a replay made pending again). */
+  count?: number | undefined;
+  /** Where the request came from: the admin API (CLI, scripts) or the dashboard. */
+  via: 'api' | 'ui';
+  at: number;
+}
+
 /** Every event a gateway emits, by name, with its payload. */
 export interface GatewayEventMap {
   /** A request on a source's path was answered. */
@@ -38,6 +53,8 @@ export interface GatewayEventMap {
   'delivery:attempt': [AttemptEvent];
   /** A destination's delivery loop changed mode (see delivery/destination-mode.ts). */
   'destination:mode': [{ destination: string; from: DestinationMode; to: DestinationMode; reason: string }];
+  /** An operator acted (pause, resume, replay, delete, ...). */
+  'admin:action': [AdminActionEvent];
 }
 
 /** The gateway's event bus. */
