@@ -4,19 +4,18 @@
  */
 import { Worker } from 'node:worker_threads';
 import { JournalUnavailableError, SluiceError } from '../../errors.js';
+import { bundledThread } from './thread-bundle.js';
 
 /**
  * The built package runs a thread's compiled .js directly; running from TypeScript sources
- * (vitest), the thread first registers tsx's loader so it can import the .ts.
+ * (vitest), the thread runs a bundle of its .ts (thread-bundle.ts).
  */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 /** Starts the thread whose module is `src/<name>.ts` (or `dist/<name>.js`). */
 export function spawnThread(name: string, data: unknown): Worker {
   const url = new URL(FROM_SOURCE ? `./${name}.ts` : `./${name}.js`, import.meta.url);
-  if (!FROM_SOURCE) return new Worker(url, { workerData: data });
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
+  return new Worker(FROM_SOURCE ? bundledThread(url) : url, { workerData: data });
 }
 
 /** One request's outcome, as sent back by a thread; errors travel as plain data (class instances do not survive cloning). */
