@@ -31,7 +31,9 @@ describe('bodyView', () => {
     const body = Buffer.from([0, 1, 0x41, 0xff, ...Buffer.from('hello world, more')]).toString('base64');
     const view = bodyView(body, 'base64', 'application/octet-stream');
     expect(view.kind).toBe('hex');
-    expect(view.text.split('\n')[0]).toBe('00000000  00 01 41 ff 68 65 6c 6c 6f 20 77 6f 72 6c 64 2c  ..A.hello world,');
+    expect(view.text.split('\n')[0]).toBe(
+      '00000000  00 01 41 ff 68 65 6c 6c 6f 20 77 6f 72 6c 64 2c  ..A.hello world,',
+    );
     expect(view.text.split('\n')[1]).toMatch(/^00000010 {2}20 6d 6f 72 65/);
   });
 
