@@ -60,7 +60,8 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
   app.use('*', async (c, next) => {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
+    // Not no-referrer: under it Chromium sends `Origin: null` with a form, which the Origin check refuses.
+    c.header('Referrer-Policy', 'same-origin');
     if (!c.req.path.startsWith('/ui/assets/')) {
       c.header('Cache-Control', 'no-store');
       c.header('Content-Security-Policy', CSP);

@@ -15,6 +15,8 @@ function Layout(props: { assets: Assets; title: string; csrf?: string; children:
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title}</title>
+        {/* No icon to fetch: /favicon.ico is outside /ui, and the API would answer 401. */}
+        <link rel="icon" href="data:," />
         {props.csrf && <meta name="csrf-token" content={props.csrf} />}
         <link rel="stylesheet" href={props.assets.url('uplot.css')} />
         <link rel="stylesheet" href={props.assets.url('dashboard.css')} />

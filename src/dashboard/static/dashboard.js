@@ -292,7 +292,7 @@ async function inspect(id) {
     h('pre', {}, e.headers.map(([k, v]) => `${k}: ${v}`).join('\n')),
     h('h3', {}, `Body (${e.body_view.kind}, ${number(e.body_size)} bytes${e.body_view.truncated ? ', cut' : ''})`),
     h('pre', { 'data-body': e.body_view.kind }, e.body_view.text || '(empty)'),
-    ...e.deliveries.map((d) => [
+    ...e.deliveries.flatMap((d) => [
       h('h3', {}, `To ${d.destination}: ${d.status}, ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`),
       h(
         'ol',
