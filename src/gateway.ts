@@ -55,6 +55,8 @@ export interface GatewayOptions {
   clock?: () => number;
   random?: () => number;
   createClient?: SchedulerOptions['createClient'];
+  /** Dashboard settings: the time between chart samples (default 10 s; the screenshot script shortens it). */
+  dashboard?: { historyIntervalMs?: number };
 }
 
 /** What `createGateway` takes beyond the gateway's options. */
@@ -174,6 +176,9 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
           // The event list and detail go through the API itself: its filters, validation and redaction.
           api: async (path) => admin!.request(path, { headers: { authorization: `Bearer ${adminToken}` } }),
           ...(options.clock && { clock: options.clock }),
+          ...(options.dashboard?.historyIntervalMs && {
+            history: { intervalMs: options.dashboard.historyIntervalMs },
+          }),
         });
   admin =
     adminToken !== undefined
