@@ -256,6 +256,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       { url: adminUrl, token: config.admin.token ? 'admin.token' : adminTokenPath(config.storage.path) },
       `admin API on ${adminUrl}`,
     );
+  if (adminUrl) logger.info({ url: `${adminUrl}/ui` }, `dashboard on ${adminUrl}/ui (sign in with the admin token)`);
   for (const [name, source] of Object.entries(config.sources)) {
     logger.info(
       { source: name, methods: source.methods, path: source.path, to: source.to },

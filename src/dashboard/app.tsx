@@ -92,6 +92,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
         csrf={session.csrf}
         snapshot={snapshot}
         sources={Object.keys(deps.config.sources)}
+        sampleSeconds={deps.history.intervalMs / 1000}
       />,
     );
   });

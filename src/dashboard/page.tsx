@@ -49,7 +49,13 @@ export function SignInPage(props: { assets: Assets; error?: string | undefined }
   );
 }
 
-export function DashboardPage(props: { assets: Assets; csrf: string; snapshot: LiveSnapshot; sources: string[] }) {
+export function DashboardPage(props: {
+  assets: Assets;
+  csrf: string;
+  snapshot: LiveSnapshot;
+  sources: string[];
+  sampleSeconds: number;
+}) {
   const { snapshot } = props;
   return (
     <Layout assets={props.assets} title="Sluice" csrf={props.csrf}>
@@ -69,7 +75,9 @@ export function DashboardPage(props: { assets: Assets; csrf: string; snapshot: L
       <main class="layout">
         <div class="main-column">
           <section aria-labelledby="destinations-title">
-            <h2 id="destinations-title">Destinations</h2>
+            <h2 id="destinations-title">
+              Destinations <span class="hint">· charts: the last hour, a point every {props.sampleSeconds} s</span>
+            </h2>
             <div id="destinations">
               {snapshot.destinations.map((d) => (
                 <DestinationCard d={d} />

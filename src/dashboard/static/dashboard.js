@@ -33,6 +33,18 @@ function duration(seconds) {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 const clockTime = (ms) => new Date(ms).toLocaleTimeString('en-GB');
+/** Local time as 2026-12-01 15:04:05: unambiguous whatever the browser's locale. */
+function stamp(ms) {
+  const d = new Date(ms);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${clockTime(ms)}`;
+}
+/** The top of a chart's scale: 1, 2 or 5 × a power of ten, so that the axis labels its top line. */
+function niceMax(max) {
+  if (!(max > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(max));
+  return [1, 2, 5, 10].map((m) => m * power).find((top) => top >= max);
+}
 
 /** A state-changing request: JSON, with the session's CSRF token. */
 async function post(url) {
@@ -90,7 +102,13 @@ function showDestination(d, replay) {
   field('reason').textContent = d.held_reason ?? '';
   field('backlog').textContent = number(d.backlog);
   field('oldest').textContent = duration(d.oldest_pending_age_seconds);
-  field('eta').textContent = d.backlog === 0 ? 'drained' : duration(d.eta_seconds);
+  // While held or paused nothing is sent: an ETA from the last minute's rate would mislead.
+  field('eta').textContent =
+    d.backlog === 0
+      ? 'drained'
+      : d.view_state === 'running'
+        ? duration(d.eta_seconds)
+        : `after ${d.view_state === 'held' ? 'the hold' : 'resume'}`;
   field('in').textContent = rate(d.in_per_second);
   field('out').textContent = rate(d.out_per_second);
   const pace = d.pace.rate === null ? 'unlimited' : `${rate(d.pace.rate)}`;
@@ -130,7 +148,7 @@ function drawHistory(history) {
           legend: { show: false },
           cursor: { show: false },
           axes: [{ show: false }, { size: 36, font: '10px system-ui', stroke: '#4f5a66', ticks: { show: false } }],
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+          scales: { y: { range: (_u, _min, max) => [0, niceMax(max)] } },
           series: [{}, { stroke: SERIES[series], width: 1.5, fill: `${SERIES[series]}22` }],
         },
         data,
@@ -238,7 +256,7 @@ async function loadEvents(page = 0) {
     h(
       'tr',
       { 'data-id': e.id, class: e.id === selected ? 'selected' : undefined },
-      h('td', { class: 'mono' }, new Date(e.received_at).toLocaleString('en-GB')),
+      h('td', { class: 'mono' }, stamp(Date.parse(e.received_at))),
       h('td', {}, e.source),
       h(
         'td',
@@ -273,7 +291,7 @@ async function inspect(id) {
       h('dt', {}, 'ID'),
       h('dd', { class: 'mono' }, e.id),
       h('dt', {}, 'Received'),
-      h('dd', {}, new Date(e.received_at).toLocaleString('en-GB')),
+      h('dd', {}, stamp(Date.parse(e.received_at))),
       h('dt', {}, 'Request'),
       h('dd', { class: 'mono' }, `${e.method} ${e.path}${e.query ? `?${e.query}` : ''}`),
       h('dt', {}, 'From'),
