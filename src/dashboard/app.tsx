@@ -11,6 +11,7 @@
  */
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Child } from 'hono/jsx';
 import { streamSSE } from 'hono/streaming';
 import type { Config } from '../config/schema.js';
 import { safeEqual } from '../senders/signature.js';
@@ -84,16 +85,18 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
 
   app.get('/', async (c) => {
     const session = sessionOf(c);
-    if (!session) return c.html(<SignInPage assets={deps.assets} />);
+    if (!session) return c.html(document(<SignInPage assets={deps.assets} />));
     const snapshot = await deps.live.snapshot();
     return c.html(
-      <DashboardPage
-        assets={deps.assets}
-        csrf={session.csrf}
-        snapshot={snapshot}
-        sources={Object.keys(deps.config.sources)}
-        sampleSeconds={deps.history.intervalMs / 1000}
-      />,
+      document(
+        <DashboardPage
+          assets={deps.assets}
+          csrf={session.csrf}
+          snapshot={snapshot}
+          sources={Object.keys(deps.config.sources)}
+          sampleSeconds={deps.history.intervalMs / 1000}
+        />,
+      ),
     );
   });
 
@@ -101,7 +104,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
     if (!token || !safeEqual(token, deps.token))
-      return c.html(<SignInPage assets={deps.assets} error="That is not the admin token." />, 401);
+      return c.html(document(<SignInPage assets={deps.assets} error="That is not the admin token." />), 401);
     const session = deps.sessions.create();
     setCookie(c, SESSION_COOKIE, session.id, {
       path: '/ui',
@@ -206,6 +209,11 @@ interface EventDetail {
   deliveries: {
     attempt_log: { response: string | null; response_encoding: 'utf8' | 'base64' | null }[];
   }[];
+}
+
+/** A page with its doctype: without one the browser lays it out in quirks mode. */
+function document(page: Child): string {
+  return `<!doctype html>${page}`;
 }
 
 function refusal(code: string, message: string) {

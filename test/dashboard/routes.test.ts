@@ -43,6 +43,7 @@ describe('dashboard routes', () => {
     const page = await fx.app.request('/ui');
     expect(page.status).toBe(200);
     const html = await page.text();
+    expect(html).toMatch(/^<!doctype html><html lang="en">/);
     expect(html).toContain('type="password"');
     expect(html).not.toContain('crm');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
