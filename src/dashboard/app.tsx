@@ -25,6 +25,15 @@ import { csrfMatches, type Sessions } from './sessions.js';
 
 export const SESSION_COOKIE = 'sluice_session';
 
+/**
+ * The cookie's name on this listener: cookies are kept per host, not per port, so two gateways on
+ * one machine would otherwise overwrite each other's session (`sluice_session_8081`).
+ */
+function cookieName(c: Context): string {
+  const port = new URL(c.req.url).port;
+  return port ? `${SESSION_COOKIE}_${port}` : SESSION_COOKIE;
+}
+
 export interface DashboardAppDeps {
   token: string;
   sessions: Sessions;
@@ -81,7 +90,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     });
   });
 
-  const sessionOf = (c: Context) => deps.sessions.get(getCookie(c, SESSION_COOKIE));
+  const sessionOf = (c: Context) => deps.sessions.get(getCookie(c, cookieName(c)));
 
   app.get('/', async (c) => {
     const session = sessionOf(c);
@@ -106,7 +115,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     if (!token || !safeEqual(token, deps.token))
       return c.html(document(<SignInPage assets={deps.assets} error="That is not the admin token." />), 401);
     const session = deps.sessions.create();
-    setCookie(c, SESSION_COOKIE, session.id, {
+    setCookie(c, cookieName(c), session.id, {
       path: '/ui',
       httpOnly: true,
       sameSite: 'Strict',
@@ -121,7 +130,7 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     const sent = c.req.header('x-csrf-token') ?? (typeof form.csrf === 'string' ? form.csrf : undefined);
     if (session && !csrfMatches(session, sent)) return c.json(refusal('csrf', 'missing or wrong CSRF token'), 403);
     deps.sessions.delete(session?.id);
-    deleteCookie(c, SESSION_COOKIE, { path: '/ui' });
+    deleteCookie(c, cookieName(c), { path: '/ui' });
     return c.redirect('/ui', 303);
   });
 

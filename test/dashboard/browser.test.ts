@@ -68,6 +68,9 @@ describe.skipIf(missing)('dashboard in Chromium', () => {
     await page.locator('.destination[data-name="crm"]').waitFor();
     await page.locator('#live.on').waitFor();
     const loadsAfterSignIn = loads;
+    const port = new URL(gateway.adminUrl!).port;
+    const cookie = (await browser.context.cookies()).find((c) => c.name === `sluice_session_${port}`);
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/ui', secure: false });
 
     const state = page.locator('.destination[data-name="crm"] [data-field="state"]');
     expect(await state.textContent()).toBe('paused');
