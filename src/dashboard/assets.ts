@@ -1,6 +1,6 @@
 /**
  * The page's static files, served from the package itself (nothing from a CDN): the hand-written
- * script and style sheet beside this module (`static/`, copied into dist/ by `npm run build`) and
+ * scripts and style sheet beside this module (`static/`, copied into dist/ by `npm run build`) and
  * uPlot from its npm package. Each URL carries a hash of the content, so a browser may keep a file
  * for a year and still never runs an old script after an upgrade.
  */
@@ -20,7 +20,9 @@ const require = createRequire(import.meta.url);
 const local = (file: string) => fileURLToPath(new URL(`./static/${file}`, import.meta.url));
 
 const FILES: Record<string, { path: () => string; type: string }> = {
+  'common.js': { path: () => local('common.js'), type: 'text/javascript; charset=utf-8' },
   'dashboard.js': { path: () => local('dashboard.js'), type: 'text/javascript; charset=utf-8' },
+  'events.js': { path: () => local('events.js'), type: 'text/javascript; charset=utf-8' },
   'dashboard.css': { path: () => local('dashboard.css'), type: 'text/css; charset=utf-8' },
   'uplot.js': { path: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uplot.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },

@@ -1,7 +1,7 @@
 /**
  * The dashboard's HTML, rendered on the server with hono/jsx: the sign-in form, and the page
  * filled with a first snapshot (so that it shows data before the live stream's first message).
- * The client script (static/dashboard.js) then keeps it current. No inline script or style: the
+ * The client modules (static/*.js) then keep it current. No inline script or style: the
  * Content-Security-Policy allows only this origin's files.
  */
 import type { Child } from 'hono/jsx';
@@ -100,7 +100,8 @@ export function DashboardPage(props: {
         </aside>
       </main>
       <script src={props.assets.url('uplot.js')} defer></script>
-      <script src={props.assets.url('dashboard.js')} defer></script>
+      {/* The entry module imports common.js and dashboard.js; modules run after uPlot's deferred script. */}
+      <script type="module" src={props.assets.url('events.js')}></script>
     </Layout>
   );
 }
@@ -122,7 +123,7 @@ const CHARTS: [series: string, label: string][] = [
   ['refused', 'Refusals /s'],
 ];
 
-/** One destination; the client script fills in the values (same markup it clones for new ones). */
+/** One destination; the client fills in the values from the live stream. */
 function DestinationCard(props: { d: DestinationView }) {
   const { d } = props;
   return (

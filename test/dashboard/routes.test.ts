@@ -178,7 +178,7 @@ describe('dashboard routes', () => {
     const html = await (await fx.app.request('/ui')).text();
     const urls = [...html.matchAll(/(?:href|src)="(\/ui\/assets\/[^"]+)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&'));
     expect(urls.length).toBeGreaterThanOrEqual(2);
-    for (const name of ['uplot.js', 'uplot.css', 'dashboard.js', 'dashboard.css']) {
+    for (const name of ['uplot.js', 'uplot.css', 'common.js', 'dashboard.js', 'events.js', 'dashboard.css']) {
       const res = await fx.app.request(`/ui/assets/${name}`);
       expect(res.status, name).toBe(200);
       expect(res.headers.get('content-type')).toMatch(name.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);

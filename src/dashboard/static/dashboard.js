@@ -1,69 +1,12 @@
-// The dashboard's client: keeps the server-rendered page current from the live stream
-// (/ui/api/live), draws the last hour with uPlot, browses events and sends the actions. Text from
-// events (headers, bodies, errors) only ever goes into textContent, never into HTML.
-
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? '';
-const $ = (selector, root = document) => root.querySelector(selector);
-
-/** An element with attributes and children (strings become text nodes). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') el.className = value;
-    else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? '' : String(value));
-  }
-  for (const child of children.flat()) if (child !== undefined && child !== null) el.append(child);
-  return el;
-}
-
-function notice(text, isError = false) {
-  const el = $('#notice');
-  el.textContent = text;
-  el.classList.toggle('error', isError);
-}
-
-const number = (n) => (n === null || n === undefined ? '–' : n.toLocaleString('en-US'));
-const rate = (n) => `${n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')}/s`;
-function duration(seconds) {
-  if (seconds === null || seconds === undefined) return '–';
-  if (seconds < 60) return `${seconds} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
-}
-const clockTime = (ms) => new Date(ms).toLocaleTimeString('en-GB');
-/** Local time as 2026-12-01 15:04:05: unambiguous whatever the browser's locale. */
-function stamp(ms) {
-  const d = new Date(ms);
-  const two = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${clockTime(ms)}`;
-}
-/** The top of a chart's scale: 1, 2 or 5 × a power of ten, so that the axis labels its top line. */
-function niceMax(max) {
-  if (!(max > 0)) return 1;
-  const power = 10 ** Math.floor(Math.log10(max));
-  return [1, 2, 5, 10].map((m) => m * power).find((top) => top >= max);
-}
-
-/** A state-changing request: JSON, with the session's CSRF token. */
-async function post(url) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
-    body: '{}',
-  });
-  const answer = await res.json().catch(() => ({}));
-  if (res.status === 401) location.reload();
-  if (!res.ok) throw new Error(answer.error?.message ?? `HTTP ${res.status}`);
-  return answer;
-}
+// The dashboard's live part: keeps the server-rendered destinations current from the live stream
+// (/ui/api/live), draws the last hour with uPlot, sends pause/resume/replay and lists the activity.
+import { $, clockTime, duration, h, niceMax, notice, number, post, rate } from './common.js';
 
 // ---- Destinations ----------------------------------------------------------------------------
 
 const cards = new Map();
 
-function cardOf(name) {
+export function cardOf(name) {
   let card = cards.get(name);
   if (card) return card;
   const el = document.querySelector(`.destination[data-name="${CSS.escape(name)}"]`);
@@ -201,7 +144,7 @@ function showActivity(list) {
 
 // ---- Live stream -----------------------------------------------------------------------------
 
-function connect() {
+export function connect() {
   const live = $('#live');
   const source = new EventSource('/ui/api/live');
   source.addEventListener('open', () => {
@@ -224,132 +167,3 @@ function connect() {
     if (res?.status === 401) location.reload();
   });
 }
-
-// ---- Events ----------------------------------------------------------------------------------
-
-let cursors = [undefined];
-let selected;
-
-function query(cursor) {
-  const form = new FormData($('#filters'));
-  const params = new URLSearchParams();
-  for (const [key, value] of form) {
-    if (value === '') continue;
-    // datetime-local is local time without a zone: the API wants an instant.
-    params.set(key, key === 'since' || key === 'until' ? new Date(value).toISOString() : value);
-  }
-  if (cursor) params.set('cursor', cursor);
-  return params;
-}
-
-async function loadEvents(page = 0) {
-  const res = await fetch(`/ui/api/events?${query(cursors[page])}`);
-  const answer = await res.json();
-  if (res.status === 401) return location.reload();
-  if (!res.ok) return notice(answer.error?.message ?? `HTTP ${res.status}`, true);
-  cursors = cursors.slice(0, page + 1);
-  if (answer.next_cursor) cursors.push(answer.next_cursor);
-  $('#next-page').disabled = !answer.next_cursor;
-  $('#next-page').onclick = () => loadEvents(page + 1);
-  $('#first-page').disabled = page === 0;
-  const rows = answer.events.map((e) =>
-    h(
-      'tr',
-      { 'data-id': e.id, class: e.id === selected ? 'selected' : undefined },
-      h('td', { class: 'mono' }, stamp(Date.parse(e.received_at))),
-      h('td', {}, e.source),
-      h(
-        'td',
-        {},
-        e.deliveries.map((d) =>
-          h('span', { class: `pill ${d.status}`, title: d.last_error ?? '' }, `${d.destination}: ${d.status}`),
-        ),
-      ),
-      h('td', { class: 'mono' }, `${number(e.body_size)} B`),
-      h('td', {}, h('button', { type: 'button', onclick: () => inspect(e.id) }, 'Inspect')),
-    ),
-  );
-  $('#events').replaceChildren(
-    ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5, class: 'hint' }, 'No event matches.'))]),
-  );
-}
-
-// ---- Inspector -------------------------------------------------------------------------------
-
-async function inspect(id) {
-  selected = id;
-  for (const row of document.querySelectorAll('#events tr')) row.classList.toggle('selected', row.dataset.id === id);
-  const res = await fetch(`/ui/api/events/${encodeURIComponent(id)}`);
-  const e = await res.json();
-  if (!res.ok) return notice(e.error?.message ?? `HTTP ${res.status}`, true);
-  const finished = e.deliveries.some((d) => d.status === 'dead' || d.status === 'delivered');
-  const box = $('#inspector');
-  box.replaceChildren(
-    h(
-      'dl',
-      {},
-      h('dt', {}, 'ID'),
-      h('dd', { class: 'mono' }, e.id),
-      h('dt', {}, 'Received'),
-      h('dd', {}, stamp(Date.parse(e.received_at))),
-      h('dt', {}, 'Request'),
-      h('dd', { class: 'mono' }, `${e.method} ${e.path}${e.query ? `?${e.query}` : ''}`),
-      h('dt', {}, 'From'),
-      h('dd', {}, `${e.source}${e.remote_addr ? ` (${e.remote_addr})` : ''}`),
-    ),
-    h(
-      'p',
-      {},
-      h(
-        'button',
-        { type: 'button', disabled: !finished, onclick: (ev) => replayEvent(e.id, ev.currentTarget) },
-        'Replay',
-      ),
-    ),
-    h('h3', {}, 'Headers'),
-    h('pre', {}, e.headers.map(([k, v]) => `${k}: ${v}`).join('\n')),
-    h('h3', {}, `Body (${e.body_view.kind}, ${number(e.body_size)} bytes${e.body_view.truncated ? ', cut' : ''})`),
-    h('pre', { 'data-body': e.body_view.kind }, e.body_view.text || '(empty)'),
-    ...e.deliveries.flatMap((d) => [
-      h('h3', {}, `To ${d.destination}: ${d.status}, ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`),
-      h(
-        'ol',
-        { class: 'attempts' },
-        d.attempt_log.map((a) =>
-          h(
-            'li',
-            { class: a.status !== null && a.status < 300 ? 'ok' : 'bad' },
-            `#${a.attempt} ${new Date(a.started_at).toLocaleTimeString('en-GB')} · ${a.status ?? 'no answer'} · ${Math.round(a.duration_ms)} ms`,
-            a.error ? ` · ${a.error}` : '',
-            a.response_view?.text ? h('pre', {}, a.response_view.text) : '',
-          ),
-        ),
-      ),
-    ]),
-  );
-  box.focus();
-}
-
-async function replayEvent(id, button) {
-  button.disabled = true;
-  try {
-    const answer = await post(`/ui/api/events/${encodeURIComponent(id)}/replay`);
-    notice(`Event ${id}: ${answer.count} deliver${answer.count === 1 ? 'y' : 'ies'} replayed`);
-    setTimeout(() => inspect(id), 1500);
-  } catch (error) {
-    notice(`Event ${id}: ${error.message}`, true);
-    button.disabled = false;
-  }
-}
-
-// ---- Start -----------------------------------------------------------------------------------
-
-$('#filters').addEventListener('submit', (event) => {
-  event.preventDefault();
-  cursors = [undefined];
-  loadEvents(0);
-});
-$('#first-page').addEventListener('click', () => loadEvents(0));
-for (const el of document.querySelectorAll('.destination')) cardOf(el.dataset.name);
-connect();
-loadEvents(0);
