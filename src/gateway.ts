@@ -20,6 +20,7 @@ import { listenerHostNames } from './admin/request-guard.js';
 import { adminTokenPath, ensureAdminToken } from './admin/token.js';
 import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
+import { createDashboard } from './dashboard/dashboard.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
@@ -54,6 +55,8 @@ export interface GatewayOptions {
   clock?: () => number;
   random?: () => number;
   createClient?: SchedulerOptions['createClient'];
+  /** Dashboard settings: the time between chart samples (default 10 s; the screenshot script shortens it). */
+  dashboard?: { historyIntervalMs?: number };
 }
 
 /** What `createGateway` takes beyond the gateway's options. */
@@ -155,25 +158,49 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     maxInflightBody: config.server.max_inflight_body,
     ...(options.clock && { clock: options.clock }),
   });
-  const admin = config.admin.enabled
-    ? createAdminApp({
-        journal,
-        scheduler,
-        destinations: config.destinations,
-        // Never open: without a configured token, the one made at first start beside the journal.
-        token: config.admin.token ?? ensureAdminToken(adminTokenPath(config.storage.path)).token,
-        allowedHosts: listenerHostNames(config.admin.host, config.admin.allowed_hosts),
-        metrics,
-        isReady,
-        logger,
-        ...(options.clock && { clock: options.clock }),
-      })
+  // Never open: without a configured token, the one made at first start beside the journal.
+  const adminToken = config.admin.enabled
+    ? (config.admin.token ?? ensureAdminToken(adminTokenPath(config.storage.path)).token)
     : undefined;
+  let admin: OpenAPIHono | undefined;
+  const dashboard =
+    adminToken === undefined
+      ? undefined
+      : createDashboard({
+          config,
+          events,
+          journal,
+          scheduler,
+          metrics,
+          token: adminToken,
+          // The event list and detail go through the API itself: its filters, validation and redaction.
+          api: async (path) => admin!.request(path, { headers: { authorization: `Bearer ${adminToken}` } }),
+          ...(options.clock && { clock: options.clock }),
+          ...(options.dashboard?.historyIntervalMs && {
+            history: { intervalMs: options.dashboard.historyIntervalMs },
+          }),
+        });
+  admin =
+    adminToken !== undefined
+      ? createAdminApp({
+          journal,
+          scheduler,
+          destinations: config.destinations,
+          token: adminToken,
+          ...(dashboard && { dashboard: dashboard.app }),
+          allowedHosts: listenerHostNames(config.admin.host, config.admin.allowed_hosts),
+          metrics,
+          isReady,
+          logger,
+          ...(options.clock && { clock: options.clock }),
+        })
+      : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = config.server.shutdown_grace) =>
     (stopping ??= (async () => {
       accepting = false;
+      await dashboard?.stop();
       await scheduler.stop(graceMs);
       stopRetention.abort();
       await retention;
@@ -229,6 +256,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       { url: adminUrl, token: config.admin.token ? 'admin.token' : adminTokenPath(config.storage.path) },
       `admin API on ${adminUrl}`,
     );
+  if (adminUrl) logger.info({ url: `${adminUrl}/ui` }, `dashboard on ${adminUrl}/ui (sign in with the admin token)`);
   for (const [name, source] of Object.entries(config.sources)) {
     logger.info(
       { source: name, methods: source.methods, path: source.path, to: source.to },

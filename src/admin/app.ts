@@ -12,7 +12,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../config/schema.js';
@@ -42,6 +42,8 @@ export interface AdminOptions {
   isReady: ReadinessCheck;
   /** Unexpected errors (500s) are logged here. */
   logger?: Logger;
+  /** The dashboard's routes, mounted at /ui behind the Host and Origin check; they sign in with a cookie. */
+  dashboard?: Hono;
 }
 
 /** Paths served without a token. */
@@ -65,6 +67,8 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   });
 
   app.use('*', hostGuard(deps.allowedHosts ?? LOOPBACK_NAMES, PUBLIC_PATHS, error));
+  // Before the bearer check: the page cannot send the header, it has its own session (dashboard/app.tsx).
+  if (deps.dashboard) app.route('/ui', deps.dashboard);
   app.use('*', bearerAuth(deps.token));
   app.use('*', jsonOnly(error));
   app.notFound((c) => error(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));

@@ -1,0 +1,111 @@
+/**
+ * What the page shows live, per destination: the admin API's status row (backlog, oldest age, ETA:
+ * `destinationStatus`) plus the state in words (running, paused, or held and why), the live in and
+ * out rates, and the effective pace (the pacer's rate and concurrency now, which adaptive pacing
+ * moves). One snapshot is shared by every open page for up to a second, so that ten tabs do not
+ * make ten times the journal reads.
+ */
+import { destinationStatus } from '../admin/app.js';
+import type { Metrics } from '../admin/metrics.js';
+import type { Config } from '../config/schema.js';
+import type { Scheduler } from '../delivery/scheduler.js';
+import type { AdminActionEvent } from '../events.js';
+import type { Journal } from '../journal/port.js';
+import type { Activity, ReplayProgress, ReplayTracker } from './activity.js';
+import type { History } from './history.js';
+
+export type DestinationView = ReturnType<typeof destinationStatus> & {
+  /** running, paused, or held (held also while probing a consumer that was down). */
+  view_state: 'running' | 'paused' | 'held';
+  /** Why it is held, in words; null when not held. */
+  held_reason: string | null;
+  backlog: number;
+  in_per_second: number;
+  out_per_second: number;
+  /** The pace the pacer allows now: requests per second (null: unlimited) and at once. */
+  pace: { rate: number | null; concurrency: number };
+};
+
+export interface LiveSnapshot {
+  at: number;
+  destinations: DestinationView[];
+  activity: readonly AdminActionEvent[];
+  replays: ReplayProgress[];
+}
+
+export interface LiveDeps {
+  journal: Journal;
+  scheduler: Scheduler;
+  destinations: Config['destinations'];
+  metrics: Metrics;
+  history: History;
+  activity: Activity;
+  replays: ReplayTracker;
+  clock?: () => number;
+}
+
+/** Snapshots no older than a second, shared. */
+export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapshot> } {
+  const clock = deps.clock ?? Date.now;
+  let cached: { at: number; value: Promise<LiveSnapshot> } | undefined;
+  const take = async (now: number): Promise<LiveSnapshot> => {
+    const destinations = await Promise.all(
+      Object.entries(deps.destinations).map(async ([name, destination]) => {
+        const state = deps.scheduler.state(name);
+        const status = destinationStatus(name, await deps.journal.destinationStats(name, now), {
+          state,
+          now,
+          localRate: deps.metrics.deliveredRate(name, now),
+          configuredRate: destination.rate,
+        });
+        const rates = deps.history.liveRates(name, now);
+        return {
+          ...status,
+          ...describeState(state, now),
+          backlog: status.pending + status.retrying + status.in_flight,
+          in_per_second: rates.in,
+          out_per_second: rates.out,
+          pace: { rate: state?.rate ?? null, concurrency: state?.concurrency ?? 0 },
+        };
+      }),
+    );
+    const backlogs = new Map(destinations.map((d) => [d.name, d.backlog]));
+    return {
+      at: now,
+      destinations,
+      activity: deps.activity.recent().slice(0, 20),
+      replays: deps.replays.progress((name) => backlogs.get(name)),
+    };
+  };
+  return {
+    snapshot() {
+      const now = clock();
+      if (!cached || now - cached.at >= 1000) {
+        const value = take(now);
+        cached = { at: now, value };
+        // A failed read is not kept: the next call tries again.
+        value.catch(() => {
+          if (cached?.value === value) cached = undefined;
+        });
+      }
+      return cached.value;
+    },
+  };
+}
+
+function describeState(
+  state: ReturnType<Scheduler['state']>,
+  now: number,
+): Pick<DestinationView, 'view_state' | 'held_reason'> {
+  if (!state) return { view_state: 'running', held_reason: null };
+  if (state.paused) return { view_state: 'paused', held_reason: null };
+  const until = state.heldUntil !== undefined ? ` for ${Math.max(1, Math.ceil((state.heldUntil - now) / 1000))} s` : '';
+  if (state.heldBy === 'retry_after')
+    return { view_state: 'held', held_reason: `the consumer asked to wait (Retry-After)${until}` };
+  if (state.heldBy === 'unreachable')
+    return { view_state: 'held', held_reason: `the consumer did not answer; probing again${until}` };
+  if (state.mode === 'probing')
+    return { view_state: 'held', held_reason: 'probing: one request at a time until the consumer answers' };
+  if (state.mode === 'held') return { view_state: 'held', held_reason: 'held' };
+  return { view_state: 'running', held_reason: null };
+}
