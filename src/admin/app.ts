@@ -96,6 +96,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
           now,
           localRate: metrics.deliveredRate(name, now),
           configuredRate: destination.rate,
+          ordering: destination.ordering,
         }),
       ),
     );
@@ -235,6 +236,7 @@ export function destinationStatus(
     now: number;
     localRate?: number | undefined;
     configuredRate?: number | undefined;
+    ordering?: Config['destinations'][string]['ordering'] | undefined;
   },
 ) {
   const paused = at.state?.paused ?? false;
@@ -244,6 +246,7 @@ export function destinationStatus(
   return {
     name,
     state: paused ? ('paused' as const) : ('running' as const),
+    ordering: typeof at.ordering === 'object' ? `key ${at.ordering.key}` : (at.ordering ?? 'unordered'),
     pending: s.pending,
     in_flight: s.inFlight,
     retrying: s.retrying,
