@@ -8,28 +8,30 @@
  */
 import type Database from 'better-sqlite3';
 
-/** The head (delivery id) of every key of `@destination` with unfinished deliveries. */
+/**
+ * The head of every key of `@destination` with unfinished deliveries: (k, id, due, priority). Each
+ * step is one seek in the index, whose first entry past the previous key is the next key's head
+ * (it ends with event_seq, and holds the id), then one read of that row for its due time.
+ */
 const HEADS = `
-  WITH RECURSIVE keys(k) AS (
-    SELECT (SELECT order_key FROM deliveries
-            WHERE destination = @destination AND due_at IS NOT NULL AND order_key IS NOT NULL
-            ORDER BY order_key LIMIT 1)
+  WITH RECURSIVE heads(k, id, due, priority) AS (
+    SELECT d.order_key, d.id, d.due_at, d.priority FROM deliveries d
+    WHERE d.id = (SELECT id FROM deliveries
+                  WHERE destination = @destination AND due_at IS NOT NULL AND order_key IS NOT NULL
+                  ORDER BY order_key, event_seq LIMIT 1)
     UNION ALL
-    SELECT (SELECT order_key FROM deliveries
-            WHERE destination = @destination AND due_at IS NOT NULL AND order_key > keys.k
-            ORDER BY order_key LIMIT 1)
-    FROM keys WHERE keys.k IS NOT NULL
+    SELECT d.order_key, d.id, d.due_at, d.priority FROM heads JOIN deliveries d
+    ON d.id = (SELECT id FROM deliveries
+               WHERE destination = @destination AND due_at IS NOT NULL AND order_key > heads.k
+               ORDER BY order_key, event_seq LIMIT 1)
   ),
-  heads(id) AS (
-    SELECT (SELECT h.id FROM deliveries h
-            WHERE h.destination = @destination AND h.order_key = keys.k AND h.due_at IS NOT NULL
-            ORDER BY h.event_seq LIMIT 1)
-    FROM keys WHERE keys.k IS NOT NULL
-    UNION ALL
-    SELECT (SELECT h.id FROM deliveries h
-            WHERE h.destination = @destination AND h.order_key IS NULL AND h.due_at IS NOT NULL
-            ORDER BY h.event_seq LIMIT 1)
-  )`;
+  keyless(id, due, priority) AS (
+    SELECT d.id, d.due_at, d.priority FROM deliveries d
+    WHERE d.id = (SELECT id FROM deliveries
+                  WHERE destination = @destination AND due_at IS NOT NULL AND order_key IS NULL
+                  ORDER BY event_seq LIMIT 1)
+  ),
+  all_heads(id, due, priority) AS (SELECT id, due, priority FROM heads UNION ALL SELECT id, due, priority FROM keyless)`;
 
 /** The prepared queries of keyed ordering; `Row` is what `claimColumns` selects. */
 export interface KeyedQueries<Row> {
@@ -47,15 +49,12 @@ export function prepareKeyedQueries<Row>(sqlite: Database.Database, claimColumns
   return {
     dueHeads: sqlite.prepare<[{ destination: string; now: number; limit: number }], Row>(
       `${HEADS},
-       picked(id) AS (
-         SELECT d.id FROM heads JOIN deliveries d ON d.id = heads.id
-         WHERE d.due_at <= @now ORDER BY d.priority, d.due_at, d.id LIMIT @limit
-       )
+       picked(id) AS (SELECT id FROM all_heads WHERE due <= @now ORDER BY priority, due, id LIMIT @limit)
        SELECT ${claimColumns} FROM picked JOIN deliveries d ON d.id = picked.id JOIN events e ON e.seq = d.event_seq
        ORDER BY d.priority, d.due_at, d.id`,
     ),
     nextDue: sqlite.prepare<[{ destination: string }], { dueAt: number | null }>(
-      `${HEADS} SELECT min(d.due_at) AS dueAt FROM heads JOIN deliveries d ON d.id = heads.id`,
+      `${HEADS} SELECT min(due) AS dueAt FROM all_heads`,
     ),
   };
 }
