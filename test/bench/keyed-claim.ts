@@ -47,7 +47,8 @@ function measure(keys: number): Record<string, number | string> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-keyed-claim-'));
   try {
     const path = join(dir, 'sluice.db');
-    const sqlite = openConnection(path);
+    // The writer thread's page cache (src/journal/sqlite/journal.ts): the claim runs there.
+    const sqlite = openConnection(path, { cacheKiB: 4_096 });
     migrateJournal(sqlite, path);
     const store = new SqliteStore(sqlite);
     const insertEvent = sqlite.prepare(
