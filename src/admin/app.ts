@@ -15,7 +15,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Config } from '../config/schema.js';
+import { type Config, orderingLabel } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
 import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
@@ -246,7 +246,7 @@ export function destinationStatus(
   return {
     name,
     state: paused ? ('paused' as const) : ('running' as const),
-    ordering: typeof at.ordering === 'object' ? `key ${at.ordering.key}` : (at.ordering ?? 'unordered'),
+    ordering: orderingLabel(at.ordering ?? 'unordered'),
     pending: s.pending,
     in_flight: s.inFlight,
     retrying: s.retrying,

@@ -372,6 +372,11 @@ export function destinationForward(d: Pick<Partial<DestinationConfig>, 'forward'
   return d.forward ?? DESTINATION_FORWARD_DEFAULTS;
 }
 
+/** A destination's ordering in a word, as status and plans show it: `unordered`, `fifo` or `key <spec>`. */
+export function orderingLabel(ordering: DestinationConfig['ordering']): string {
+  return typeof ordering === 'object' ? `key ${ordering.key}` : ordering;
+}
+
 /** `sources.*.forward`, or its defaults when the block is absent. */
 export function sourceForward(s: Pick<SourceConfig, 'forward'>): SourceForward {
   return s.forward ?? SOURCE_FORWARD_DEFAULTS;
