@@ -23,7 +23,7 @@ import type {
   StoredEvent,
   Verdict,
 } from '../port.js';
-import { type KeyedQueries, prepareKeyedQueries } from './keyed-claim.js';
+import { dueKeyHeads, type KeyedQueries, prepareKeyedQueries } from './keyed-claim.js';
 import * as schema from './schema.js';
 
 const { events, deliveries, attempts, dedupeKeys, destinationState } = schema;
@@ -308,7 +308,7 @@ export class SqliteStore {
     const due = request.fifo
       ? this.fifoHeadQuery.all(destination).filter((d) => d.dueAt! <= now)
       : request.byKey
-        ? this.keyed.dueHeads.all({ destination, now, limit: request.limit })
+        ? dueKeyHeads(this.keyed, { destination, now, limit: request.limit })
         : this.dueByPriority(destination, now, request.limit);
     if (due.length === 0) return [];
 

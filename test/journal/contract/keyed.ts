@@ -52,6 +52,14 @@ export function describeKeyed(backend: JournalBackend): void {
       expect(ids(await claim('crm', T0 + 10, { ...byKey, limit: 10 }))).toEqual(idsOf(s, 2, 3));
     });
 
+    it('finds a due head behind many deliveries waiting on another key', async () => {
+      const s = await appendKeys(['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'b']);
+      expect((await claimOne('crm', T0 + 20, { ...byKey, limit: 1 })).event.id).toBe(s[0]!.id);
+      // The earliest due deliveries all wait behind a's head, in flight; b's head comes after them.
+      expect((await claimOne('crm', T0 + 20, { ...byKey, limit: 1 })).event.id).toBe(s[9]!.id);
+      expect(await claim('crm', T0 + 20, { ...byKey, limit: 1 })).toEqual([]);
+    });
+
     it('a retrying head holds back its own key only, until it is due', async () => {
       const s = await appendKeys(['a', 'a', 'b', 'b']);
       const first = await claim('crm', T0 + 10, byKey);
