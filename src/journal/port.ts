@@ -115,11 +115,15 @@ export interface ClaimRequest {
    * head. A replayed delivery is unfinished again and older than the rest of its key, so it becomes
    * the head and goes before them (as with fifo; if a later delivery of the key is in flight at that
    * moment, the two may overlap once).
-   * The claim must not read every unfinished delivery: a backend walks the distinct keys of the
-   * destination through an index on (destination, key, seq) over unfinished deliveries, one lookup
-   * per key, in SQLite's journal a recursive query, in PostgreSQL e.g. a recursive CTE or a lateral
-   * join over the keys, the heads then locked with `FOR UPDATE SKIP LOCKED` (a head locked by
-   * another node is skipped, never waited for, and its key is not claimed further in this call).
+   * The claim must not read every unfinished delivery (a backlog may hold millions behind a few
+   * heads). The SQLite journal (sqlite/keyed-claim.ts) first takes the heads among the 4 × `limit`
+   * earliest due live deliveries (a delivery is a head when no older unfinished one has its key: one
+   * index lookup each); only when that does not fill `limit` does it walk the destination's distinct
+   * keys through an index on (destination, key, seq) over unfinished deliveries, one lookup per key.
+   * In PostgreSQL the same with a recursive CTE (or a lateral join) for the walk, and the heads then
+   * locked with `FOR UPDATE SKIP LOCKED`: a head another node is claiming is skipped, never waited
+   * for, and nothing behind it is taken in its place, since the head is computed without locks. The
+   * group without a key needs `IS NULL`, not `=`, to use the index.
    */
   byKey?: boolean | undefined;
   /**
