@@ -53,9 +53,7 @@ export const deliveries = sqliteTable(
     index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
     // Keyed ordering walks the distinct keys of a destination and takes each key's oldest unfinished
     // delivery: one lookup per key, however long the backlog (see keyed-claim.ts).
-    index('deliveries_by_order_key')
-      .on(t.destination, t.orderKey, t.eventSeq)
-      .where(sql`${t.dueAt} IS NOT NULL`),
+    index('deliveries_by_order_key').on(t.destination, t.orderKey, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_finished').on(t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
     index('deliveries_finished_by_destination')
       .on(t.destination, t.status, t.finishedAt)
