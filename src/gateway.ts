@@ -147,6 +147,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     ));
   const ingest = createIngestApp({
     sources: config.sources,
+    destinations: config.destinations,
     maxBody: config.server.max_body,
     journal,
     logger,

@@ -15,7 +15,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Config } from '../config/schema.js';
+import { type Config, orderingLabel } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
 import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
@@ -100,6 +100,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
           now,
           localRate: metrics.deliveredRate(name, now),
           configuredRate: destination.rate,
+          ordering: destination.ordering,
         }),
       ),
     );
@@ -239,6 +240,7 @@ export function destinationStatus(
     now: number;
     localRate?: number | undefined;
     configuredRate?: number | undefined;
+    ordering?: Config['destinations'][string]['ordering'] | undefined;
   },
 ) {
   const paused = at.state?.paused ?? false;
@@ -248,6 +250,7 @@ export function destinationStatus(
   return {
     name,
     state: paused ? ('paused' as const) : ('running' as const),
+    ordering: orderingLabel(at.ordering ?? 'unordered'),
     pending: s.pending,
     in_flight: s.inFlight,
     retrying: s.retrying,

@@ -80,6 +80,11 @@ export const DestinationSchema = z
   .object({
     name: z.string(),
     state: z.enum(['running', 'paused']),
+    ordering: z.string().openapi({
+      description:
+        'unordered; fifo (strict ingest order, one at a time); or key <spec>, e.g. `key json:/customer_id` (strict order within each key, keys in parallel)',
+      example: 'key json:/customer_id',
+    }),
     pending: z.number().int().openapi({ description: 'Waiting for a first attempt (or replayed)' }),
     in_flight: z.number().int(),
     retrying: z.number().int().openapi({ description: 'Waiting for a retry after a failed attempt' }),

@@ -44,6 +44,7 @@ export function formatDestinations(rows: readonly ApiDestination[]): string {
     'OLDEST',
     'RATE/S',
     'ETA',
+    'ORDERING',
   ];
   const body = rows.map((d) => [
     d.name,
@@ -56,6 +57,7 @@ export function formatDestinations(rows: readonly ApiDestination[]): string {
     formatSeconds(d.oldest_pending_age_seconds),
     String(d.rate_per_second),
     formatSeconds(d.eta_seconds),
+    printable(d.ordering),
   ]);
   const held = rows
     .filter((d) => d.held_until !== null)

@@ -7,7 +7,7 @@
  * same config. Pure: no I/O, no clock, no environment.
  */
 import { stringify } from 'yaml';
-import type { Config, DestinationConfig, SourceConfig } from './schema.js';
+import { type Config, type DestinationConfig, orderingLabel, type SourceConfig } from './schema.js';
 import { formatDuration, formatRate, formatSize } from './units.js';
 
 /** What a redacted secret is printed as. */
@@ -57,7 +57,7 @@ export function formatRoute(source: SourceConfig, destinations: Config['destinat
 
 function formatPace(d: DestinationConfig): string {
   const rate = d.rate === undefined ? 'no rate limit' : `${formatRate(d.rate)}, burst ${d.burst}`;
-  return `${rate}, concurrency ${d.concurrency}, ${d.ordering}`;
+  return `${rate}, concurrency ${d.concurrency}, ${orderingLabel(d.ordering)}`;
 }
 
 /**

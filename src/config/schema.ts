@@ -147,7 +147,27 @@ const destinationSchema = z
     burst: positiveInt.default(1),
     concurrency: positiveInt.default(1),
     timeout: duration.prefault('30s'),
-    ordering: z.enum(['unordered', 'fifo']).default('unordered'),
+    /**
+     * `unordered` (default), `fifo` (strict ingest order, one event at a time), or `{ key: <spec> }`:
+     * strict ingest order within each key, up to `concurrency` keys at once. The key spec is written
+     * as a dedupe key (`header:<name>` or `json:<JSON pointer>`); events without it form one group.
+     */
+    ordering: z
+      .union(
+        [
+          z.enum(['unordered', 'fifo']),
+          z.strictObject({
+            key: z
+              .string()
+              .refine(
+                (k) => parseDedupeKey(k) !== undefined,
+                'use header:<name> or json:<JSON pointer>, e.g. json:/customer_id',
+              ),
+          }),
+        ],
+        { error: 'use unordered, fifo, or { key: header:<name> | json:<JSON pointer> }' },
+      )
+      .default('unordered'),
     retry: retrySchema.prefault({}),
     /**
      * Adds a Standard Webhooks signature (webhook-id = the event id, webhook-timestamp,
@@ -350,6 +370,11 @@ const SOURCE_FORWARD_DEFAULTS: SourceForward = sourceForwardSchema.parse({});
 /** `destinations.*.forward`, or its defaults when the block is absent. */
 export function destinationForward(d: Pick<Partial<DestinationConfig>, 'forward'>): DestinationForward {
   return d.forward ?? DESTINATION_FORWARD_DEFAULTS;
+}
+
+/** A destination's ordering in a word, as status and plans show it: `unordered`, `fifo` or `key <spec>`. */
+export function orderingLabel(ordering: DestinationConfig['ordering']): string {
+  return typeof ordering === 'object' ? `key ${ordering.key}` : ordering;
 }
 
 /** `sources.*.forward`, or its defaults when the block is absent. */

@@ -20,7 +20,9 @@
  *
  * The claim counts the attempt, so an event that crashes the process on every try still dies
  * after max_attempts. A lost lease is fenced by the attempt number: an outcome recorded for an
- * older claim is ignored. fifo destinations claim only the oldest unfinished event, one at a time.
+ * older claim is ignored. fifo destinations claim only the oldest unfinished event, one at a time;
+ * destinations ordered by key claim only the oldest unfinished event of each key (the claimed
+ * one, in flight or buffered, blocks its key until its outcome), so claim-ahead keeps their order.
  * 429/503 with Retry-After hold the whole destination until then; so does a consumer that cannot
  * be reached at all, which is then probed one request at a time (circuit-breaker.ts). A paused
  * destination claims nothing (its attempts in flight finish); ingest goes on. Replayed deliveries (see
@@ -76,6 +78,8 @@ export class DestinationLoop {
   private readonly log: Logger;
   private readonly leaseMs: number;
   private readonly fifo: boolean;
+  /** Ordered by key: strict order within each key, keys in parallel (`ClaimRequest.byKey`). */
+  private readonly byKey: boolean;
   /** Claimed ahead, not sent yet: sent in claim order as slots and the pacer allow. */
   private ready: Claim[] = [];
   private readonly claimAhead: ClaimAhead;
@@ -104,6 +108,7 @@ export class DestinationLoop {
     this.log = options.logger.child({ destination: name });
     this.leaseMs = destination.timeout + LEASE_MARGIN_MS;
     this.fifo = destination.ordering === 'fifo';
+    this.byKey = typeof destination.ordering === 'object';
     this.claimAhead = new ClaimAhead(this.fifo);
     this.sinks = { destination: name, journal: options.journal, events, log: this.log };
     this.breaker = new CircuitBreaker(
@@ -235,6 +240,7 @@ export class DestinationLoop {
           now,
           leaseMs: this.leaseMs,
           fifo: this.fifo,
+          byKey: this.byKey,
           budget: { maxAttempts: this.destination.retry.max_attempts, maxAgeMs: this.destination.retry.max_age },
         });
       } catch (error) {
@@ -246,7 +252,7 @@ export class DestinationLoop {
         this.ready.push(...claims);
         continue;
       }
-      const due = await this.options.journal.nextDueAt(this.name, this.fifo).catch(() => undefined);
+      const due = await this.options.journal.nextDueAt(this.name, this.fifo, this.byKey).catch(() => undefined);
       // The floor keeps a due-now row that could not be claimed from turning this into a busy loop.
       const sleep =
         due === undefined ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(MIN_SLEEP_MS, due - this.clock()));

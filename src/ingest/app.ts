@@ -28,10 +28,13 @@ import { authenticateChallenge, createVerifier } from '../senders/registry.js';
 import { clientAddress, createAllowList, createProxyTrust, type ProxyTrust } from './allow-ips.js';
 import { type BodyBudget, type BodyHold, createBodyBudget, readBody } from './body.js';
 import { extractDedupeKey, resolveDedupe } from './dedupe.js';
+import { createOrderKeyReader } from './order-keys.js';
 
 /** What the ingest app needs from the rest of the gateway. */
 export interface IngestOptions {
   sources: Config['sources'];
+  /** The destinations' `ordering` (a keyed one has its key read at ingest); absent: none orders by key. */
+  destinations?: Readonly<Record<string, Pick<Config['destinations'][string], 'ordering'>>>;
   maxBody: number;
   journal: Journal;
   logger: Logger;
@@ -79,6 +82,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
     const challenge = source.verify ? authenticateChallenge(source.verify) : undefined;
     const handshakes = createHandshakes(source);
     const dedupe = resolveDedupe(source);
+    const readOrderKeys = createOrderKeyReader(source.to, options.destinations ?? {});
     // Dropped before the journal: the consumer and the journal's backups get no credential of the sender.
     const credentials = sourceForward(source).credentials ? undefined : credentialHeaders(source.verify);
     // Registered in this order, so they run in it: allow_ips, then GET handshakes, then the rest.
@@ -126,6 +130,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
       if (handshake) return answerHandshake(c, sourceName, handshake, logger);
       const headers = incoming ? pairs(incoming.rawHeaders) : [...c.req.raw.headers];
       const key = dedupe && extractDedupeKey(dedupe.spec, headers, body);
+      const orderKeys = readOrderKeys?.(headers, body);
       let stored: AppendResult;
       try {
         stored = await journal.append({
@@ -139,6 +144,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
           receivedAt: now,
           destinations: source.to,
           ...(key && { dedupe: { key, until: now + dedupe.windowMs } }),
+          ...(orderKeys && { orderKeys }),
         });
       } catch (error) {
         logger.error({ err: error, source: sourceName }, 'journal write failed; answered 503');

@@ -28,6 +28,12 @@ export interface IncomingEvent {
    * window has not ended, this one is not stored and `append` returns the original.
    */
   dedupe?: { key: string; until: number } | undefined;
+  /**
+   * Ordering keys, by destination, for the destinations that order by key (`ordering: { key }`) and
+   * only where the event has one (see `ClaimRequest.byKey`). A destination absent from it puts the
+   * event in its group of events without a key.
+   */
+  orderKeys?: Readonly<Record<string, string>> | undefined;
 }
 
 /** An event as stored. */
@@ -97,6 +103,30 @@ export interface ClaimRequest {
   /** Strict ingest order: only the oldest unfinished delivery may be claimed, and only when due. */
   fifo: boolean;
   /**
+   * Strict ingest order within each ordering key (`IncomingEvent.orderKeys`), parallel across keys
+   * (ignored when `fifo` is set). A key's head is its oldest unfinished delivery (lowest event seq,
+   * whatever its status or priority); only a head may be claimed, and only when due, so a key whose
+   * head is in flight (lease not expired) or waiting for a retry gives nothing while every other key
+   * goes on. Each claim leases at most one delivery per key. Deliveries stored without a key (none
+   * was found in the event, or it was received before the destination ordered by key) form one more
+   * group, ordered the same way. Among the due heads, live ones come before replayed ones, then the
+   * earliest due first, as without ordering; `limit` caps the number of heads leased.
+   * A finished head (delivered or dead) no longer blocks: the next delivery of its key becomes the
+   * head. A replayed delivery is unfinished again and older than the rest of its key, so it becomes
+   * the head and goes before them (as with fifo; if a later delivery of the key is in flight at that
+   * moment, the two may overlap once).
+   * The claim must not read every unfinished delivery (a backlog may hold millions behind a few
+   * heads). The SQLite journal (sqlite/keyed-claim.ts) first takes the heads among the 4 × `limit`
+   * earliest due live deliveries (a delivery is a head when no older unfinished one has its key: one
+   * index lookup each); only when that does not fill `limit` does it walk the destination's distinct
+   * keys through an index on (destination, key, seq) over unfinished deliveries, one lookup per key.
+   * In PostgreSQL the same with a recursive CTE (or a lateral join) for the walk, and the heads then
+   * locked with `FOR UPDATE SKIP LOCKED`: a head another node is claiming is skipped, never waited
+   * for, and nothing behind it is taken in its place, since the head is computed without locks. The
+   * group without a key needs `IS NULL`, not `=`, to use the index.
+   */
+  byKey?: boolean | undefined;
+  /**
    * The destination's retry budget. A due delivery that has spent it is made dead instead of
    * claimed: one whose lease expired because the process died during the attempt is otherwise
    * never judged, and an event that crashes the process on every try would loop forever.
@@ -156,8 +186,13 @@ export interface Journal {
    * `complete`. Resolves how many were given back.
    */
   release(claims: readonly Claim[], now: number): Promise<number>;
-  /** When the destination next has something to claim: earliest due time, or `undefined` when idle. */
-  nextDueAt(destination: string, fifo: boolean): Promise<number | undefined>;
+  /**
+   * When the destination next has something to claim: earliest due time, or `undefined` when idle.
+   * With `fifo`, the due time of the oldest unfinished delivery; with `byKey`, the earliest due time
+   * among the heads of the keys (see `ClaimRequest.byKey`), so that a loop whose every key is blocked
+   * sleeps until a head is due instead of polling.
+   */
+  nextDueAt(destination: string, fifo: boolean, byKey?: boolean): Promise<number | undefined>;
   /** Deletes up to `limit` finished events past retention; resolves how many went. */
   purge(cutoffs: RetentionCutoffs, limit: number): Promise<number>;
   /** One event with its deliveries and attempts. */
@@ -172,7 +207,8 @@ export interface Journal {
    * Makes finished deliveries (dead by default, or delivered) pending again, due `now`, behind live
    * events (they are claimed only when no live delivery is due). Attempts already made stay on
    * record and count on. Resolves how many deliveries were replayed. A fifo destination keeps strict
-   * ingest order for replays too: a replayed event goes before later events, as it came first.
+   * ingest order for replays too: a replayed event goes before later events, as it came first; so
+   * does a destination ordered by key, within the replayed event's key.
    */
   replay(filter: ReplayFilter, now: number): Promise<number>;
   /** Deletes one event with its deliveries and attempts; false when there was none. */

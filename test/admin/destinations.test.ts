@@ -72,6 +72,7 @@ describe('GET /destinations', () => {
       eta_seconds: null, // paused: it does not drain
       held_until: null,
       held_by: null,
+      ordering: 'unordered',
     });
     expect(crm!.oldest_pending_age_seconds).toBeLessThanOrEqual(maxAge);
     // 3 in the last minute, counted over the time since the first of them (10 s at least).
@@ -91,6 +92,7 @@ describe('GET /destinations', () => {
       eta_seconds: 7_200, // 2 left: the burst is spent, and 1/h is all the bucket gives
       held_until: null,
       held_by: null,
+      ordering: 'unordered',
     });
     expect(erp!.oldest_pending_age_seconds).toBeLessThanOrEqual(maxAge);
     expect(erp!.rate_per_second).toBeGreaterThanOrEqual(0.05);

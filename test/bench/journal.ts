@@ -22,6 +22,8 @@ export interface DestinationSpec {
   burst?: number;
   concurrency?: number;
   timeout?: string;
+  ordering?: 'unordered' | 'fifo' | { key: string };
+  retry?: { initial?: string; max?: string; max_attempts?: number };
 }
 
 /** A temporary directory holding one gateway's config and journal. */
@@ -123,6 +125,10 @@ export async function createJournal(ws: Workspace): Promise<void> {
 export interface PreloadSpec {
   count: number;
   body: string;
+  /** The body of event `i` (from 0), instead of `body`. */
+  bodyOf?: (i: number) => string;
+  /** The ordering key ingest would store for event `i` (destinations ordered by key); none by default. */
+  orderKeyOf?: (i: number) => string | undefined;
   /** Rows per transaction. */
   batch?: number;
   /** Called after each transaction with the number of events written so far. */
@@ -153,34 +159,37 @@ export function preload(ws: Workspace, spec: PreloadSpec): number {
       'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insertDelivery = db.prepare(
-      "INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, ?, 'pending', ?)",
+      "INSERT INTO deliveries (event_seq, destination, status, due_at, order_key) VALUES (?, ?, 'pending', ?, ?)",
     );
-    const body = Buffer.from(spec.body);
     // What ingest stores for an autocannon request: raw header pairs, as received.
-    const headers = JSON.stringify([
-      ['host', '127.0.0.1:8080'],
-      ['content-type', 'application/json'],
-      ['content-length', String(body.length)],
-      ['user-agent', 'bench'],
-    ]);
+    const headersOf = (body: Buffer) =>
+      JSON.stringify([
+        ['host', '127.0.0.1:8080'],
+        ['content-type', 'application/json'],
+        ['content-length', String(body.length)],
+        ['user-agent', 'bench'],
+      ]);
+    const sameBody = Buffer.from(spec.body);
+    const sameHeaders = headersOf(sameBody);
     const batch = spec.batch ?? 10_000;
     // Received in the past, one per ms, in order: due now, oldest first, as a real backlog.
     const firstAt = Date.now() - spec.count;
     const writeBatch = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
         const at = firstAt + i;
+        const body = spec.bodyOf ? Buffer.from(spec.bodyOf(i)) : sameBody;
         const { lastInsertRowid } = insertEvent.run(
           uuidv7({ msecs: at }),
           SOURCE,
           'POST',
           SOURCE_PATH,
           '',
-          headers,
+          spec.bodyOf ? headersOf(body) : sameHeaders,
           body,
           '127.0.0.1',
           at,
         );
-        insertDelivery.run(lastInsertRowid, DESTINATION, at);
+        insertDelivery.run(lastInsertRowid, DESTINATION, at, spec.orderKeyOf?.(i) ?? null);
       }
     });
     for (let from = 0; from < spec.count; from += batch) {

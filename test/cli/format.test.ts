@@ -16,7 +16,16 @@ const row = {
   eta_seconds: 4,
   held_until: null,
   held_by: null,
+  ordering: 'key json:/customer_id',
 } as const;
+
+describe('sluice status: ordering', () => {
+  it('shows each destination’s ordering in the last column', () => {
+    const [header, line] = formatDestinations([row]).split('\n');
+    expect(header).toMatch(/ORDERING$/);
+    expect(line).toMatch(/ key json:\/customer_id$/);
+  });
+});
 
 describe('sluice status: holds', () => {
   it('prints no hold line for a destination that is not held', () => {

@@ -209,6 +209,32 @@ describe('config errors', () => {
       ]);
     });
 
+    it('names a malformed ordering key at the key itself', () => {
+      expect(issues([...destination, '    ordering: { key: "json:customer_id" }', ...source])).toEqual([
+        [4, 22, 'destinations.crm.ordering.key', 'use header:<name> or json:<JSON pointer>, e.g. json:/customer_id'],
+      ]);
+    });
+
+    it('names an ordering that is none of the modes', () => {
+      expect(issues([...destination, '    ordering: keyed', ...source])).toEqual([
+        [4, 15, 'destinations.crm.ordering', 'use unordered, fifo, or { key: header:<name> | json:<JSON pointer> }'],
+      ]);
+    });
+
+    it('takes keyed ordering with any concurrency: keys go in parallel', () => {
+      const file = write([
+        ...destination,
+        '    ordering:',
+        '      key: header:x-shopify-shop-domain',
+        '    concurrency: 8',
+        ...source,
+      ]);
+      expect(loadConfig(file, {}).destinations.crm).toMatchObject({
+        ordering: { key: 'header:x-shopify-shop-domain' },
+        concurrency: 8,
+      });
+    });
+
     it('rejects retry.initial longer than retry.max, at retry.initial', () => {
       expect(issues([...destination, '    retry:', '      initial: 2h', '      max: 1h', ...source])).toEqual([
         [5, 16, 'destinations.crm.retry.initial', 'must not be longer than retry.max'],

@@ -179,6 +179,10 @@ describe('formatPlan', () => {
           '  erp:',
           '    url: http://erp.internal/hook',
           '    ordering: fifo',
+          '  shop:',
+          '    url: http://shop.internal/hook',
+          '    concurrency: 4',
+          '    ordering: { key: "header:x-shopify-shop-domain" }',
           'sources:',
           '  stripe:',
           '    path: /in/stripe',
@@ -187,6 +191,9 @@ describe('formatPlan', () => {
           '    path: /in/github',
           '    methods: [POST, PUT]',
           '    to: [crm, erp]',
+          '  shopify:',
+          '    path: /in/shopify',
+          '    to: shop',
         ),
         'sluice.yaml',
       );
@@ -195,6 +202,7 @@ describe('formatPlan', () => {
           '# Routing:',
           '# POST /in/stripe → crm (5/s, burst 5, concurrency 2, unordered)',
           '# POST,PUT /in/github → crm (5/s, burst 5, concurrency 2, unordered), erp (no rate limit, concurrency 1, fifo)',
+          '# POST /in/shopify → shop (no rate limit, concurrency 4, key header:x-shopify-shop-domain)',
           '',
         ].join('\n'),
       );

@@ -129,6 +129,7 @@ describe('SQLite journal', () => {
         expect.arrayContaining([
           'deliveries_due_by_priority',
           'deliveries_fifo',
+          'deliveries_by_order_key',
           'deliveries_finished',
           'deliveries_event',
           'attempts_delivery',

@@ -205,8 +205,8 @@ export class SqliteJournal implements Journal {
     return (await this.read({ kind: 'listEvents', query })) as EventPage;
   }
 
-  async nextDueAt(destination: string, fifo: boolean): Promise<number | undefined> {
-    return this.reader.nextDueAt(destination, fifo);
+  async nextDueAt(destination: string, fifo: boolean, byKey = false): Promise<number | undefined> {
+    return this.reader.nextDueAt(destination, fifo, byKey);
   }
 
   async getEvent(id: string): Promise<(StoredEvent & { deliveries: DeliveryRecord[] }) | undefined> {

@@ -42,10 +42,18 @@ export const deliveries = sqliteTable(
     /** Set by a replay: the retry budget (max_attempts, max_age) counts from here again. */
     replayedAt: integer('replayed_at'),
     attemptsBeforeReplay: integer('attempts_before_replay').notNull().default(0),
+    /**
+     * The event's ordering key for a destination ordered by key (`ordering: { key }`); NULL for the
+     * others, and for an event without a key (those form one group of their own).
+     */
+    orderKey: text('order_key'),
   },
   (t) => [
     index('deliveries_due_by_priority').on(t.destination, t.priority, t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
+    // Keyed ordering walks the distinct keys of a destination and takes each key's oldest unfinished
+    // delivery: one lookup per key, however long the backlog (see keyed-claim.ts).
+    index('deliveries_by_order_key').on(t.destination, t.orderKey, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_finished').on(t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
     index('deliveries_finished_by_destination')
       .on(t.destination, t.status, t.finishedAt)

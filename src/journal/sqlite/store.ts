@@ -23,6 +23,7 @@ import type {
   StoredEvent,
   Verdict,
 } from '../port.js';
+import { dueKeyHeads, type KeyedQueries, prepareKeyedQueries } from './keyed-claim.js';
 import * as schema from './schema.js';
 
 const { events, deliveries, attempts, dedupeKeys, destinationState } = schema;
@@ -78,7 +79,7 @@ function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: numbe
 export class SqliteStore {
   private readonly db: Db;
   private readonly insertEvent: Database.Statement<InsertEvent, { seq: number }>;
-  private readonly insertDelivery: Database.Statement<[number, string, number]>;
+  private readonly insertDelivery: Database.Statement<[number, string, number, string | null]>;
   private readonly purgeStatement: Database.Statement<[{ del: number; dead: number; limit: number }]>;
   // The scheduler's per-delivery queries, prepared once: every delivery runs them, and drizzle would
   // otherwise build and map the SQL on each call.
@@ -88,6 +89,7 @@ export class SqliteStore {
   >;
   private readonly fifoHeadQuery: Database.Statement<[string], ClaimRow>;
   private readonly fifoHeadDue: Database.Statement<[string], { dueAt: number }>;
+  private readonly keyed: KeyedQueries<ClaimRow>;
   private readonly leaseUpdate: Database.Statement<[number, number]>;
   private readonly finishUpdate: Database.Statement<
     [string, number | null, number | null, string | null, number, number]
@@ -107,8 +109,8 @@ export class SqliteStore {
     this.insertEvent = sqlite.prepare<InsertEvent, { seq: number }>(
       'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq',
     );
-    this.insertDelivery = sqlite.prepare<[number, string, number]>(
-      "INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, ?, 'pending', ?)",
+    this.insertDelivery = sqlite.prepare<[number, string, number, string | null]>(
+      "INSERT INTO deliveries (event_seq, destination, status, due_at, order_key) VALUES (?, ?, 'pending', ?, ?)",
     );
     // Raw SQL on the per-delivery path: drizzle's prepared queries still map every row and
     // parameter in JavaScript, on the writer thread that a drain keeps busy. One query reads the
@@ -128,6 +130,7 @@ export class SqliteStore {
     this.fifoHeadDue = sqlite.prepare<[string], { dueAt: number }>(
       `SELECT d.due_at AS dueAt FROM deliveries d ${fifoHead}`,
     );
+    this.keyed = prepareKeyedQueries<ClaimRow>(sqlite, claimColumns);
     // Positional parameters: binding named ones from an object costs more, on every delivery.
     this.leaseUpdate = sqlite.prepare<[number, number]>(
       "UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id = ?",
@@ -230,7 +233,9 @@ export class SqliteStore {
       e.remoteAddr,
       e.receivedAt,
     )!;
-    for (const destination of e.destinations) this.insertDelivery.run(row.seq, destination, e.receivedAt);
+    for (const destination of e.destinations) {
+      this.insertDelivery.run(row.seq, destination, e.receivedAt, e.orderKeys?.[destination] ?? null);
+    }
     if (e.dedupe) this.rememberKey.run(e.source, e.dedupe.key, id, e.dedupe.until);
     return { id, seq: row.seq, duplicate: false };
   }
@@ -302,7 +307,9 @@ export class SqliteStore {
     const { destination, now, leaseMs } = request;
     const due = request.fifo
       ? this.fifoHeadQuery.all(destination).filter((d) => d.dueAt! <= now)
-      : this.dueByPriority(destination, now, request.limit);
+      : request.byKey
+        ? dueKeyHeads(this.keyed, { destination, now, limit: request.limit })
+        : this.dueByPriority(destination, now, request.limit);
     if (due.length === 0) return [];
 
     const leaseUntil = now + leaseMs;
@@ -387,8 +394,9 @@ export class SqliteStore {
   }
 
   /** See `Journal.nextDueAt`. */
-  nextDueAt(destination: string, fifo: boolean): number | undefined {
+  nextDueAt(destination: string, fifo: boolean, byKey = false): number | undefined {
     if (fifo) return this.fifoHeadDue.get(destination)?.dueAt ?? undefined;
+    if (byKey) return this.keyed.nextDue.get({ destination })?.dueAt ?? undefined;
     const dues = [0, 1]
       .map((priority) => this.nextDueQuery.get({ destination, priority })?.dueAt)
       .filter((t): t is number => typeof t === 'number');

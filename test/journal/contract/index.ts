@@ -8,6 +8,7 @@ import { describeClaim } from './claim.js';
 import { describeDedupe } from './dedupe.js';
 import { describeDestinations } from './destinations.js';
 import { describeFifo } from './fifo.js';
+import { describeKeyed } from './keyed.js';
 import { describeLifecycle } from './lifecycle.js';
 import { describeListing } from './listing.js';
 import { describeOutcome } from './outcome.js';
@@ -27,6 +28,7 @@ export function describeJournalContract(backend: JournalBackend): void {
     describeClaim(backend);
     describeOutcome(backend);
     describeFifo(backend);
+    describeKeyed(backend);
     describeDestinations(backend);
     describeRecentSends(backend);
     describeStats(backend);

@@ -115,7 +115,7 @@ export function journalPerTest(backend: JournalBackend) {
     claim: (request) => current().journal.claim(request),
     complete: (c, attempt, verdict) => current().journal.complete(c, attempt, verdict),
     release: (claims, now) => current().journal.release(claims, now),
-    nextDueAt: (destination, fifo) => current().journal.nextDueAt(destination, fifo),
+    nextDueAt: (destination, fifo, byKey) => current().journal.nextDueAt(destination, fifo, byKey),
     purge: (cutoffs, limit) => current().journal.purge(cutoffs, limit),
     getEvent: (id) => current().journal.getEvent(id),
     countDeliveries: (destination) => current().journal.countDeliveries(destination),
