@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createAdminApp } from './admin/app.js';
+import { logAdminActions } from './admin/audit-log.js';
 import { healthRoutes, type ReadinessCheck } from './admin/health.js';
 import { createMetrics, type Metrics, type MetricsOptions } from './admin/metrics.js';
 import { listenerHostNames } from './admin/request-guard.js';
@@ -97,6 +98,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     ...options.metrics,
   });
   metrics.subscribe(events);
+  logAdminActions(events, logger);
   // The writer's queue needs no bound of its own: each waiting append is a request on an open
   // connection (server.max_connections), holding its body within server.max_inflight_body until
   // the journal answers.
@@ -166,6 +168,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
         metrics,
         isReady,
         logger,
+        events,
         ...(options.clock && { clock: options.clock }),
       })
     : undefined;

@@ -18,6 +18,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
+import type { AdminActionEvent, GatewayEvents } from '../events.js';
 import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
 import type { Logger } from '../log.js';
 import { redactCredentials } from '../senders/credentials.js';
@@ -42,6 +43,8 @@ export interface AdminOptions {
   isReady: ReadinessCheck;
   /** Unexpected errors (500s) are logged here. */
   logger?: Logger;
+  /** Where each operator action goes as `admin:action` (the audit log subscribes). */
+  events?: GatewayEvents;
 }
 
 /** Paths served without a token. */
@@ -51,6 +54,8 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']
 export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   const { journal, scheduler, destinations, metrics } = deps;
   const clock = deps.clock ?? Date.now;
+  const audit = (action: AdminActionEvent['action'], target: string, count?: number) =>
+    deps.events?.emit('admin:action', { action, target, count, via: 'api', at: clock() });
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success)
@@ -126,6 +131,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   app.openapi(routes.deleteEvent, async (c) => {
     const { id } = c.req.valid('param');
     if (!(await journal.deleteEvent(id))) return error(c, 404, 'not_found', `no event "${id}"`);
+    audit('delete', id);
     return c.json({ id, deleted: true as const }, 200);
   });
 
@@ -147,6 +153,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
         `nothing to replay: the deliveries of "${id}" are still pending or in flight`,
       );
     scheduler.notify(targets);
+    audit('replay', id, replayed);
     return c.json({ replayed }, 200);
   });
 
@@ -159,6 +166,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
       clock(),
     );
     if (replayed > 0) scheduler.notify([name]);
+    audit('replay', name, replayed);
     return c.json({ replayed }, 200);
   });
 
@@ -166,6 +174,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
     const { name } = c.req.valid('param');
     if (!(name in destinations)) return unknownDestination(c, name);
     await scheduler.pause(name);
+    audit('pause', name);
     return c.json({ name, state: 'paused' as const }, 200);
   });
 
@@ -175,6 +184,8 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
     // Resume means "send now": it ends a Retry-After hold (or the wait before probing) as well.
     const lifted = await scheduler.liftHold(name);
     await scheduler.resume(name);
+    if (lifted) audit('lift-hold', name);
+    audit('resume', name);
     const hold = lifted && { held_until: iso(lifted.until), held_by: lifted.by };
     return c.json({ name, state: 'running' as const, ...(hold && { hold_lifted: hold }) }, 200);
   });
