@@ -72,3 +72,10 @@ export class JournalTooNewError extends SluiceError {
     super('JOURNAL_TOO_NEW', message);
   }
 }
+
+/** A listener could not bind its address (port in use, no permission): names the listener and its config keys. */
+export class ListenError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LISTEN_FAILED', message, options);
+  }
+}

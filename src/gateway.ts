@@ -23,6 +23,7 @@ import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
+import { ListenError } from './errors.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
 import { createIngestApp } from './ingest/app.js';
 import { openJournal } from './journal/open.js';
@@ -212,8 +213,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const adminServer = parts.admin ? (createAdaptorServer({ fetch: parts.admin.fetch }) as Server) : undefined;
 
   try {
-    await listen(server, config.server.port, config.server.host);
-    if (adminServer) await listen(adminServer, config.admin.port, config.admin.host);
+    await listen(server, config.server.port, config.server.host, 'ingest listener', 'server');
+    if (adminServer) await listen(adminServer, config.admin.port, config.admin.host, 'admin listener', 'admin');
   } catch (error) {
     server.close();
     await parts.close(0);
@@ -267,12 +268,33 @@ function baseUrl(host: string, port: number): string {
   return listenUrl(host, port);
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+/**
+ * Binds `server`; a failure names the listener and the config keys that move it, since a bare
+ * `listen EADDRINUSE 127.0.0.1:8081` leaves the operator guessing which of the two listeners it was.
+ */
+function listen(server: Server, port: number, host: string, role: string, section: 'server' | 'admin'): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: NodeJS.ErrnoException) => reject(listenError(error, `${host}:${port}`, role, section));
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
+}
+
+function listenError(error: NodeJS.ErrnoException, address: string, role: string, section: 'server' | 'admin') {
+  const move =
+    section === 'admin'
+      ? 'set admin.port (or admin.host) in the config, or admin.enabled: false to run without the admin API'
+      : 'set server.port (or server.host) in the config';
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'the port is already in use (another gateway, or another program)'
+      : error.code === 'EACCES'
+        ? 'permission denied (ports below 1024 need privileges)'
+        : error.code === 'EADDRNOTAVAIL'
+          ? 'this machine has no such address'
+          : error.message;
+  return new ListenError(`the ${role} cannot listen on ${address}: ${why}; ${move}`, { cause: error });
 }

@@ -82,7 +82,8 @@ describe('sluice CLI', () => {
     const c = runCli(['start', '-c', config]);
     expect(await c.exited).toBe(1);
     blocker.close();
-    expect(c.output()).toContain('EADDRINUSE');
+    expect(c.output()).toContain(`the ingest listener cannot listen on 127.0.0.1:${port}`);
+    expect(c.output()).toContain('server.port');
   });
 
   it('an operator command with no config reads the token a gateway made in ./data, as after npm start', async () => {
