@@ -19,6 +19,7 @@ import { parse as parseYaml } from 'yaml';
 import { adminTokenPath, readAdminToken } from '../admin/token.js';
 import { interpolateEnv } from '../config/env.js';
 import { listenUrl } from '../config/listen-url.js';
+import { configRelative } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import { type AdminTarget, ApiError, createAdminClient } from './admin-client.js';
@@ -212,7 +213,7 @@ function resolveTarget(values: AdminValues, io: AdminIo): AdminTarget {
  * The config file's `admin` section (host, port, token), read on its own: the rest of the file
  * may need secrets this shell does not have, and `sluice status` must work without them. Without
  * `admin.token`, the token the gateway made beside the journal (`storage.path`, relative to the
- * working directory as the gateway reads it), when this user can read it.
+ * config file's directory as the gateway reads it), when this user can read it.
  */
 function adminSection(io: AdminIo): { url?: string; token?: string } {
   const file = io.configFile ?? (existsSync('sluice.yaml') ? 'sluice.yaml' : undefined);
@@ -241,7 +242,9 @@ function adminSection(io: AdminIo): { url?: string; token?: string } {
     const { text, unset } = interpolateEnv(raw, io.env);
     return unset.length > 0 ? undefined : nonEmpty(text);
   };
-  const token = read('token') ?? generatedToken(read('path', section('storage')) ?? DEFAULT_STORAGE_PATH);
+  // The gateway reads a relative storage.path against the config file's directory: so does this.
+  const token =
+    read('token') ?? generatedToken(configRelative(read('path', section('storage')) ?? DEFAULT_STORAGE_PATH, file));
   return {
     url: listenUrl(read('host') ?? '127.0.0.1', read('port') ?? '8081'),
     ...(token !== undefined && { token }),

@@ -4,6 +4,7 @@
  * all of them are reported at once, so an operator fixes a file in one pass.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   type Document,
   isMap,
@@ -34,7 +35,20 @@ export function loadConfig(file: string, env: Env = process.env): Config {
       cause,
     });
   }
-  return parseConfig(text, file, env);
+  return resolvePaths(parseConfig(text, file, env), file);
+}
+
+/**
+ * A relative `storage.path` is relative to the config file's directory, as an `include` would be:
+ * the journal must not move with the directory the gateway happens to be started from.
+ */
+export function resolvePaths(config: Config, file: string): Config {
+  return { ...config, storage: { ...config.storage, path: configRelative(config.storage.path, file) } };
+}
+
+/** `path` as written in the config file `file`: absolute as it is, relative to the file's directory otherwise. */
+export function configRelative(path: string, file: string): string {
+  return isAbsolute(path) ? path : resolve(dirname(resolve(file)), path);
 }
 
 /** Same as `loadConfig`, for a config already in memory; `file` is only used in messages. */

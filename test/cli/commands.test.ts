@@ -86,6 +86,31 @@ describe('sluice CLI', () => {
     expect(c.output()).toContain('server.port');
   });
 
+  it('an operator command reads the token beside a relative storage.path, relative to the config file', async () => {
+    tmp ??= tempDir();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(tmp.dir, 'etc', 'journal'), { recursive: true });
+    mkdirSync(join(tmp.dir, 'elsewhere'));
+    writeFileSync(join(tmp.dir, 'etc', 'journal', 'admin-token'), 'token-beside-the-journal\n', { mode: 0o600 });
+    writeFileSync(join(tmp.dir, 'etc', 'sluice.yaml'), 'storage: { path: ./journal/sluice.db }\n');
+    const { createServer } = await import('node:http');
+    const seen: (string | undefined)[] = [];
+    const api = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"destinations":[]}');
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+    try {
+      const args = ['status', '--json', '-c', join(tmp.dir, 'etc', 'sluice.yaml')];
+      const c = runCli(args, { SLUICE_ADMIN_URL: url, SLUICE_ADMIN_TOKEN: '' }, join(tmp.dir, 'elsewhere'));
+      expect(await c.exited).toBe(0);
+      expect(seen).toEqual(['Bearer token-beside-the-journal']);
+    } finally {
+      api.close();
+    }
+  });
+
   it('an operator command with no config reads the token a gateway made in ./data, as after npm start', async () => {
     tmp ??= tempDir();
     const { mkdirSync } = await import('node:fs');
