@@ -4,9 +4,9 @@
  * without listening; `startGateway` builds them and listens.
  *
  * Start-up order: open (and migrate) the journal, start delivering what it already holds, then
- * listen (public ingest listener, then the admin listener). Shutdown order: refuse new requests
- * (503), stop listening, stop claiming and let in-flight deliveries finish within the grace
- * period, stop retention, close the journal.
+ * listen (public ingest listener, then the admin listener). Shutdown order: refuse new events
+ * (503 with Retry-After, still listening, the admin API still answering), stop claiming and let
+ * in-flight deliveries finish within the grace period, stop listening, stop retention, close the journal.
  */
 
 import type { Server } from 'node:http';
@@ -21,6 +21,7 @@ import { listenerHostNames } from './admin/request-guard.js';
 import { adminTokenPath, ensureAdminToken } from './admin/token.js';
 import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
+import { formatDuration } from './config/units.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { ListenError } from './errors.js';
@@ -243,18 +244,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      logger.info('shutting down: refusing new events, finishing in-flight deliveries');
-      // Refuses new requests at once; in-flight deliveries get the grace period.
-      const stopped = parts.stop();
+      const inFlight = Object.keys(config.destinations).reduce((n, d) => n + (scheduler.state(d)?.inFlight ?? 0), 0);
+      logger.info(
+        { inFlight, graceMs: config.server.shutdown_grace },
+        `shutting down: new events get 503, waiting up to ${formatDuration(config.server.shutdown_grace)} for ${inFlight} in-flight ${inFlight === 1 ? 'delivery' : 'deliveries'}`,
+      );
+      // Both listeners stay open while in-flight deliveries finish: a sender gets 503 with Retry-After
+      // (not a refused connection, which some senders count as a failure), /readyz says not ready, and
+      // the admin API answers, so `sluice status` can watch the drain.
+      await parts.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       const adminClosed = new Promise<void>((resolve) =>
         adminServer ? adminServer.close(() => resolve()) : resolve(),
       );
-      adminServer?.closeAllConnections();
-      await stopped;
-      // Connections still open past the grace period are cut; their senders retry.
+      // Connections still open are cut; their senders retry.
       server.closeAllConnections();
+      adminServer?.closeAllConnections();
       await Promise.all([closed, adminClosed]);
       await parts.close();
       logger.info('stopped');
