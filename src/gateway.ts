@@ -128,6 +128,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       options.createClient ??
       ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
+  metrics.bindScheduler((name) => scheduler.state(name), config.destinations);
   events.on('ingest:accepted', ({ destinations }) => scheduler.notify(destinations));
   const retention = runRetention({
     journal,

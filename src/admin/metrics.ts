@@ -16,6 +16,9 @@
  *   sluice_deliveries_dead{destination}
  *   sluice_oldest_pending_age_seconds{destination}        age of the oldest unfinished event (0 when none)
  *   sluice_destination_paused{destination}                1 when paused by an operator
+ *   sluice_destination_held{destination,reason}           1 while held: retry_after (the consumer's 429/503
+ *                                                         Retry-After) or unreachable (no answer; probed after)
+ *   sluice_destination_held_until_seconds{destination}    Unix time the hold ends (0 when not held)
  *
  * The backlog gauges are read from the journal when scraped, at most once per `statsTtlMs` however
  * often or concurrently Prometheus scrapes: one `destinationStats` per destination per refresh.
@@ -25,6 +28,7 @@
  * would understate the rate (and overstate the time to drain) for up to a minute.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type DestinationState, HOLD_REASONS } from '../delivery/types.js';
 import {
   ATTEMPT_OUTCOMES,
   type AttemptEvent,
@@ -50,6 +54,8 @@ export interface Metrics {
   deliveredRate(destination: string, now?: number): number | undefined;
   /** Reads the backlog gauges of these destinations from `journal` at scrape time. */
   bindJournal(journal: Journal, destinations: DestinationNames, clock?: () => number): void;
+  /** Reads the hold gauges of these destinations from the scheduler's live state at scrape time. */
+  bindScheduler(state: (destination: string) => DestinationState | undefined, destinations: DestinationNames): void;
 }
 
 /** Destination names, or the `destinations` section of the config. */
@@ -202,6 +208,32 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  let live: { state: (destination: string) => DestinationState | undefined; names: string[] } | undefined;
+  new Gauge({
+    name: 'sluice_destination_held',
+    help: "1 while nothing is sent to the destination because of a hold, by reason: retry_after (the consumer's 429/503 Retry-After) or unreachable (attempts got no answer; probed one at a time after the hold).",
+    labelNames: ['destination', 'reason'] as const,
+    registers: [registry],
+    collect() {
+      for (const destination of live?.names ?? []) {
+        const state = live!.state(destination);
+        for (const reason of HOLD_REASONS) this.set({ destination, reason }, state?.heldBy === reason ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'sluice_destination_held_until_seconds',
+    help: 'Unix time (seconds) at which the hold of the destination ends; 0 when not held.',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+    collect() {
+      for (const destination of live?.names ?? []) {
+        const until = live!.state(destination)?.heldUntil;
+        this.set({ destination }, until === undefined ? 0 : until / 1000);
+      }
+    },
+  });
+
   const initDestinations = (names: readonly string[]) => {
     for (const destination of names) {
       for (const outcome of ATTEMPT_OUTCOMES) attempts.inc({ destination, outcome }, 0);
@@ -267,6 +299,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       source = { journal, names, clock };
       snapshot = undefined;
       initDestinations(names);
+    },
+    bindScheduler(state, destinations) {
+      live = { state, names: namesOf(destinations) };
     },
   };
 }
