@@ -47,8 +47,13 @@ export interface AdminOptions {
   events?: GatewayEvents;
 }
 
-/** Paths served without a token. */
+/** Paths served without a token, whatever the Host. */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+/** Paths served without a token (the API's description holds no data), to an allowed Host only. */
+export const TOKENLESS_PATHS: ReadonlySet<string> = new Set([...PUBLIC_PATHS, '/openapi.json']);
+
+/** Candidates an ambiguous id prefix names in its error. */
+const AMBIGUOUS_SHOWN = 5;
 
 /** Builds the admin Hono app (mount it on the admin listener only). */
 export function createAdminApp(deps: AdminOptions): OpenAPIHono {
@@ -109,6 +114,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 
   app.openapi(routes.listEvents, async (c) => {
     const q = c.req.valid('query');
+    if (q.destination !== undefined && !(q.destination in destinations)) return unknownDestination(c, q.destination);
     const page = await journal.listEvents({
       status: q.status,
       source: q.source,
@@ -123,7 +129,22 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 
   app.openapi(routes.getEvent, async (c) => {
     const { id } = c.req.valid('param');
-    const event = await journal.getEvent(id);
+    // An operator may type the start of an id: ids made in the same millisecond share their first
+    // characters, so the prefix must be long enough to be unique.
+    let event = await journal.getEvent(id);
+    if (!event) {
+      const matches = await journal.findEventIds(id, AMBIGUOUS_SHOWN + 1);
+      if (matches.length > 1) {
+        const more = matches.length > AMBIGUOUS_SHOWN ? ', ...' : '';
+        return error(
+          c,
+          409,
+          'ambiguous',
+          `more than one event id starts with "${id}": ${matches.slice(0, AMBIGUOUS_SHOWN).join(', ')}${more}; give more of the id`,
+        );
+      }
+      if (matches.length === 1) event = await journal.getEvent(matches[0]!);
+    }
     if (!event) return error(c, 404, 'not_found', `no event "${id}"`);
     return c.json(eventDetail(event), 200);
   });
@@ -209,7 +230,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 function bearerAuth(token: string): MiddlewareHandler {
   if (!token) throw new Error('the admin token must not be empty');
   return async function bearerAuth(c, next) {
-    if (!PUBLIC_PATHS.has(c.req.path)) {
+    if (!TOKENLESS_PATHS.has(c.req.path)) {
       const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('authorization') ?? '');
       if (!match || !safeEqual(match[1]!, token)) {
         c.header('WWW-Authenticate', 'Bearer realm="sluice-admin"');

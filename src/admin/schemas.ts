@@ -238,6 +238,7 @@ export const routes = {
       ),
       ...invalid,
       ...unauthorized,
+      404: errorResponse('`destination` is not in the config'),
     },
   }),
   getEvent: createRoute({
@@ -246,7 +247,12 @@ export const routes = {
     summary: 'The stored request, each delivery and every attempt',
     security: secured,
     request: { params: IdParam },
-    responses: { 200: json(EventDetailSchema, 'The event'), ...unauthorized, 404: errorResponse('No such event') },
+    responses: {
+      200: json(EventDetailSchema, 'The event: `id` may be the start of an id, when only one event has it'),
+      ...unauthorized,
+      404: errorResponse('No such event'),
+      409: errorResponse('More than one event has an id starting so (`ambiguous`); the message lists some'),
+    },
   }),
   deleteEvent: createRoute({
     method: 'delete',

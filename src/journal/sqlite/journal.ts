@@ -213,6 +213,10 @@ export class SqliteJournal implements Journal {
     return (await this.read({ kind: 'getEvent', id })) as (StoredEvent & { deliveries: DeliveryRecord[] }) | undefined;
   }
 
+  async findEventIds(prefix: string, limit: number): Promise<string[]> {
+    return (await this.read({ kind: 'findEventIds', prefix, limit })) as string[];
+  }
+
   async countDeliveries(destination: string): Promise<Record<DeliveryStatus, number>> {
     return (await this.read({ kind: 'countDeliveries', destination })) as Record<DeliveryStatus, number>;
   }
