@@ -32,6 +32,7 @@ import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
 import type { Logger } from './log.js';
 import { createResigner } from './senders/resign.js';
+import { logStartupSummary } from './startup-summary.js';
 
 /** What a running gateway exposes. */
 export interface Gateway {
@@ -226,21 +227,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = server.address() as AddressInfo;
   const url = baseUrl(config.server.host, port);
   const adminUrl = adminServer ? baseUrl(config.admin.host, (adminServer.address() as AddressInfo).port) : undefined;
-  logger.info(
-    { host: config.server.host, port, journal: config.storage.path },
-    `listening on ${config.server.host}:${port}`,
-  );
-  if (adminUrl)
-    logger.info(
-      { url: adminUrl, token: config.admin.token ? 'admin.token' : adminTokenPath(config.storage.path) },
-      `admin API on ${adminUrl}`,
-    );
-  for (const [name, source] of Object.entries(config.sources)) {
-    logger.info(
-      { source: name, methods: source.methods, path: source.path, to: source.to },
-      `route ${source.methods.join(',')} ${source.path} → ${source.to.join(', ')}`,
-    );
-  }
+  await logStartupSummary({
+    config,
+    url,
+    port,
+    adminUrl,
+    journal,
+    scheduler,
+    logger,
+    ...(options.clock && { clock: options.clock }),
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -273,11 +273,15 @@ export function destinationStatus(
   const rate = Math.max(s.deliveredLastMinute / 60, at.localRate ?? 0);
   const drainRate = Math.min(rate, at.configuredRate ?? Infinity);
   const backlog = s.pending + s.retrying + s.inFlight;
+  // The journal counts every claimed delivery as in flight, also those claimed ahead of a free slot
+  // (claim-ahead.ts) and the leases of a stopped process: only the loop knows which are at the consumer.
+  const sending = at.state === undefined ? s.inFlight : Math.min(s.inFlight, at.state.inFlight);
   return {
     name,
     state: paused ? ('paused' as const) : ('running' as const),
     pending: s.pending,
-    in_flight: s.inFlight,
+    in_flight: sending,
+    claimed: s.inFlight - sending,
     retrying: s.retrying,
     dead: s.dead,
     delivered_last_hour: s.deliveredLastHour,

@@ -81,7 +81,14 @@ export const DestinationSchema = z
     name: z.string(),
     state: z.enum(['running', 'paused']),
     pending: z.number().int().openapi({ description: 'Waiting for a first attempt (or replayed)' }),
-    in_flight: z.number().int(),
+    in_flight: z
+      .number()
+      .int()
+      .openapi({ description: 'Requests at the consumer now (never more than its concurrency)' }),
+    claimed: z.number().int().openapi({
+      description:
+        'Claimed from the journal but not sent yet: claimed ahead of a free slot, or leased by a process that stopped (sent again once the lease ends)',
+    }),
     retrying: z.number().int().openapi({ description: 'Waiting for a retry after a failed attempt' }),
     dead: z.number().int(),
     delivered_last_hour: z.number().int(),

@@ -25,7 +25,7 @@ describe('operator commands against a running gateway', () => {
         `destinations:\n  crm: { url: "http://127.0.0.1:9/", rate: 1/h }\nsources:\n  shop: { path: /in/shop, to: crm }\n`,
     );
     t.child = await startGatewayProcess(config);
-    const loggedAdminUrl = () => /"admin API on (http:\/\/[^"]+)"/.exec(t.child!.output())?.[1];
+    const loggedAdminUrl = () => /"admin API on (http:\/\/[^" ]+)/.exec(t.child!.output())?.[1];
     await waitUntil(
       () => loggedAdminUrl() !== undefined,
       5_000,
@@ -40,16 +40,24 @@ describe('operator commands against a running gateway', () => {
     expect(await status.exited).toBe(0);
     const [crm] = (
       JSON.parse(status.output()) as {
-        destinations: { name: string; state: string; pending: number; retrying: number; in_flight: number }[];
+        destinations: {
+          name: string;
+          state: string;
+          pending: number;
+          retrying: number;
+          in_flight: number;
+          claimed: number;
+        }[];
       }
     ).destinations;
     expect(crm!.name).toBe('crm');
     expect(crm!.state).toBe('paused');
-    expect(crm!.pending + crm!.retrying + crm!.in_flight).toBe(5);
+    expect(crm!.pending + crm!.retrying + crm!.in_flight + crm!.claimed).toBe(5);
 
     const table = runCli(['status', '-c', config, '--url', adminUrl]);
     expect(await table.exited).toBe(0);
-    expect(table.output()).toMatch(/^DESTINATION\s+STATE/);
+    expect(table.output()).toMatch(new RegExp(`^gateway ${adminUrl} at `));
+    expect(table.output()).toMatch(/^DESTINATION\s+STATE/m);
     expect(table.output()).toMatch(/crm\s+paused/);
 
     const wrong = runCli(['status', '--url', adminUrl, '--token', 'nope']);
