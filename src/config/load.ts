@@ -20,6 +20,7 @@ import {
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { type Env, interpolateEnv } from './env.js';
+import { closestKey, issueMessage, keysAt, syntaxHint } from './messages.js';
 import { type Config, configSchema } from './schema.js';
 
 export type { Env } from './env.js';
@@ -62,11 +63,18 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
 
   if (doc.errors.length > 0) {
     // A duplicate key still sits in the tree, so it can be named; other syntax errors have no reliable key.
-    throw new ConfigError(
-      doc.errors.map((e) =>
-        at(e.pos[0], e.code === 'DUPLICATE_KEY' ? keyPathAt(doc, e.pos[0]) : '', e.message.split('\n')[0]!),
-      ),
+    const issues = doc.errors.map((e) =>
+      at(e.pos[0], e.code === 'DUPLICATE_KEY' ? keyPathAt(doc, e.pos[0]) : '', e.message.split('\n')[0]!),
     );
+    const duplicates = issues.filter((_, i) => doc.errors[i]!.code === 'DUPLICATE_KEY');
+    if (duplicates.length === issues.length) throw new ConfigError(issues);
+    // One syntax error throws the parser off for the rest of the file (an unquoted `${PORT:-8080}` in
+    // a flow map gave 49): only the first is worth reading, with a hint when its line shows the cause.
+    const first = issues.find((_, i) => doc.errors[i]!.code !== 'DUPLICATE_KEY')!;
+    const hint = syntaxHint(text.split('\n')[first.line - 1] ?? '');
+    const more = issues.length - 1;
+    const message = `${first.message}${hint ? `; ${hint}` : ''}${more > 0 ? ` (and ${more} more error${more === 1 ? '' : 's'} that may follow from it)` : ''}`;
+    throw new ConfigError([{ ...first, message }]);
   }
 
   const issues = interpolateScalars(doc, env, at);
@@ -146,7 +154,19 @@ function locate(doc: Document, issue: z.core.$ZodIssue, at: At): ConfigIssue[] {
     return issue.keys.map((key) => {
       const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
       const keyNode = pair && isScalar(pair.key) ? pair.key : undefined;
-      return at(keyNode?.range?.[0], dotted([...path, key]), 'unknown key');
+      // A key already in the map is no suggestion: `prot` next to `port` is not a misspelt `port`.
+      const present = new Set(
+        isMap(parent) ? parent.items.map((p) => (isScalar(p.key) ? String(p.key.value) : '')) : [],
+      );
+      const suggestion = closestKey(
+        key,
+        keysAt(configSchema, path).filter((k) => !present.has(k)),
+      );
+      return at(
+        keyNode?.range?.[0],
+        dotted([...path, key]),
+        `unknown key${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`,
+      );
     });
   }
 
@@ -154,12 +174,12 @@ function locate(doc: Document, issue: z.core.$ZodIssue, at: At): ConfigIssue[] {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (node && typeof node === 'object' && 'range' in node) {
-      const message = depth < path.length ? missingMessage(issue) : issue.message;
+      const message = depth < path.length ? missingMessage(issue) : issueMessage(issue);
       return [at((node as Node).range?.[0], dotted(path), message)];
     }
   }
   // Nothing to point at: the document is empty, so every required top-level key is missing.
-  return [at(0, dotted(path), path.length > 0 ? missingMessage(issue) : issue.message)];
+  return [at(0, dotted(path), path.length > 0 ? missingMessage(issue) : issueMessage(issue))];
 }
 
 /**
@@ -168,5 +188,7 @@ function locate(doc: Document, issue: z.core.$ZodIssue, at: At): ConfigIssue[] {
  * (a cross-field check on a defaulted key, e.g. `retry.initial`) keep their own message.
  */
 function missingMessage(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_type' || issue.code === 'invalid_union' ? 'required key is missing' : issue.message;
+  return issue.code === 'invalid_type' || issue.code === 'invalid_union'
+    ? 'required key is missing'
+    : issueMessage(issue);
 }
