@@ -79,3 +79,10 @@ export class ListenError extends SluiceError {
     super('LISTEN_FAILED', message, options);
   }
 }
+
+/** This user may not create, read or write the journal where `storage.path` puts it. */
+export class JournalAccessError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('JOURNAL_ACCESS', message, options);
+  }
+}

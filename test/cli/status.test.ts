@@ -83,6 +83,19 @@ async function status(config: string): Promise<Row[]> {
   return (JSON.parse(cli.output()) as { destinations: Row[] }).destinations;
 }
 
+describe('status --watch', () => {
+  it('stops on SIGINT with exit 0, also while the gateway does not answer', async () => {
+    const c = runCli(['status', '--watch', '--interval', '200ms', '--url', 'http://127.0.0.1:1', '--token', 'x']);
+    await waitUntil(
+      () => c.output().includes('still trying'),
+      15_000,
+      () => `a frame:\n${c.output()}`,
+    );
+    c.process.kill('SIGINT');
+    expect(await c.exited).toBe(0);
+  });
+});
+
 describe('a gateway without admin.token, and Retry-After holds', () => {
   it('status needs no flag; a day-long Retry-After holds at most retry.max; resume lifts a hold across restarts', async () => {
     let first = new Set<string>(['/crm', '/fast']);

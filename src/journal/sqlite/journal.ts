@@ -35,6 +35,7 @@ import type {
 import { migrateJournal, openConnection } from './connection.js';
 import { lockJournal, type ProcessLock } from './process-lock.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
+import { checkStorageAccess } from './storage-access.js';
 import { type AppendOutcome, SqliteStore, type WriteOp } from './store.js';
 import { JournalThread, type Result, toError } from './thread-client.js';
 import type { WriterAnswer, WriterData } from './writer-thread.js';
@@ -57,6 +58,7 @@ export interface SqliteJournalOptions {
 
 /** Opens (creating and migrating as needed) a SQLite journal and starts its writer thread. */
 export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal {
+  checkStorageAccess(options.path);
   const lock = lockJournal(options.path);
   let sqlite: Database.Database | undefined;
   try {
