@@ -105,6 +105,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
           state: scheduler.state(name),
           now,
           localRate: metrics.deliveredRate(name, now),
+          sendingRate: metrics.sendingRate(name, now),
           configuredRate: destination.rate,
         }),
       ),
@@ -257,7 +258,8 @@ function error<S extends ContentfulStatusCode>(c: Context, status: S, code: stri
  * The rate is the journal's deliveries in the last minute over 60 s, or this process's own count
  * over the time since its first delivery in that minute when that is higher (just after a start or
  * a resume, a whole minute would understate it). The time to drain divides the backlog by that
- * rate, or by the configured rate when lower (a burst says nothing of the pace after it).
+ * rate, or by the pace since this process's first send when higher (just after a restart), capped
+ * by the configured rate (a burst says nothing of the pace after it).
  */
 export function destinationStatus(
   name: string,
@@ -266,12 +268,17 @@ export function destinationStatus(
     state: ReturnType<Scheduler['state']>;
     now: number;
     localRate?: number | undefined;
+    /** `Metrics.sendingRate`: this process's pace without the 10 s floor, for the time to drain. */
+    sendingRate?: number | undefined;
     configuredRate?: number | undefined;
   },
 ) {
   const paused = at.state?.paused ?? false;
   const rate = Math.max(s.deliveredLastMinute / 60, at.localRate ?? 0);
-  const drainRate = Math.min(rate, at.configuredRate ?? Infinity);
+  // Right after a start the floored local rate and the journal's minute (which spans the downtime)
+  // both understate the pace, by up to ten times: the ETA then used the unfloored pace since the
+  // first send, capped by the configured rate, which a burst cannot pass.
+  const drainRate = Math.min(Math.max(rate, at.sendingRate ?? 0), at.configuredRate ?? Infinity);
   const backlog = s.pending + s.retrying + s.inFlight;
   // The journal counts every claimed delivery as in flight, also those claimed ahead of a free slot
   // (claim-ahead.ts) and the leases of a stopped process: only the loop knows which are at the consumer.

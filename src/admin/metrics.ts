@@ -52,6 +52,12 @@ export interface Metrics {
    * the first delivery in that minute (at least 10 s); undefined when there was none.
    */
   deliveredRate(destination: string, now?: number): number | undefined;
+  /**
+   * The same deliveries over the time since the first of them was sent (1 s at least), without the
+   * 10 s floor: the pace to expect right after a start, when the floored rate still understates it.
+   * For the time to drain, where the configured rate caps it (a burst says nothing of the pace after it).
+   */
+  sendingRate(destination: string, now?: number): number | undefined;
   /** Reads the backlog gauges of these destinations from `journal` at scrape time. */
   bindJournal(journal: Journal, destinations: DestinationNames, clock?: () => number): void;
   /** Reads the hold gauges of these destinations from the scheduler's live state at scrape time. */
@@ -76,6 +82,7 @@ export interface MetricsOptions {
 
 const RATE_WINDOW_MS = 60_000;
 const RATE_MIN_SPAN_MS = 10_000;
+const SENDING_MIN_SPAN_MS = 1_000;
 
 /** Creates the metrics and their registry. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -131,7 +138,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   let clock: () => number = options.clock ?? Date.now;
   /** Per destination, deliveries by whole second of the last minute (oldest first). */
-  const deliveredBySecond = new Map<string, { second: number; count: number; firstAt: number }[]>();
+  const deliveredBySecond = new Map<
+    string,
+    { second: number; count: number; firstAt: number; firstStartedAt: number }[]
+  >();
 
   let source: { journal: Journal; names: string[]; clock: () => number } | undefined;
   let snapshot: { at: number; stats: Promise<Map<string, DestinationStats>>; paused: Promise<Set<string>> } | undefined;
@@ -257,7 +267,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }
     const last = seconds.at(-1);
     if (last?.second === second) last.count += 1;
-    else seconds.push({ second, count: 1, firstAt: at });
+    else seconds.push({ second, count: 1, firstAt: at, firstStartedAt: at - event.durationMs });
     while (seconds[0]!.second * 1000 < at - RATE_WINDOW_MS) seconds.shift();
   };
   const onReceived = ({ source, outcome }: GatewayEventMap['ingest:received'][0]) => {
@@ -282,6 +292,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         events.off('delivery:attempt', onAttempt);
         events.off('journal:commit', onCommit);
       };
+    },
+    sendingRate(destination, now = clock()) {
+      let count = 0;
+      let first = Infinity;
+      for (const s of deliveredBySecond.get(destination) ?? []) {
+        if (s.firstAt < now - RATE_WINDOW_MS || s.firstAt > now) continue;
+        count += s.count;
+        first = Math.min(first, s.firstStartedAt);
+      }
+      return count === 0 ? undefined : count / (Math.max(SENDING_MIN_SPAN_MS, now - first) / 1000);
     },
     deliveredRate(destination, now = clock()) {
       let count = 0;

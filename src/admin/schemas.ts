@@ -103,7 +103,7 @@ export const DestinationSchema = z
     }),
     eta_seconds: z.number().int().nullable().openapi({
       description:
-        'Time to drain pending + retrying + in flight at that rate (or at the configured rate when lower); 0 with no backlog; null when nothing was delivered in the last minute or the destination is paused',
+        'Time to drain pending + retrying + in flight + claimed at that rate (or at the pace since this process first sent, when higher: just after a restart), at most at the configured rate; 0 with no backlog; null when nothing was delivered in the last minute or the destination is paused',
     }),
     held_until: isoTime
       .nullable()

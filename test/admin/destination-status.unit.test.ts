@@ -41,4 +41,18 @@ describe('destinationStatus', () => {
     const row = destinationStatus('crm', stats, { state: undefined, now: NOW });
     expect(row).toMatchObject({ in_flight: 16, claimed: 0 });
   });
+
+  it('keeps the time to drain sane right after a restart: the pace since the first send, capped by the rate', () => {
+    // Restarted after a long stop with 1000 waiting at 5/s: the burst of 5 went in the first half second.
+    const restarted: DestinationStats = { ...stats, pending: 1000, inFlight: 0, deliveredLastMinute: 5 };
+    const row = destinationStatus('crm', restarted, {
+      state: { ...state, inFlight: 0 },
+      now: NOW,
+      localRate: 0.5, // 5 over the 10 s floor
+      sendingRate: 5 / 0.6, // 5 since the first send 0.6 s ago
+      configuredRate: 5,
+    });
+    expect(row.eta_seconds).toBe(200); // 1000 at 5/s, not 2000 at 0.5/s
+    expect(row.rate_per_second).toBe(0.5);
+  });
 });

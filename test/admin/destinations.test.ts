@@ -118,9 +118,10 @@ describe('GET /destinations', () => {
     const rate = crm.rate_per_second as number;
     expect(rate).toBeGreaterThanOrEqual(0.116);
     expect(rate).toBeLessThanOrEqual(0.7);
-    expect(crm.eta_seconds).toBeGreaterThanOrEqual(2);
-    expect(crm.eta_seconds).toBeLessThanOrEqual(9);
-    expect(Math.abs((crm.eta_seconds as number) - 1 / rate)).toBeLessThanOrEqual(1.1);
+    // The time to drain may use the pace since the first send (no 10 s floor, this destination has no
+    // rate to cap it): never longer than the shown rate gives.
+    expect(crm.eta_seconds).toBeGreaterThanOrEqual(1);
+    expect(crm.eta_seconds).toBeLessThanOrEqual(Math.ceil(1 / rate));
   });
 
   it('answers 404 not_found for a destination that is not in the config', async () => {
