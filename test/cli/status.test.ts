@@ -62,7 +62,8 @@ describe('operator commands against a running gateway', () => {
 
     const wrong = runCli(['status', '--url', adminUrl, '--token', 'nope']);
     expect(await wrong.exited).toBe(1);
-  });
+    // Five processes in a row, each ~1.5 s to start on a loaded 2-core machine.
+  }, 90_000);
 });
 
 /** A port free right now (the admin listener needs a fixed one for the CLI to find it in the config). */
