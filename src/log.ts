@@ -44,6 +44,8 @@ export function createLogger(
     colorize: options.destination === undefined && options.isTTY === true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,service',
+    // The fields on the message's line: a start-up summary stays one line per listener or destination.
+    singleLine: true,
     ...(options.destination && { destination: options.destination }),
   });
   return pino(settings, stream);

@@ -30,7 +30,7 @@ describe('log format', () => {
       'listening on 0.0.0.0:8080',
     );
     expect(pretty.text()).toMatch(/INFO.*listening on 0\.0\.0\.0:8080/);
-    expect(pretty.text()).toContain('port: 8080');
+    expect(pretty.text()).toContain('{"port":8080}'); // on the message's line
     expect(() => JSON.parse(pretty.text())).toThrow();
 
     const json = sink();
