@@ -31,7 +31,10 @@ export function loadConfig(file: string, env: Env = process.env): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(cause);
+    const reason =
+      (cause as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `file not found (looked for ${resolve(file)})`
+        : String(cause);
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `cannot read config: ${reason}` }], {
       cause,
     });

@@ -281,13 +281,13 @@ describe('config errors', () => {
     });
   });
 
-  it('reports a file that does not exist at 1:1, keeping the cause', () => {
+  it('reports a file that does not exist at 1:1, with the absolute path it looked for, keeping the cause', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
     dirs.push(dir);
     const file = join(dir, 'missing.yaml');
     const error = configError(file);
     expect(error.issues).toEqual([
-      { file, line: 1, column: 1, path: '', message: 'cannot read config: file not found' },
+      { file, line: 1, column: 1, path: '', message: `cannot read config: file not found (looked for ${file})` },
     ]);
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
