@@ -19,7 +19,8 @@ import { formatPlan } from '../config/plan.js';
 import { ConfigError, SluiceError, UsageError } from '../errors.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
-import { ADMIN_COMMANDS, ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
+import { runAdminCommand } from './admin-commands.js';
+import { ADMIN_COMMANDS, ADMIN_USAGE } from './admin-options.js';
 import { startSink } from './sink.js';
 import { sinkOptions } from './sink-options.js';
 
