@@ -72,3 +72,17 @@ export class JournalTooNewError extends SluiceError {
     super('JOURNAL_TOO_NEW', message);
   }
 }
+
+/** A listener could not bind its address (port in use, no permission): names the listener and its config keys. */
+export class ListenError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LISTEN_FAILED', message, options);
+  }
+}
+
+/** This user may not create, read or write the journal where `storage.path` puts it. */
+export class JournalAccessError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('JOURNAL_ACCESS', message, options);
+  }
+}

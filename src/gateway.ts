@@ -4,9 +4,9 @@
  * without listening; `startGateway` builds them and listens.
  *
  * Start-up order: open (and migrate) the journal, start delivering what it already holds, then
- * listen (public ingest listener, then the admin listener). Shutdown order: refuse new requests
- * (503), stop listening, stop claiming and let in-flight deliveries finish within the grace
- * period, stop retention, close the journal.
+ * listen (public ingest listener, then the admin listener). Shutdown order: refuse new events
+ * (503 with Retry-After, still listening, the admin API still answering), stop claiming and let
+ * in-flight deliveries finish within the grace period, stop listening, stop retention, close the journal.
  */
 
 import type { Server } from 'node:http';
@@ -14,15 +14,18 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createAdminApp } from './admin/app.js';
+import { logAdminActions } from './admin/audit-log.js';
 import { healthRoutes, type ReadinessCheck } from './admin/health.js';
 import { createMetrics, type Metrics, type MetricsOptions } from './admin/metrics.js';
 import { listenerHostNames } from './admin/request-guard.js';
 import { adminTokenPath, ensureAdminToken } from './admin/token.js';
 import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
+import { formatDuration } from './config/units.js';
 import { createDashboard } from './dashboard/dashboard.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
+import { ListenError } from './errors.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
 import { createIngestApp } from './ingest/app.js';
 import { openJournal } from './journal/open.js';
@@ -30,6 +33,7 @@ import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
 import type { Logger } from './log.js';
 import { createResigner } from './senders/resign.js';
+import { logStartupSummary } from './startup-summary.js';
 
 /** What a running gateway exposes. */
 export interface Gateway {
@@ -100,6 +104,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     ...options.metrics,
   });
   metrics.subscribe(events);
+  logAdminActions(events, logger);
   // The writer's queue needs no bound of its own: each waiting append is a request on an open
   // connection (server.max_connections), holding its body within server.max_inflight_body until
   // the journal answers.
@@ -127,6 +132,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       options.createClient ??
       ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
+  metrics.bindScheduler((name) => scheduler.state(name), config.destinations);
   events.on('ingest:accepted', ({ destinations }) => scheduler.notify(destinations));
   const retention = runRetention({
     journal,
@@ -193,6 +199,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
           metrics,
           isReady,
           logger,
+          events,
           ...(options.clock && { clock: options.clock }),
         })
       : undefined;
@@ -237,8 +244,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const adminServer = parts.admin ? (createAdaptorServer({ fetch: parts.admin.fetch }) as Server) : undefined;
 
   try {
-    await listen(server, config.server.port, config.server.host);
-    if (adminServer) await listen(adminServer, config.admin.port, config.admin.host);
+    await listen(server, config.server.port, config.server.host, 'ingest listener', 'server');
+    if (adminServer) await listen(adminServer, config.admin.port, config.admin.host, 'admin listener', 'admin');
   } catch (error) {
     server.close();
     await parts.close(0);
@@ -248,38 +255,37 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = server.address() as AddressInfo;
   const url = baseUrl(config.server.host, port);
   const adminUrl = adminServer ? baseUrl(config.admin.host, (adminServer.address() as AddressInfo).port) : undefined;
-  logger.info(
-    { host: config.server.host, port, journal: config.storage.path },
-    `listening on ${config.server.host}:${port}`,
-  );
-  if (adminUrl)
-    logger.info(
-      { url: adminUrl, token: config.admin.token ? 'admin.token' : adminTokenPath(config.storage.path) },
-      `admin API on ${adminUrl}`,
-    );
+  await logStartupSummary({
+    config,
+    url,
+    port,
+    adminUrl,
+    journal,
+    scheduler,
+    logger,
+    ...(options.clock && { clock: options.clock }),
+  });
   if (adminUrl) logger.info({ url: `${adminUrl}/ui` }, `dashboard on ${adminUrl}/ui (sign in with the admin token)`);
-  for (const [name, source] of Object.entries(config.sources)) {
-    logger.info(
-      { source: name, methods: source.methods, path: source.path, to: source.to },
-      `route ${source.methods.join(',')} ${source.path} → ${source.to.join(', ')}`,
-    );
-  }
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      logger.info('shutting down: refusing new events, finishing in-flight deliveries');
-      // Refuses new requests at once; in-flight deliveries get the grace period.
-      const stopped = parts.stop();
+      const inFlight = Object.keys(config.destinations).reduce((n, d) => n + (scheduler.state(d)?.inFlight ?? 0), 0);
+      logger.info(
+        { inFlight, graceMs: config.server.shutdown_grace },
+        `shutting down: new events get 503, waiting up to ${formatDuration(config.server.shutdown_grace)} for ${inFlight} in-flight ${inFlight === 1 ? 'delivery' : 'deliveries'}`,
+      );
+      // Both listeners stay open while in-flight deliveries finish: a sender gets 503 with Retry-After
+      // (not a refused connection, which some senders count as a failure), /readyz says not ready, and
+      // the admin API answers, so `sluice status` can watch the drain.
+      await parts.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       const adminClosed = new Promise<void>((resolve) =>
         adminServer ? adminServer.close(() => resolve()) : resolve(),
       );
-      adminServer?.closeAllConnections();
-      await stopped;
-      // Connections still open past the grace period are cut; their senders retry.
+      // Connections still open are cut; their senders retry.
       server.closeAllConnections();
+      adminServer?.closeAllConnections();
       await Promise.all([closed, adminClosed]);
       await parts.close();
       logger.info('stopped');
@@ -293,12 +299,33 @@ function baseUrl(host: string, port: number): string {
   return listenUrl(host, port);
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+/**
+ * Binds `server`; a failure names the listener and the config keys that move it, since a bare
+ * `listen EADDRINUSE 127.0.0.1:8081` leaves the operator guessing which of the two listeners it was.
+ */
+function listen(server: Server, port: number, host: string, role: string, section: 'server' | 'admin'): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: NodeJS.ErrnoException) => reject(listenError(error, `${host}:${port}`, role, section));
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
+}
+
+function listenError(error: NodeJS.ErrnoException, address: string, role: string, section: 'server' | 'admin') {
+  const move =
+    section === 'admin'
+      ? 'set admin.port (or admin.host) in the config, or admin.enabled: false to run without the admin API'
+      : 'set server.port (or server.host) in the config';
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'the port is already in use (another gateway, or another program)'
+      : error.code === 'EACCES'
+        ? 'permission denied (ports below 1024 need privileges)'
+        : error.code === 'EADDRNOTAVAIL'
+          ? 'this machine has no such address'
+          : error.message;
+  return new ListenError(`the ${role} cannot listen on ${address}: ${why}; ${move}`, { cause: error });
 }

@@ -18,6 +18,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Config, orderingLabel } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
+import type { AdminActionEvent, GatewayEvents } from '../events.js';
 import type { DeliveryRecord, DestinationStats, EventSummary, Journal, StoredEvent } from '../journal/port.js';
 import type { Logger } from '../log.js';
 import { redactCredentials } from '../senders/credentials.js';
@@ -44,15 +45,24 @@ export interface AdminOptions {
   logger?: Logger;
   /** The dashboard's routes, mounted at /ui behind the Host and Origin check; they sign in with a cookie. */
   dashboard?: Hono;
+  /** Where each operator action goes as `admin:action` (the audit log subscribes). */
+  events?: GatewayEvents;
 }
 
-/** Paths served without a token. */
+/** Paths served without a token, whatever the Host. */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+/** Paths served without a token (the API's description holds no data), to an allowed Host only. */
+export const TOKENLESS_PATHS: ReadonlySet<string> = new Set([...PUBLIC_PATHS, '/openapi.json']);
+
+/** Candidates an ambiguous id prefix names in its error. */
+const AMBIGUOUS_SHOWN = 5;
 
 /** Builds the admin Hono app (mount it on the admin listener only). */
 export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   const { journal, scheduler, destinations, metrics } = deps;
   const clock = deps.clock ?? Date.now;
+  const audit = (action: AdminActionEvent['action'], target: string, count?: number) =>
+    deps.events?.emit('admin:action', { action, target, count, via: 'api', at: clock() });
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success)
@@ -99,6 +109,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
           state: scheduler.state(name),
           now,
           localRate: metrics.deliveredRate(name, now),
+          sendingRate: metrics.sendingRate(name, now),
           configuredRate: destination.rate,
           ordering: destination.ordering,
         }),
@@ -109,6 +120,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 
   app.openapi(routes.listEvents, async (c) => {
     const q = c.req.valid('query');
+    if (q.destination !== undefined && !(q.destination in destinations)) return unknownDestination(c, q.destination);
     const page = await journal.listEvents({
       status: q.status,
       source: q.source,
@@ -123,7 +135,22 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 
   app.openapi(routes.getEvent, async (c) => {
     const { id } = c.req.valid('param');
-    const event = await journal.getEvent(id);
+    // An operator may type the start of an id: ids made in the same millisecond share their first
+    // characters, so the prefix must be long enough to be unique.
+    let event = await journal.getEvent(id);
+    if (!event) {
+      const matches = await journal.findEventIds(id, AMBIGUOUS_SHOWN + 1);
+      if (matches.length > 1) {
+        const more = matches.length > AMBIGUOUS_SHOWN ? ', ...' : '';
+        return error(
+          c,
+          409,
+          'ambiguous',
+          `more than one event id starts with "${id}": ${matches.slice(0, AMBIGUOUS_SHOWN).join(', ')}${more}; give more of the id`,
+        );
+      }
+      if (matches.length === 1) event = await journal.getEvent(matches[0]!);
+    }
     if (!event) return error(c, 404, 'not_found', `no event "${id}"`);
     return c.json(eventDetail(event), 200);
   });
@@ -131,6 +158,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   app.openapi(routes.deleteEvent, async (c) => {
     const { id } = c.req.valid('param');
     if (!(await journal.deleteEvent(id))) return error(c, 404, 'not_found', `no event "${id}"`);
+    audit('delete', id);
     return c.json({ id, deleted: true as const }, 200);
   });
 
@@ -152,6 +180,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
         `nothing to replay: the deliveries of "${id}" are still pending or in flight`,
       );
     scheduler.notify(targets);
+    audit('replay', id, replayed);
     return c.json({ replayed }, 200);
   });
 
@@ -164,6 +193,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
       clock(),
     );
     if (replayed > 0) scheduler.notify([name]);
+    audit('replay', name, replayed);
     return c.json({ replayed }, 200);
   });
 
@@ -171,6 +201,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
     const { name } = c.req.valid('param');
     if (!(name in destinations)) return unknownDestination(c, name);
     await scheduler.pause(name);
+    audit('pause', name);
     return c.json({ name, state: 'paused' as const }, 200);
   });
 
@@ -180,6 +211,8 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
     // Resume means "send now": it ends a Retry-After hold (or the wait before probing) as well.
     const lifted = await scheduler.liftHold(name);
     await scheduler.resume(name);
+    if (lifted) audit('lift-hold', name);
+    audit('resume', name);
     const hold = lifted && { held_until: iso(lifted.until), held_by: lifted.by };
     return c.json({ name, state: 'running' as const, ...(hold && { hold_lifted: hold }) }, 200);
   });
@@ -203,7 +236,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
 function bearerAuth(token: string): MiddlewareHandler {
   if (!token) throw new Error('the admin token must not be empty');
   return async function bearerAuth(c, next) {
-    if (!PUBLIC_PATHS.has(c.req.path)) {
+    if (!TOKENLESS_PATHS.has(c.req.path)) {
       const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('authorization') ?? '');
       if (!match || !safeEqual(match[1]!, token)) {
         c.header('WWW-Authenticate', 'Bearer realm="sluice-admin"');
@@ -230,7 +263,8 @@ function error<S extends ContentfulStatusCode>(c: Context, status: S, code: stri
  * The rate is the journal's deliveries in the last minute over 60 s, or this process's own count
  * over the time since its first delivery in that minute when that is higher (just after a start or
  * a resume, a whole minute would understate it). The time to drain divides the backlog by that
- * rate, or by the configured rate when lower (a burst says nothing of the pace after it).
+ * rate, or by the pace since this process's first send when higher (just after a restart), capped
+ * by the configured rate (a burst says nothing of the pace after it).
  */
 export function destinationStatus(
   name: string,
@@ -239,20 +273,29 @@ export function destinationStatus(
     state: ReturnType<Scheduler['state']>;
     now: number;
     localRate?: number | undefined;
+    /** `Metrics.sendingRate`: this process's pace without the 10 s floor, for the time to drain. */
+    sendingRate?: number | undefined;
     configuredRate?: number | undefined;
     ordering?: Config['destinations'][string]['ordering'] | undefined;
   },
 ) {
   const paused = at.state?.paused ?? false;
   const rate = Math.max(s.deliveredLastMinute / 60, at.localRate ?? 0);
-  const drainRate = Math.min(rate, at.configuredRate ?? Infinity);
+  // Right after a start the floored local rate and the journal's minute (which spans the downtime)
+  // both understate the pace, by up to ten times: the ETA then used the unfloored pace since the
+  // first send, capped by the configured rate, which a burst cannot pass.
+  const drainRate = Math.min(Math.max(rate, at.sendingRate ?? 0), at.configuredRate ?? Infinity);
   const backlog = s.pending + s.retrying + s.inFlight;
+  // The journal counts every claimed delivery as in flight, also those claimed ahead of a free slot
+  // (claim-ahead.ts) and the leases of a stopped process: only the loop knows which are at the consumer.
+  const sending = at.state === undefined ? s.inFlight : Math.min(s.inFlight, at.state.inFlight);
   return {
     name,
     state: paused ? ('paused' as const) : ('running' as const),
     ordering: orderingLabel(at.ordering ?? 'unordered'),
     pending: s.pending,
-    in_flight: s.inFlight,
+    in_flight: sending,
+    claimed: s.inFlight - sending,
     retrying: s.retrying,
     dead: s.dead,
     delivered_last_hour: s.deliveredLastHour,

@@ -16,6 +16,9 @@
  *   sluice_deliveries_dead{destination}
  *   sluice_oldest_pending_age_seconds{destination}        age of the oldest unfinished event (0 when none)
  *   sluice_destination_paused{destination}                1 when paused by an operator
+ *   sluice_destination_held{destination,reason}           1 while held: retry_after (the consumer's 429/503
+ *                                                         Retry-After) or unreachable (no answer; probed after)
+ *   sluice_destination_held_until_seconds{destination}    Unix time the hold ends (0 when not held)
  *
  * The backlog gauges are read from the journal when scraped, at most once per `statsTtlMs` however
  * often or concurrently Prometheus scrapes: one `destinationStats` per destination per refresh.
@@ -25,6 +28,7 @@
  * would understate the rate (and overstate the time to drain) for up to a minute.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type DestinationState, HOLD_REASONS } from '../delivery/types.js';
 import {
   ATTEMPT_OUTCOMES,
   type AttemptEvent,
@@ -48,8 +52,16 @@ export interface Metrics {
    * the first delivery in that minute (at least 10 s); undefined when there was none.
    */
   deliveredRate(destination: string, now?: number): number | undefined;
+  /**
+   * The same deliveries over the time since the first of them was sent (1 s at least), without the
+   * 10 s floor: the pace to expect right after a start, when the floored rate still understates it.
+   * For the time to drain, where the configured rate caps it (a burst says nothing of the pace after it).
+   */
+  sendingRate(destination: string, now?: number): number | undefined;
   /** Reads the backlog gauges of these destinations from `journal` at scrape time. */
   bindJournal(journal: Journal, destinations: DestinationNames, clock?: () => number): void;
+  /** Reads the hold gauges of these destinations from the scheduler's live state at scrape time. */
+  bindScheduler(state: (destination: string) => DestinationState | undefined, destinations: DestinationNames): void;
 }
 
 /** Destination names, or the `destinations` section of the config. */
@@ -70,6 +82,7 @@ export interface MetricsOptions {
 
 const RATE_WINDOW_MS = 60_000;
 const RATE_MIN_SPAN_MS = 10_000;
+const SENDING_MIN_SPAN_MS = 1_000;
 
 /** Creates the metrics and their registry. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -125,7 +138,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   let clock: () => number = options.clock ?? Date.now;
   /** Per destination, deliveries by whole second of the last minute (oldest first). */
-  const deliveredBySecond = new Map<string, { second: number; count: number; firstAt: number }[]>();
+  const deliveredBySecond = new Map<
+    string,
+    { second: number; count: number; firstAt: number; firstStartedAt: number }[]
+  >();
 
   let source: { journal: Journal; names: string[]; clock: () => number } | undefined;
   let snapshot: { at: number; stats: Promise<Map<string, DestinationStats>>; paused: Promise<Set<string>> } | undefined;
@@ -202,6 +218,32 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  let live: { state: (destination: string) => DestinationState | undefined; names: string[] } | undefined;
+  new Gauge({
+    name: 'sluice_destination_held',
+    help: "1 while nothing is sent to the destination because of a hold, by reason: retry_after (the consumer's 429/503 Retry-After) or unreachable (attempts got no answer; probed one at a time after the hold).",
+    labelNames: ['destination', 'reason'] as const,
+    registers: [registry],
+    collect() {
+      for (const destination of live?.names ?? []) {
+        const state = live!.state(destination);
+        for (const reason of HOLD_REASONS) this.set({ destination, reason }, state?.heldBy === reason ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'sluice_destination_held_until_seconds',
+    help: 'Unix time (seconds) at which the hold of the destination ends; 0 when not held.',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+    collect() {
+      for (const destination of live?.names ?? []) {
+        const until = live!.state(destination)?.heldUntil;
+        this.set({ destination }, until === undefined ? 0 : until / 1000);
+      }
+    },
+  });
+
   const initDestinations = (names: readonly string[]) => {
     for (const destination of names) {
       for (const outcome of ATTEMPT_OUTCOMES) attempts.inc({ destination, outcome }, 0);
@@ -225,7 +267,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }
     const last = seconds.at(-1);
     if (last?.second === second) last.count += 1;
-    else seconds.push({ second, count: 1, firstAt: at });
+    else seconds.push({ second, count: 1, firstAt: at, firstStartedAt: at - event.durationMs });
     while (seconds[0]!.second * 1000 < at - RATE_WINDOW_MS) seconds.shift();
   };
   const onReceived = ({ source, outcome }: GatewayEventMap['ingest:received'][0]) => {
@@ -251,6 +293,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         events.off('journal:commit', onCommit);
       };
     },
+    sendingRate(destination, now = clock()) {
+      let count = 0;
+      let first = Infinity;
+      for (const s of deliveredBySecond.get(destination) ?? []) {
+        if (s.firstAt < now - RATE_WINDOW_MS || s.firstAt > now) continue;
+        count += s.count;
+        first = Math.min(first, s.firstStartedAt);
+      }
+      return count === 0 ? undefined : count / (Math.max(SENDING_MIN_SPAN_MS, now - first) / 1000);
+    },
     deliveredRate(destination, now = clock()) {
       let count = 0;
       let first = Infinity;
@@ -267,6 +319,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       source = { journal, names, clock };
       snapshot = undefined;
       initDestinations(names);
+    },
+    bindScheduler(state, destinations) {
+      live = { state, names: namesOf(destinations) };
     },
   };
 }

@@ -86,7 +86,14 @@ export const DestinationSchema = z
       example: 'key json:/customer_id',
     }),
     pending: z.number().int().openapi({ description: 'Waiting for a first attempt (or replayed)' }),
-    in_flight: z.number().int(),
+    in_flight: z
+      .number()
+      .int()
+      .openapi({ description: 'Requests at the consumer now (never more than its concurrency)' }),
+    claimed: z.number().int().openapi({
+      description:
+        'Claimed from the journal but not sent yet: claimed ahead of a free slot, or leased by a process that stopped (sent again once the lease ends)',
+    }),
     retrying: z.number().int().openapi({ description: 'Waiting for a retry after a failed attempt' }),
     dead: z.number().int(),
     delivered_last_hour: z.number().int(),
@@ -101,7 +108,7 @@ export const DestinationSchema = z
     }),
     eta_seconds: z.number().int().nullable().openapi({
       description:
-        'Time to drain pending + retrying + in flight at that rate (or at the configured rate when lower); 0 with no backlog; null when nothing was delivered in the last minute or the destination is paused',
+        'Time to drain pending + retrying + in flight + claimed at that rate (or at the pace since this process first sent, when higher: just after a restart), at most at the configured rate; 0 with no backlog; null when nothing was delivered in the last minute or the destination is paused',
     }),
     held_until: isoTime
       .nullable()
@@ -243,6 +250,7 @@ export const routes = {
       ),
       ...invalid,
       ...unauthorized,
+      404: errorResponse('`destination` is not in the config'),
     },
   }),
   getEvent: createRoute({
@@ -251,7 +259,12 @@ export const routes = {
     summary: 'The stored request, each delivery and every attempt',
     security: secured,
     request: { params: IdParam },
-    responses: { 200: json(EventDetailSchema, 'The event'), ...unauthorized, 404: errorResponse('No such event') },
+    responses: {
+      200: json(EventDetailSchema, 'The event: `id` may be the start of an id, when only one event has it'),
+      ...unauthorized,
+      404: errorResponse('No such event'),
+      409: errorResponse('More than one event has an id starting so (`ambiguous`); the message lists some'),
+    },
   }),
   deleteEvent: createRoute({
     method: 'delete',

@@ -19,49 +19,14 @@ import { parse as parseYaml } from 'yaml';
 import { adminTokenPath, readAdminToken } from '../admin/token.js';
 import { interpolateEnv } from '../config/env.js';
 import { listenUrl } from '../config/listen-url.js';
+import { configRelative } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import { type AdminTarget, ApiError, createAdminClient } from './admin-client.js';
-import { formatDestinations, formatEvent, formatEventPage } from './admin-format.js';
-
-/** Commands this module runs (main.ts, the `sluice` bin, dispatches them here). */
-export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['status', 'events', 'replay', 'pause', 'resume']);
-
-/** The flags of these commands, for `parseArgs` (`status` is shared with `sink --status`: both strings). */
-export const ADMIN_OPTIONS = {
-  url: { type: 'string' },
-  token: { type: 'string' },
-  json: { type: 'boolean' },
-  limit: { type: 'string' },
-  cursor: { type: 'string' },
-  status: { type: 'string' },
-  source: { type: 'string' },
-  destination: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-} as const;
-
-export const ADMIN_USAGE = `Operator commands (talk to the admin API):
-  status                          Backlog, state, rate and drain estimate per destination
-  events list [--status S] [--source NAME] [--destination NAME]
-              [--since T] [--until T] [--limit N] [--cursor C]
-                                  Events, newest first (S: pending, in_flight, delivered, dead)
-  events show ID                  The stored request, each delivery and every attempt
-  events delete ID                Purge one event
-  replay ID [--destination NAME]  Deliver one event again
-  replay --destination NAME [--status dead|delivered] [--since T] [--until T]
-                                  Deliver again every dead (or delivered) event of a destination
-  pause NAME | resume NAME        Stop / restart sending to a destination (survives restarts)
-
-  T: ISO-8601 (2024-05-01T10:00:00Z), epoch milliseconds, or an age such as 2h (that long ago)
-
-Admin options:
-  --url URL        Admin API (default: $SLUICE_ADMIN_URL, else the config's admin host/port,
-                   else http://127.0.0.1:8081)
-  --token TOKEN    Bearer token (default: $SLUICE_ADMIN_TOKEN, else the config's admin.token,
-                   else the admin-token file the gateway made beside its journal)
-  --json           Print the API's JSON answer instead of a table
-`;
+import { formatEvent, formatEventPage } from './admin-format.js';
+import { ADMIN_COMMANDS, ADMIN_USAGE } from './admin-options.js';
+import { formatReplayPlan, replayPlan } from './replay-plan.js';
+import { formatStatus, watchInterval, watchStatus } from './status-command.js';
 
 /** The journal's path when the config names none (the schema's `storage.path` default). */
 const DEFAULT_STORAGE_PATH = './data/sluice.db';
@@ -74,6 +39,10 @@ export interface AdminIo {
   env: Record<string, string | undefined>;
   /** The `-c` value when given; otherwise ./sluice.yaml is read when it exists. */
   configFile?: string | undefined;
+  /** Ends `status --watch` (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Whether `out` is a terminal: `status --watch` then redraws in place. */
+  isTTY?: boolean;
 }
 
 /** Runs one operator command; resolves the exit code. Never throws. */
@@ -98,7 +67,13 @@ export async function runAdminCommand(
     switch (command) {
       case 'status': {
         noMore(args, 0, 'status');
-        print(await client.call('listDestinations'), (a) => formatDestinations(a.destinations));
+        const rows = async () => (await client.call('listDestinations')).destinations;
+        if (values.watch === true) {
+          const intervalMs = watchInterval(flag(values, 'interval'));
+          return await watchStatus(rows, { url: target.url, intervalMs, json: values.json === true, ...io });
+        }
+        if (flag(values, 'interval') !== undefined) throw new UsageError('--interval goes with --watch');
+        print(await client.call('listDestinations'), (a) => formatStatus(a.destinations, target.url, Date.now()));
         return 0;
       }
       case 'events': {
@@ -131,6 +106,8 @@ export async function runAdminCommand(
         const destination = flag(values, 'destination');
         if (id !== undefined) {
           noMore(args, 1, 'replay');
+          if (values['dry-run'] === true)
+            throw new UsageError('--dry-run lists what a bulk replay (replay --destination NAME) would do');
           for (const key of ['status', 'since', 'until'] as const) {
             if (flag(values, key) !== undefined)
               throw new UsageError(
@@ -146,6 +123,19 @@ export async function runAdminCommand(
         }
         if (destination === undefined)
           throw new UsageError('replay needs an event id, or --destination NAME for a bulk replay');
+        if (values['dry-run'] === true) {
+          const status = flag(values, 'status') ?? 'dead';
+          if (status !== 'dead' && status !== 'delivered')
+            throw new UsageError(`--status must be dead or delivered, got "${status}"`);
+          const query = new URLSearchParams({ destination, status, limit: '500' });
+          for (const key of ['since', 'until'] as const) {
+            const value = flag(values, key);
+            if (value !== undefined) query.set(key, toTime(value, key));
+          }
+          const plan = await replayPlan(client, query);
+          print(plan, (p) => formatReplayPlan(p, destination, status));
+          return 0;
+        }
         const body: Record<string, unknown> = {};
         const status = flag(values, 'status');
         if (status !== undefined) {
@@ -177,7 +167,7 @@ export async function runAdminCommand(
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`sluice: ${error.message}\n\n${ADMIN_USAGE}`);
+      io.err(`sluice: ${error.message}\n\n${ADMIN_COMMANDS[command]?.usage ?? ADMIN_USAGE}`);
       return 2;
     }
     if (error instanceof ApiError) {
@@ -212,7 +202,7 @@ function resolveTarget(values: AdminValues, io: AdminIo): AdminTarget {
  * The config file's `admin` section (host, port, token), read on its own: the rest of the file
  * may need secrets this shell does not have, and `sluice status` must work without them. Without
  * `admin.token`, the token the gateway made beside the journal (`storage.path`, relative to the
- * working directory as the gateway reads it), when this user can read it.
+ * config file's directory as the gateway reads it), when this user can read it.
  */
 function adminSection(io: AdminIo): { url?: string; token?: string } {
   const file = io.configFile ?? (existsSync('sluice.yaml') ? 'sluice.yaml' : undefined);
@@ -241,7 +231,9 @@ function adminSection(io: AdminIo): { url?: string; token?: string } {
     const { text, unset } = interpolateEnv(raw, io.env);
     return unset.length > 0 ? undefined : nonEmpty(text);
   };
-  const token = read('token') ?? generatedToken(read('path', section('storage')) ?? DEFAULT_STORAGE_PATH);
+  // The gateway reads a relative storage.path against the config file's directory: so does this.
+  const token =
+    read('token') ?? generatedToken(configRelative(read('path', section('storage')) ?? DEFAULT_STORAGE_PATH, file));
   return {
     url: listenUrl(read('host') ?? '127.0.0.1', read('port') ?? '8081'),
     ...(token !== undefined && { token }),

@@ -31,14 +31,45 @@ export function table(headers: string[], rows: string[][], rightAligned: Readonl
   return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
-/** `sluice status`. */
-export function formatDestinations(rows: readonly ApiDestination[]): string {
+/** Local wall-clock time of the operator's terminal, `12:03:05`. */
+export function clockTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A rate for a person: `0`, `<0.1`, `0.4`, `5.3`, `12`, `1340`; more digits only say noise. */
+export function formatRate(perSecond: number): string {
+  if (perSecond === 0) return '0';
+  if (perSecond < 0.05) return '<0.1';
+  if (perSecond < 10) return String(Math.round(perSecond * 10) / 10);
+  return String(Math.round(perSecond));
+}
+
+/**
+ * The STATE column: `running`, `paused`, or why and until when nothing is sent: `held (429/503
+ * until 12:03:05)` for a consumer's Retry-After, `held (no answer until 12:03:05)` before a
+ * consumer that stopped answering is probed. A hold in the past by `now` reads as running.
+ */
+export function stateOf(d: ApiDestination, now: number): string {
+  if (d.state === 'paused') return 'paused';
+  if (d.held_until === null) return d.state;
+  const until = Date.parse(d.held_until);
+  if (!(until > now)) return d.state;
+  const why = d.held_by === 'unreachable' ? 'no answer' : '429/503';
+  const day = until - now >= 86_400_000 ? ` ${new Date(until).toISOString().slice(0, 10)}` : '';
+  return `held (${why} until${day} ${clockTime(until)})`;
+}
+
+/** `sluice status`: one row per destination. */
+export function formatDestinations(rows: readonly ApiDestination[], now: number = Date.now()): string {
   const headers = [
     'DESTINATION',
     'STATE',
     'PENDING',
     'RETRYING',
     'IN FLIGHT',
+    'CLAIMED',
     'DEAD',
     'DELIVERED 1H',
     'OLDEST',
@@ -48,25 +79,30 @@ export function formatDestinations(rows: readonly ApiDestination[]): string {
   ];
   const body = rows.map((d) => [
     d.name,
-    d.state,
+    stateOf(d, now),
     String(d.pending),
     String(d.retrying),
     String(d.in_flight),
+    // An older gateway's API has no such field: its in-flight count included them.
+    d.claimed === undefined ? '-' : String(d.claimed),
     String(d.dead),
     String(d.delivered_last_hour),
     formatSeconds(d.oldest_pending_age_seconds),
-    String(d.rate_per_second),
+    formatRate(d.rate_per_second),
     formatSeconds(d.eta_seconds),
     printable(d.ordering),
   ]);
-  const held = rows
-    .filter((d) => d.held_until !== null)
+  const notes = rows
+    .filter((d) => d.held_until !== null && Date.parse(d.held_until) > now)
     .map((d) =>
       d.held_by === 'unreachable'
         ? `${d.name}: the consumer is not answering; held until ${d.held_until}, then probed one request at a time\n`
-        : `${d.name}: held by the consumer's Retry-After until ${d.held_until}\n`,
+        : `${d.name}: held by the consumer's Retry-After until ${d.held_until} (sluice resume ${d.name} lifts it)\n`,
     );
-  return table(headers, body, new Set([2, 3, 4, 5, 6, 7, 8, 9])) + held.join('');
+  const claimed = rows.some((d) => (d.claimed ?? 0) > 0)
+    ? 'CLAIMED: taken from the journal ahead of a free slot (or leased by a stopped process), not sent yet\n'
+    : '';
+  return table(headers, body, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10])) + notes.join('') + claimed;
 }
 
 /** `sluice events list`. */

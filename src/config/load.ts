@@ -4,6 +4,7 @@
  * all of them are reported at once, so an operator fixes a file in one pass.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   type Document,
   isMap,
@@ -19,6 +20,7 @@ import {
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { type Env, interpolateEnv } from './env.js';
+import { closestKey, issueMessage, keysAt, syntaxHint } from './messages.js';
 import { type Config, configSchema } from './schema.js';
 
 export type { Env } from './env.js';
@@ -29,12 +31,28 @@ export function loadConfig(file: string, env: Env = process.env): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(cause);
+    const reason =
+      (cause as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `file not found (looked for ${resolve(file)})`
+        : String(cause);
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `cannot read config: ${reason}` }], {
       cause,
     });
   }
-  return parseConfig(text, file, env);
+  return resolvePaths(parseConfig(text, file, env), file);
+}
+
+/**
+ * A relative `storage.path` is relative to the config file's directory, as an `include` would be:
+ * the journal must not move with the directory the gateway happens to be started from.
+ */
+export function resolvePaths(config: Config, file: string): Config {
+  return { ...config, storage: { ...config.storage, path: configRelative(config.storage.path, file) } };
+}
+
+/** `path` as written in the config file `file`: absolute as it is, relative to the file's directory otherwise. */
+export function configRelative(path: string, file: string): string {
+  return isAbsolute(path) ? path : resolve(dirname(resolve(file)), path);
 }
 
 /** Same as `loadConfig`, for a config already in memory; `file` is only used in messages. */
@@ -48,11 +66,18 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
 
   if (doc.errors.length > 0) {
     // A duplicate key still sits in the tree, so it can be named; other syntax errors have no reliable key.
-    throw new ConfigError(
-      doc.errors.map((e) =>
-        at(e.pos[0], e.code === 'DUPLICATE_KEY' ? keyPathAt(doc, e.pos[0]) : '', e.message.split('\n')[0]!),
-      ),
+    const issues = doc.errors.map((e) =>
+      at(e.pos[0], e.code === 'DUPLICATE_KEY' ? keyPathAt(doc, e.pos[0]) : '', e.message.split('\n')[0]!),
     );
+    const duplicates = issues.filter((_, i) => doc.errors[i]!.code === 'DUPLICATE_KEY');
+    if (duplicates.length === issues.length) throw new ConfigError(issues);
+    // One syntax error throws the parser off for the rest of the file (an unquoted `${PORT:-8080}` in
+    // a flow map gave 49): only the first is worth reading, with a hint when its line shows the cause.
+    const first = issues.find((_, i) => doc.errors[i]!.code !== 'DUPLICATE_KEY')!;
+    const hint = syntaxHint(text.split('\n')[first.line - 1] ?? '');
+    const more = issues.length - 1;
+    const message = `${first.message}${hint ? `; ${hint}` : ''}${more > 0 ? ` (and ${more} more error${more === 1 ? '' : 's'} that may follow from it)` : ''}`;
+    throw new ConfigError([{ ...first, message }]);
   }
 
   const issues = interpolateScalars(doc, env, at);
@@ -132,7 +157,19 @@ function locate(doc: Document, issue: z.core.$ZodIssue, at: At): ConfigIssue[] {
     return issue.keys.map((key) => {
       const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
       const keyNode = pair && isScalar(pair.key) ? pair.key : undefined;
-      return at(keyNode?.range?.[0], dotted([...path, key]), 'unknown key');
+      // A key already in the map is no suggestion: `prot` next to `port` is not a misspelt `port`.
+      const present = new Set(
+        isMap(parent) ? parent.items.map((p) => (isScalar(p.key) ? String(p.key.value) : '')) : [],
+      );
+      const suggestion = closestKey(
+        key,
+        keysAt(configSchema, path).filter((k) => !present.has(k)),
+      );
+      return at(
+        keyNode?.range?.[0],
+        dotted([...path, key]),
+        `unknown key${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`,
+      );
     });
   }
 
@@ -140,12 +177,12 @@ function locate(doc: Document, issue: z.core.$ZodIssue, at: At): ConfigIssue[] {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (node && typeof node === 'object' && 'range' in node) {
-      const message = depth < path.length ? missingMessage(issue) : issue.message;
+      const message = depth < path.length ? missingMessage(issue) : issueMessage(issue);
       return [at((node as Node).range?.[0], dotted(path), message)];
     }
   }
   // Nothing to point at: the document is empty, so every required top-level key is missing.
-  return [at(0, dotted(path), path.length > 0 ? missingMessage(issue) : issue.message)];
+  return [at(0, dotted(path), path.length > 0 ? missingMessage(issue) : issueMessage(issue))];
 }
 
 /**
@@ -154,5 +191,7 @@ function locate(doc: Document, issue: z.core.$ZodIssue, at: At): ConfigIssue[] {
  * (a cross-field check on a defaulted key, e.g. `retry.initial`) keep their own message.
  */
 function missingMessage(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_type' || issue.code === 'invalid_union' ? 'required key is missing' : issue.message;
+  return issue.code === 'invalid_type' || issue.code === 'invalid_union'
+    ? 'required key is missing'
+    : issueMessage(issue);
 }

@@ -280,7 +280,11 @@ export const configSchema = z
     storage: storageSchema.prefault({}),
     retention: retentionSchema.prefault({}),
     log: z
-      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** `pretty` (one coloured line per entry) or `json`; default pretty when stdout is a terminal, else json. */
+        format: z.enum(['pretty', 'json']).optional(),
+      })
       .prefault({}),
     /** The admin API (status, events, replay, pause, metrics): its own listener, never the public one. */
     admin: z

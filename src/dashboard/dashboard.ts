@@ -68,6 +68,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     replays,
     clock,
   });
+  const invalidateLive = () => live.invalidate();
+  events.on('admin:action', invalidateLive);
+  unsubscribe.push(() => events.off('admin:action', invalidateLive));
   const app = createDashboardApp({
     token: options.token,
     sessions: createSessions({ clock }),

@@ -44,8 +44,11 @@ export interface LiveDeps {
   clock?: () => number;
 }
 
-/** Snapshots no older than a second, shared. */
-export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapshot> } {
+/**
+ * Snapshots no older than a second, shared; `invalidate` drops the shared one, so that the state an
+ * operator just changed shows at the next read, not up to a second later.
+ */
+export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapshot>; invalidate(): void } {
   const clock = deps.clock ?? Date.now;
   let cached: { at: number; value: Promise<LiveSnapshot> } | undefined;
   const take = async (now: number): Promise<LiveSnapshot> => {
@@ -78,6 +81,9 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
     };
   };
   return {
+    invalidate() {
+      cached = undefined;
+    },
     snapshot() {
       const now = clock();
       if (!cached || now - cached.at >= 1000) {

@@ -195,6 +195,11 @@ export interface Journal {
   nextDueAt(destination: string, fifo: boolean, byKey?: boolean): Promise<number | undefined>;
   /** Deletes up to `limit` finished events past retention; resolves how many went. */
   purge(cutoffs: RetentionCutoffs, limit: number): Promise<number>;
+  /**
+   * Ids of stored events that start with `prefix`, in id order, at most `limit` of them (operators
+   * type the start of an id; asking for two tells a unique prefix from an ambiguous one).
+   */
+  findEventIds(prefix: string, limit: number): Promise<string[]>;
   /** One event with its deliveries and attempts. */
   getEvent(id: string): Promise<(StoredEvent & { deliveries: DeliveryRecord[] }) | undefined>;
   /** Number of deliveries per status for one destination. */

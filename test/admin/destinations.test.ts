@@ -64,6 +64,7 @@ describe('GET /destinations', () => {
       state: 'paused',
       pending: 4,
       in_flight: 0,
+      claimed: 0,
       retrying: 1,
       dead: 2,
       delivered_last_hour: 3,
@@ -84,6 +85,7 @@ describe('GET /destinations', () => {
       state: 'running',
       pending: 2,
       in_flight: 0,
+      claimed: 0,
       retrying: 0,
       dead: 0,
       delivered_last_hour: 3,
@@ -118,9 +120,10 @@ describe('GET /destinations', () => {
     const rate = crm.rate_per_second as number;
     expect(rate).toBeGreaterThanOrEqual(0.116);
     expect(rate).toBeLessThanOrEqual(0.7);
-    expect(crm.eta_seconds).toBeGreaterThanOrEqual(2);
-    expect(crm.eta_seconds).toBeLessThanOrEqual(9);
-    expect(Math.abs((crm.eta_seconds as number) - 1 / rate)).toBeLessThanOrEqual(1.1);
+    // The time to drain may use the pace since the first send (no 10 s floor, this destination has no
+    // rate to cap it): never longer than the shown rate gives.
+    expect(crm.eta_seconds).toBeGreaterThanOrEqual(1);
+    expect(crm.eta_seconds).toBeLessThanOrEqual(Math.ceil(1 / rate));
   });
 
   it('answers 404 not_found for a destination that is not in the config', async () => {

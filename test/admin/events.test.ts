@@ -112,6 +112,12 @@ describe('GET /events', () => {
     expect(got.sort()).toEqual(expected.sort());
   });
 
+  it('answers 404 not_found for a destination not in the config, as pause does', async () => {
+    const res = await fx.admin('/events?destination=nope');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'no destination "nope" in the config' } });
+  });
+
   it('answers 400 invalid_request for a bad query', async () => {
     for (const query of [
       'limit=0',
@@ -192,6 +198,26 @@ describe('GET /events/:id', () => {
     expect(Buffer.from(event.body, 'base64')).toEqual(Buffer.from(bytes));
     expect(event.body_size).toBe(5);
     await fx.adminJson(`/events/${id}`, { method: 'DELETE' });
+  });
+
+  it('takes a unique start of an id, and answers 409 ambiguous listing candidates for a shared one', async () => {
+    const all = [...ids.a, ...ids.b].sort();
+    const [x, y] = [all[0]!, all[1]!];
+    let common = 0;
+    while (x[common] === y[common]) common++;
+    const unique = x.slice(0, common + 1);
+    const others = all.filter((id) => id !== x && id.startsWith(unique));
+    if (others.length === 0) {
+      expect((await fx.adminJson<{ id: string }>(`/events/${unique}`)).id).toBe(x);
+    }
+    const res = await fx.admin(`/events/${x.slice(0, common)}`);
+    expect(res.status).toBe(409);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('ambiguous');
+    expect(body.error.message).toContain(x);
+    expect(body.error.message).toContain(y);
+    expect(body.error.message).toContain('give more of the id');
+    expect((await fx.adminJson<{ id: string }>(`/events/${x}`)).id).toBe(x);
   });
 
   it('answers 404 not_found for an unknown id', async () => {

@@ -159,6 +159,20 @@ describe('createMetrics', () => {
     expect(metrics.deliveredRate('steady')).toBeLessThan(2.1);
   });
 
+  it('measures the sending pace since the first send, without the 10 s floor (1 s at least)', () => {
+    let now = 1_000_000;
+    const metrics = createMetrics({ defaultMetrics: false, clock: () => now });
+    const events = createGatewayEvents();
+    metrics.subscribe(events);
+    expect(metrics.sendingRate('crm')).toBeUndefined();
+    // 5 answered within 0.5 s, each after 100 ms: sent from 0.1 s before the first answer.
+    for (let i = 0; i < 5; i++, now += 100)
+      events.emit('delivery:attempt', { destination: 'crm', outcome: 'delivered', status: 200, durationMs: 100 });
+    expect(metrics.sendingRate('crm', 1_000_000 + 1_900)).toBeCloseTo(5 / 2, 6);
+    expect(metrics.sendingRate('crm', 1_000_000 + 400)).toBeCloseTo(5, 6); // the 1 s floor
+    expect(metrics.deliveredRate('crm', 1_000_000 + 1_900)).toBeCloseTo(0.5, 6);
+  });
+
   it('keeps its own registry: two instances do not share counters, and the default registry stays empty', async () => {
     const { register } = await import('prom-client');
     const a = createMetrics();

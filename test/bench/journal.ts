@@ -94,6 +94,8 @@ export async function adminUrl(gateway: Child): Promise<string> {
 export interface DestinationStatus {
   pending: number;
   in_flight: number;
+  /** Claimed from the journal, not sent yet (counted in in_flight before the API showed them apart). */
+  claimed: number;
   retrying: number;
   rate_per_second: number;
   eta_seconds: number | null;

@@ -1,6 +1,6 @@
 /**
  * The operator commands print what the admin API returns: `--json` is the API's answer as is, the
- * tables carry the same numbers. Run in-process (argv parsed with the real ADMIN_OPTIONS) against
+ * tables carry the same numbers. Run in-process (argv parsed with the real ADMIN_COMMANDS options) against
  * a real admin app on a real listener, over a real journal and scheduler.
  */
 import { writeFileSync } from 'node:fs';
@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApp } from '../../src/admin/app.js';
-import { ADMIN_OPTIONS, runAdminCommand } from '../../src/cli/admin-commands.js';
+import { runAdminCommand } from '../../src/cli/admin-commands.js';
+import { formatRate } from '../../src/cli/admin-format.js';
+import { ADMIN_COMMANDS } from '../../src/cli/admin-options.js';
 import { type AdminFixture, startAdminFixture, TOKEN } from '../helpers/admin.js';
 import { tempDir } from '../helpers/gateway.js';
 import { listen } from '../helpers/ingest.js';
@@ -23,15 +25,21 @@ const tmp = tempDir();
 const ids = { a: [] as string[], b: [] as string[] };
 let frozen = true;
 
-/** Runs `sluice <argv>` as main.ts does: parseArgs with ADMIN_OPTIONS, then runAdminCommand. */
+/** Runs `sluice <argv>` as main.ts does: strict parseArgs with the command's own options, then runAdminCommand. */
 async function sluice(argv: string[], io: { env?: Record<string, string>; configFile?: string; auth?: boolean } = {}) {
-  const { values, positionals } = parseArgs({ args: argv, options: ADMIN_OPTIONS, allowPositionals: true });
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: ADMIN_COMMANDS[command!]!.options,
+    allowPositionals: true,
+    strict: true,
+  });
   const defaults = io.auth === false ? {} : { url: server.url, token: TOKEN };
   let out = '';
   let err = '';
   const code = await runAdminCommand(
-    positionals[0]!,
-    positionals.slice(1),
+    command!,
+    positionals,
     { ...defaults, ...values },
     {
       out: (s) => void (out += s),
@@ -93,24 +101,28 @@ describe('sluice status', () => {
   it('prints a table with the same numbers', async () => {
     const { code, out } = await sluice(['status']);
     expect(code).toBe(0);
-    const lines = out.trimEnd().split('\n');
+    // The first line names the gateway that answered.
+    expect(out.split('\n')[0]).toMatch(new RegExp(`^gateway ${server.url} at \\d\\d:\\d\\d:\\d\\d$`));
+    const lines = out.trimEnd().split('\n').slice(2);
     expect(cells(lines[0])).toEqual([
       'DESTINATION',
       'STATE',
       'PENDING',
       'RETRYING',
       'IN FLIGHT',
+      'CLAIMED',
       'DEAD',
       'DELIVERED 1H',
       'OLDEST',
       'RATE/S',
       'ETA',
+      'ORDERING',
     ]);
     expect(lines).toHaveLength(3);
     const { destinations } = (await api('/destinations')) as {
       destinations: { oldest_pending_age_seconds: number; rate_per_second: number }[];
     };
-    expect(cells(lines[1])).toEqual(['crm', 'paused', '4', '0', '0', '0', '0', '30s', '0', '-']);
+    expect(cells(lines[1])).toEqual(['crm', 'paused', '4', '0', '0', '0', '0', '0', '30s', '0', '-', 'unordered']);
     const erp = destinations[1]!;
     expect(erp.oldest_pending_age_seconds).toBeLessThanOrEqual(30);
     expect(erp.rate_per_second).toBeGreaterThan(0);
@@ -122,10 +134,12 @@ describe('sluice status', () => {
       '0',
       '0',
       '0',
+      '0',
       '3',
       `${erp.oldest_pending_age_seconds}s`,
-      String(erp.rate_per_second),
+      formatRate(erp.rate_per_second),
       '2h00m',
+      'unordered',
     ]);
   });
 });
@@ -243,6 +257,37 @@ describe('sluice pause, resume and replay', () => {
     const show = await sluice(['events', 'show', 'missing']);
     expect(show.code).toBe(1);
     expect(show.err).toContain('[not_found]');
+    const list = await sluice(['events', 'list', '--destination', 'nope']);
+    expect(list).toMatchObject({ code: 1, err: 'sluice: no destination "nope" in the config [not_found]\n' });
+  });
+
+  it('events show takes a unique start of an id; a shared one lists candidates', async () => {
+    const all = [...ids.a, ...ids.b].sort();
+    let common = 0;
+    while (all[0]![common] === all[1]![common]) common++;
+    const ambiguous = await sluice(['events', 'show', all[0]!.slice(0, common)]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.err).toContain('[ambiguous]');
+    expect(ambiguous.err).toContain(all[0]!);
+    const unique = all[0]!.slice(0, common + 1);
+    if (!all.slice(1).some((id) => id.startsWith(unique))) {
+      const shown = await sluice(['events', 'show', unique]);
+      expect(shown.code).toBe(0);
+      expect(shown.out).toContain(`event     ${all[0]}`);
+    }
+  });
+
+  it('replay --dry-run lists what a bulk replay would send and changes nothing', async () => {
+    const before = await api('/destinations');
+    const dry = await sluice(['replay', '--destination', 'crm', '--status', 'delivered', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    const plan = JSON.parse(dry.out) as { would_replay: number; events: { id: string }[] };
+    const listed = (await api('/events?destination=crm&status=delivered&limit=500')) as { events: { id: string }[] };
+    expect(plan.would_replay).toBe(listed.events.length);
+    expect(plan.events.map((e) => e.id)).toEqual(listed.events.map((e) => e.id));
+    const human = await sluice(['replay', '--destination', 'crm', '--status', 'delivered', '-n']);
+    expect(human.out).toMatch(/^dry run: would replay \d+ delivered deliver(y|ies) to crm; nothing was changed\n/);
+    expect(await api('/destinations')).toEqual(before);
   });
 
   it('exits 2 on a wrong command line', async () => {

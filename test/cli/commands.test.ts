@@ -19,10 +19,48 @@ function file(name: string, text: string): string {
 }
 
 describe('sluice CLI', () => {
-  it('--version prints the package version', async () => {
+  it('--version prints the name and version, and the node version', async () => {
     const c = runCli(['--version']);
     expect(await c.exited).toBe(0);
-    expect(c.output().trim()).toBe(pkg.version);
+    expect(c.output().trim()).toBe(`sluice ${pkg.version} (node ${process.version})`);
+  });
+
+  it('each command has its own --help', async () => {
+    for (const [command, says] of [
+      ['start', 'Usage: sluice start [-c FILE]'],
+      ['sink', '--latency D'],
+      ['status', '--watch'],
+      ['replay', '--dry-run'],
+    ] as const) {
+      const c = runCli([command, '--help']);
+      expect(await c.exited, command).toBe(0);
+      expect(c.output(), command).toContain(says);
+    }
+  });
+
+  it('refuses an option the command does not take, instead of ignoring it', async () => {
+    const c = runCli(['start', '--port', '18095']);
+    expect(await c.exited).toBe(2);
+    expect(c.output()).toContain("start: Unknown option '--port'");
+    expect(c.output()).toContain('Usage: sluice start');
+    const s = runCli(['status', '--latency', '1s']);
+    expect(await s.exited).toBe(2);
+    expect(s.output()).toContain("Unknown option '--latency'");
+  });
+
+  it('without -c and without sluice.yaml, says what it looked for, where, and points at the example', async () => {
+    tmp ??= tempDir();
+    writeFileSync(join(tmp.dir, 'sluice.example.yaml'), '# example\n');
+    const c = runCli(['start'], {}, tmp.dir);
+    expect(await c.exited).toBe(1);
+    expect(c.output()).toContain(`no config file: looked for ${join(tmp.dir, 'sluice.yaml')}`);
+    expect(c.output()).toContain('sluice start -c sluice.example.yaml');
+    expect(c.output()).toContain('cp sluice.example.yaml sluice.yaml');
+  });
+
+  it('check accepts the example config the repository ships', async () => {
+    const c = runCli(['check', '-c', join(import.meta.dirname, '../../sluice.example.yaml')]);
+    expect(await c.exited, c.output()).toBe(0);
   });
 
   it('--help prints usage naming every command', async () => {
@@ -82,7 +120,33 @@ describe('sluice CLI', () => {
     const c = runCli(['start', '-c', config]);
     expect(await c.exited).toBe(1);
     blocker.close();
-    expect(c.output()).toContain('EADDRINUSE');
+    expect(c.output()).toContain(`the ingest listener cannot listen on 127.0.0.1:${port}`);
+    expect(c.output()).toContain('server.port');
+  });
+
+  it('an operator command reads the token beside a relative storage.path, relative to the config file', async () => {
+    tmp ??= tempDir();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(tmp.dir, 'etc', 'journal'), { recursive: true });
+    mkdirSync(join(tmp.dir, 'elsewhere'));
+    writeFileSync(join(tmp.dir, 'etc', 'journal', 'admin-token'), 'token-beside-the-journal\n', { mode: 0o600 });
+    writeFileSync(join(tmp.dir, 'etc', 'sluice.yaml'), 'storage: { path: ./journal/sluice.db }\n');
+    const { createServer } = await import('node:http');
+    const seen: (string | undefined)[] = [];
+    const api = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"destinations":[]}');
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+    try {
+      const args = ['status', '--json', '-c', join(tmp.dir, 'etc', 'sluice.yaml')];
+      const c = runCli(args, { SLUICE_ADMIN_URL: url, SLUICE_ADMIN_TOKEN: '' }, join(tmp.dir, 'elsewhere'));
+      expect(await c.exited).toBe(0);
+      expect(seen).toEqual(['Bearer token-beside-the-journal']);
+    } finally {
+      api.close();
+    }
   });
 
   it('an operator command with no config reads the token a gateway made in ./data, as after npm start', async () => {

@@ -1,13 +1,21 @@
 /** The `sluice status` table says why a destination is held, under the table. */
 import { describe, expect, it } from 'vitest';
 import type { ApiEvent, ApiEventPage } from '../../src/admin/schemas.js';
-import { formatDestinations, formatEvent, formatEventPage } from '../../src/cli/admin-format.js';
+import {
+  clockTime,
+  formatDestinations,
+  formatEvent,
+  formatEventPage,
+  formatRate,
+  stateOf,
+} from '../../src/cli/admin-format.js';
 
 const row = {
   name: 'crm',
   state: 'running',
   pending: 3,
   in_flight: 1,
+  claimed: 0,
   retrying: 0,
   dead: 0,
   delivered_last_hour: 10,
@@ -26,19 +34,53 @@ describe('sluice status: ordering', () => {
     expect(line).toMatch(/ key json:\/customer_id$/);
   });
 });
+/** An hour before the holds below end. */
+const NOW = Date.parse('2026-11-28T20:00:00.000Z');
 
 describe('sluice status: holds', () => {
   it('prints no hold line for a destination that is not held', () => {
-    expect(formatDestinations([row])).not.toMatch(/held/);
+    expect(formatDestinations([row], NOW)).not.toMatch(/held/);
   });
 
   it("names the consumer's Retry-After", () => {
-    const out = formatDestinations([{ ...row, held_until: '2026-11-28T21:00:00.000Z', held_by: 'retry_after' }]);
+    const out = formatDestinations([{ ...row, held_until: '2026-11-28T21:00:00.000Z', held_by: 'retry_after' }], NOW);
     expect(out).toContain("crm: held by the consumer's Retry-After until 2026-11-28T21:00:00.000Z");
   });
 
+  it('says held, why and until when in the STATE column; a hold that ended reads as running', () => {
+    const until = Date.parse('2026-11-28T21:00:00.000Z');
+    const held = { ...row, held_until: '2026-11-28T21:00:00.000Z', held_by: 'retry_after' } as const;
+    expect(stateOf(held, NOW)).toBe(`held (429/503 until ${clockTime(until)})`);
+    expect(stateOf({ ...held, held_by: 'unreachable' }, NOW)).toBe(`held (no answer until ${clockTime(until)})`);
+    expect(stateOf(held, until + 1)).toBe('running');
+    expect(stateOf({ ...held, state: 'paused' }, NOW)).toBe('paused');
+    expect(formatDestinations([held], NOW).split('\n')[1]).toContain(`held (429/503 until ${clockTime(until)})`);
+  });
+
+  it('rounds rates: a tenth below 10/s, whole numbers above', () => {
+    expect([0, 0.01, 0.333, 1.26, 9.96, 12.4, 1339.6].map(formatRate)).toEqual([
+      '0',
+      '<0.1',
+      '0.3',
+      '1.3',
+      '10',
+      '12',
+      '1340',
+    ]);
+  });
+
+  it('shows claimed-ahead deliveries apart from those at the consumer', () => {
+    const out = formatDestinations([{ ...row, in_flight: 2, claimed: 14 }], NOW);
+    const [header, line] = out.split('\n');
+    const cells = (l: string | undefined) => l!.trim().split(/\s{2,}/);
+    const at = (name: string) => cells(line)[cells(header).indexOf(name)];
+    expect(at('IN FLIGHT')).toBe('2');
+    expect(at('CLAIMED')).toBe('14');
+    expect(out).toContain('CLAIMED: taken from the journal ahead of a free slot');
+  });
+
   it('names a consumer that does not answer, and the probing', () => {
-    const out = formatDestinations([{ ...row, held_until: '2026-11-28T21:00:00.000Z', held_by: 'unreachable' }]);
+    const out = formatDestinations([{ ...row, held_until: '2026-11-28T21:00:00.000Z', held_by: 'unreachable' }], NOW);
     expect(out).toContain(
       'crm: the consumer is not answering; held until 2026-11-28T21:00:00.000Z, then probed one request at a time',
     );

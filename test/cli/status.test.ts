@@ -25,7 +25,7 @@ describe('operator commands against a running gateway', () => {
         `destinations:\n  crm: { url: "http://127.0.0.1:9/", rate: 1/h }\nsources:\n  shop: { path: /in/shop, to: crm }\n`,
     );
     t.child = await startGatewayProcess(config);
-    const loggedAdminUrl = () => /"admin API on (http:\/\/[^"]+)"/.exec(t.child!.output())?.[1];
+    const loggedAdminUrl = () => /"admin API on (http:\/\/[^" ]+)/.exec(t.child!.output())?.[1];
     await waitUntil(
       () => loggedAdminUrl() !== undefined,
       5_000,
@@ -40,21 +40,30 @@ describe('operator commands against a running gateway', () => {
     expect(await status.exited).toBe(0);
     const [crm] = (
       JSON.parse(status.output()) as {
-        destinations: { name: string; state: string; pending: number; retrying: number; in_flight: number }[];
+        destinations: {
+          name: string;
+          state: string;
+          pending: number;
+          retrying: number;
+          in_flight: number;
+          claimed: number;
+        }[];
       }
     ).destinations;
     expect(crm!.name).toBe('crm');
     expect(crm!.state).toBe('paused');
-    expect(crm!.pending + crm!.retrying + crm!.in_flight).toBe(5);
+    expect(crm!.pending + crm!.retrying + crm!.in_flight + crm!.claimed).toBe(5);
 
     const table = runCli(['status', '-c', config, '--url', adminUrl]);
     expect(await table.exited).toBe(0);
-    expect(table.output()).toMatch(/^DESTINATION\s+STATE/);
+    expect(table.output()).toMatch(new RegExp(`^gateway ${adminUrl} at `));
+    expect(table.output()).toMatch(/^DESTINATION\s+STATE/m);
     expect(table.output()).toMatch(/crm\s+paused/);
 
     const wrong = runCli(['status', '--url', adminUrl, '--token', 'nope']);
     expect(await wrong.exited).toBe(1);
-  });
+    // Five processes in a row, each ~1.5 s to start on a loaded 2-core machine.
+  }, 90_000);
 });
 
 /** A port free right now (the admin listener needs a fixed one for the CLI to find it in the config). */
@@ -74,6 +83,19 @@ async function status(config: string): Promise<Row[]> {
   if (code !== 0) throw new Error(`sluice status exited ${code}: ${cli.output()}`);
   return (JSON.parse(cli.output()) as { destinations: Row[] }).destinations;
 }
+
+describe('status --watch', () => {
+  it('stops on SIGINT with exit 0, also while the gateway does not answer', async () => {
+    const c = runCli(['status', '--watch', '--interval', '200ms', '--url', 'http://127.0.0.1:1', '--token', 'x']);
+    await waitUntil(
+      () => c.output().includes('still trying'),
+      15_000,
+      () => `a frame:\n${c.output()}`,
+    );
+    c.process.kill('SIGINT');
+    expect(await c.exited).toBe(0);
+  });
+});
 
 describe('a gateway without admin.token, and Retry-After holds', () => {
   it('status needs no flag; a day-long Retry-After holds at most retry.max; resume lifts a hold across restarts', async () => {

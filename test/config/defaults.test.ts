@@ -45,7 +45,8 @@ describe('defaults', () => {
         max_connections: 1024,
         max_inflight_body: 64 * 1024 * 1024,
       },
-      storage: { path: './data/sluice.db' },
+      // Relative to the config file's directory.
+      storage: { path: expect.stringMatching(/sluice-config-[^/]+\/data\/sluice\.db$/) },
       retention: { delivered: 7 * 86_400_000, dead: 30 * 86_400_000 },
       log: { level: 'info' },
       admin: { host: '127.0.0.1', port: 8081, enabled: true },

@@ -115,7 +115,7 @@ describe('environment variables', () => {
         line: 2,
         column: 9,
         path: 'server.port',
-        message: 'Invalid input: expected number, received string',
+        message: 'must be a number, not text',
       },
     ]);
   });

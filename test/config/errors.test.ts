@@ -62,6 +62,14 @@ describe('config errors', () => {
       ]);
     });
 
+    it('an unquoted ${VAR} in a flow map: the first error only, with the hint to quote it', () => {
+      const found = issues(['server: { host: 127.0.0.1, port: ${PORT:-8080} }', ...destination, ...source]);
+      expect(found).toHaveLength(1);
+      expect(found[0]!.slice(0, 3)).toEqual([1, 35, '']);
+      expect(found[0]![3]).toContain('quote the variable: "${PORT:-8080}"');
+      expect(found[0]![3]).toMatch(/and \d+ more errors that may follow from it/);
+    });
+
     it('reports a mis-indented key at the start of its line', () => {
       expect(issues([...destination, '   rate: 5/s', ...source])).toEqual([
         [4, 1, '', 'All mapping items must start at the same column'],
@@ -83,13 +91,46 @@ describe('config errors', () => {
       expect(issues([...destination, ...source, 'bogus: 1'])).toEqual([[8, 1, 'bogus', 'unknown key']]);
     });
 
+    it('suggests the key a typo was meant to be, never one the map already has', () => {
+      expect(issues([...destination, ...source, 'sever: { prot: 80 }'])).toEqual([
+        [8, 1, 'sever', 'unknown key; did you mean `server`?'],
+      ]);
+      expect(issues(['server: { prot: 80, shutdown_grase: 5s }', ...destination, ...source])).toEqual([
+        [1, 11, 'server.prot', 'unknown key; did you mean `port`?'],
+        [1, 21, 'server.shutdown_grase', 'unknown key; did you mean `shutdown_grace`?'],
+      ]);
+      expect(issues([...destination, '    retry: { max_atempts: 3 }', ...source])).toEqual([
+        [4, 14, 'destinations.crm.retry.max_atempts', 'unknown key; did you mean `max_attempts`?'],
+      ]);
+    });
+
     it('reports unknown nested keys at each key, one issue per key', () => {
       expect(
         issues(['server:', '  port: 8080', '  prot: 1', ...destination, '    rtae: 5/s', '    retyr: {}', ...source]),
       ).toEqual([
         [3, 3, 'server.prot', 'unknown key'],
-        [7, 5, 'destinations.crm.rtae', 'unknown key'],
-        [8, 5, 'destinations.crm.retyr', 'unknown key'],
+        [7, 5, 'destinations.crm.rtae', 'unknown key; did you mean `rate`?'],
+        [8, 5, 'destinations.crm.retyr', 'unknown key; did you mean `retry`?'],
+      ]);
+    });
+  });
+
+  describe("zod's messages in the project's words", () => {
+    it('says what to write instead', () => {
+      expect(
+        issues([
+          'server: { port: 70000, host: 5, trust_proxy: maybe }',
+          ...destination,
+          '    concurrency: 0',
+          '    ordering: lifo',
+          ...source,
+        ]),
+      ).toEqual([
+        [1, 17, 'server.port', 'must be at most 65535'],
+        [1, 30, 'server.host', 'must be text, not a number'],
+        [1, 46, 'server.trust_proxy', 'must be true or false or a number'],
+        [5, 18, 'destinations.crm.concurrency', 'must be more than 0'],
+        [6, 15, 'destinations.crm.ordering', 'must be one of unordered, fifo'],
       ]);
     });
   });
@@ -266,13 +307,13 @@ describe('config errors', () => {
     });
   });
 
-  it('reports a file that does not exist at 1:1, keeping the cause', () => {
+  it('reports a file that does not exist at 1:1, with the absolute path it looked for, keeping the cause', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
     dirs.push(dir);
     const file = join(dir, 'missing.yaml');
     const error = configError(file);
     expect(error.issues).toEqual([
-      { file, line: 1, column: 1, path: '', message: 'cannot read config: file not found' },
+      { file, line: 1, column: 1, path: '', message: `cannot read config: file not found (looked for ${file})` },
     ]);
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
@@ -298,7 +339,7 @@ describe('config errors', () => {
         line: 5,
         column: 15,
         path: 'sources.stripe.methods.0',
-        message: 'Invalid option: expected one of "GET"|"POST"|"PUT"|"PATCH"|"DELETE"',
+        message: 'must be one of GET, POST, PUT, PATCH, DELETE',
       },
       { file, line: 8, column: 10, path: 'destinations.crm.url', message: 'environment variable CRM_URL is not set' },
       {
@@ -315,7 +356,7 @@ describe('config errors', () => {
         path: 'destinations.crm.timeout',
         message: '"30" is not a duration: use a number and ms, s, m, h or d, e.g. 30s',
       },
-      { file, line: 12, column: 3, path: 'server.prot', message: 'unknown key' },
+      { file, line: 12, column: 3, path: 'server.prot', message: 'unknown key; did you mean `port`?' },
     ];
     expect(configError(file).issues).toEqual(expected);
   });

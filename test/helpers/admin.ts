@@ -10,7 +10,7 @@ import type { Config } from '../../src/config/schema.js';
 import type { Scheduler } from '../../src/delivery/scheduler.js';
 import { createGateway } from '../../src/gateway.js';
 import type { SqliteJournal } from '../../src/journal/sqlite/journal.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import { perTest, tempDir, testConfig } from './gateway.js';
 import type { Receiver } from './receiver.js';
 
@@ -25,6 +25,8 @@ export interface AdminFixtureOptions {
   token?: string | null;
   clock?: () => number;
   isReady?: () => boolean | Promise<boolean>;
+  /** Default: a silent one. */
+  logger?: Logger;
 }
 
 export interface AdminFixture {
@@ -68,7 +70,7 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
   const parts = async () => {
     const gateway = await createGateway({
       config,
-      logger: silentLogger(),
+      logger: options.logger ?? silentLogger(),
       isReady: options.isReady ?? (() => true),
       metrics: { defaultMetrics: false, statsTtlMs: 0 },
       ...(options.clock && { clock: options.clock }),

@@ -161,6 +161,7 @@ export function createMemoryJournal(): MemoryJournal {
     append: unsupported('append'),
     purge: unsupported('purge'),
     getEvent: unsupported('getEvent'),
+    findEventIds: unsupported('findEventIds'),
     countDeliveries: unsupported('countDeliveries'),
     destinationStats: unsupported('destinationStats'),
     listEvents: unsupported('listEvents'),

@@ -35,6 +35,7 @@ import type {
 import { migrateJournal, openConnection } from './connection.js';
 import { lockJournal, type ProcessLock } from './process-lock.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
+import { checkStorageAccess } from './storage-access.js';
 import { type AppendOutcome, SqliteStore, type WriteOp } from './store.js';
 import { JournalThread, type Result, toError } from './thread-client.js';
 import type { WriterAnswer, WriterData } from './writer-thread.js';
@@ -57,6 +58,7 @@ export interface SqliteJournalOptions {
 
 /** Opens (creating and migrating as needed) a SQLite journal and starts its writer thread. */
 export function openSqliteJournal(options: SqliteJournalOptions): SqliteJournal {
+  checkStorageAccess(options.path);
   const lock = lockJournal(options.path);
   let sqlite: Database.Database | undefined;
   try {
@@ -211,6 +213,10 @@ export class SqliteJournal implements Journal {
 
   async getEvent(id: string): Promise<(StoredEvent & { deliveries: DeliveryRecord[] }) | undefined> {
     return (await this.read({ kind: 'getEvent', id })) as (StoredEvent & { deliveries: DeliveryRecord[] }) | undefined;
+  }
+
+  async findEventIds(prefix: string, limit: number): Promise<string[]> {
+    return (await this.read({ kind: 'findEventIds', prefix, limit })) as string[];
   }
 
   async countDeliveries(destination: string): Promise<Record<DeliveryStatus, number>> {

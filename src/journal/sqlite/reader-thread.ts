@@ -25,6 +25,7 @@ export type ReadOp =
   | { kind: 'destinationStats'; destination: string; now: number }
   | { kind: 'listEvents'; query: EventQuery }
   | { kind: 'getEvent'; id: string }
+  | { kind: 'findEventIds'; prefix: string; limit: number }
   | { kind: 'countDeliveries'; destination: string };
 
 /** Runs one read on `store`. */
@@ -36,6 +37,8 @@ export function runRead(store: SqliteStore, read: ReadOp): unknown {
       return store.listEvents(read.query);
     case 'getEvent':
       return store.getEvent(read.id);
+    case 'findEventIds':
+      return store.findEventIds(read.prefix, read.limit);
     case 'countDeliveries':
       return store.countDeliveries(read.destination);
   }

@@ -403,6 +403,20 @@ export class SqliteStore {
     return dues.length > 0 ? Math.min(...dues) : undefined;
   }
 
+  /** See `Journal.findEventIds`: a range on the unique index of `events.id`, not a scan. */
+  findEventIds(prefix: string, limit: number): string[] {
+    if (prefix === '') return [];
+    // U+FFFF sorts after every character an id can hold (SQLite compares text as UTF-8 bytes).
+    return this.db
+      .select({ id: events.id })
+      .from(events)
+      .where(and(gte(events.id, prefix), lt(events.id, `${prefix}\uffff`)))
+      .orderBy(asc(events.id))
+      .limit(limit)
+      .all()
+      .map((r) => r.id);
+  }
+
   /** See `Journal.getEvent`. */
   getEvent(id: string): (StoredEvent & { deliveries: DeliveryRecord[] }) | undefined {
     const row = this.db.select().from(events).where(eq(events.id, id)).get();

@@ -129,7 +129,7 @@ export const slowCrmCase: BenchCase = {
       // Every acknowledged event is journaled; every journaled one is delivered, dead or still open.
       // The backlog the gateway reported on, at the pace observed afterwards.
       const impliedEta = (r: SlowCrmRun) =>
-        (r.reported.pending + r.reported.in_flight + r.reported.retrying) / r.drainRate / 3600;
+        (r.reported.pending + r.reported.in_flight + r.reported.claimed + r.reported.retrying) / r.drainRate / 3600;
       const lost = (r: SlowCrmRun) =>
         Math.max(0, r.load.totalOk - r.atLoadEnd.events) +
         Math.abs(r.atEnd.events - r.atEnd.delivered - r.atEnd.dead - r.atEnd.open);

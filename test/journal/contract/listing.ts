@@ -169,5 +169,19 @@ export function describeListing(backend: JournalBackend): void {
       const known = new Set(before.map((e) => e.id));
       expect(ids.filter((id) => known.has(id))).toEqual(before.map((e) => e.id).reverse());
     });
+
+    it('finds event ids by prefix, in id order, at most limit of them', async () => {
+      const a = await journal.append(makeEvent());
+      const b = await journal.append(makeEvent({ receivedAt: T0 + 1 }));
+      const both = [a.id, b.id].sort();
+      let common = 0;
+      while (a.id[common] === b.id[common]) common++;
+      expect(await journal.findEventIds(a.id, 5)).toEqual([a.id]);
+      expect(await journal.findEventIds(a.id.slice(0, common + 1), 5)).toEqual([a.id]);
+      expect(await journal.findEventIds(a.id.slice(0, common), 5)).toEqual(both);
+      expect(await journal.findEventIds(a.id.slice(0, common), 1)).toEqual([both[0]]);
+      expect(await journal.findEventIds('zz-no-such-prefix', 5)).toEqual([]);
+      expect(await journal.findEventIds(`${a.id}0`, 5)).toEqual([]);
+    });
   });
 }

@@ -118,6 +118,7 @@ export function journalPerTest(backend: JournalBackend) {
     nextDueAt: (destination, fifo, byKey) => current().journal.nextDueAt(destination, fifo, byKey),
     purge: (cutoffs, limit) => current().journal.purge(cutoffs, limit),
     getEvent: (id) => current().journal.getEvent(id),
+    findEventIds: (prefix, limit) => current().journal.findEventIds(prefix, limit),
     countDeliveries: (destination) => current().journal.countDeliveries(destination),
     destinationStats: (destination, now) => current().journal.destinationStats(destination, now),
     listEvents: (query) => current().journal.listEvents(query),
