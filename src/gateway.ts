@@ -100,7 +100,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
   // The writer's queue needs no bound of its own: each waiting append is a request on an open
   // connection (server.max_connections), holding its body within server.max_inflight_body until
   // the journal answers.
-  const journal = options.journal ?? openJournal(config.storage, { events });
+  const journal = options.journal ?? (await openJournal(config.storage, { events }));
   metrics.bindJournal(journal, config.destinations, options.clock);
   const stopRetention = new AbortController();
   let accepting = true;
@@ -125,6 +125,8 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
   events.on('ingest:accepted', ({ destinations }) => scheduler.notify(destinations));
+  if (journal.capabilities.crossProcessWakeups)
+    followOtherNodes(journal, scheduler, events, logger, config, options.clock);
   const retention = runRetention({
     journal,
     retention: config.retention,
@@ -271,5 +273,34 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       server.off('error', reject);
       resolve();
     });
+  });
+}
+
+/**
+ * With a journal shared by several nodes: another node's new or replayed deliveries wake the delivery
+ * loops here at once (they would otherwise be found at the next poll), and a pause, resume or hold
+ * made there is applied here too.
+ */
+function followOtherNodes(
+  journal: Journal,
+  scheduler: Scheduler,
+  events: GatewayEvents,
+  logger: Logger,
+  config: Config,
+  clock: () => number = Date.now,
+): void {
+  const all = Object.keys(config.destinations);
+  events.on('journal:wakeup', ({ destinations }) => scheduler.notify(destinations.length > 0 ? destinations : all));
+  events.on('journal:state-changed', ({ destination }) => {
+    if (!(destination in config.destinations)) return;
+    Promise.all([journal.pausedDestinations(), journal.heldDestinations(clock())]).then(
+      ([paused, held]) =>
+        scheduler.adopt(destination, { paused: paused.includes(destination), heldUntil: held[destination] ?? 0 }),
+      (error: unknown) => logger.warn({ err: error, destination }, 'could not read the state another node set'),
+    );
+  });
+  events.on('journal:listening', ({ listening, error }) => {
+    if (listening) logger.info('journal notifications: listening');
+    else logger.warn({ error }, 'journal notifications lost: reconnecting (delivery loops poll meanwhile)');
   });
 }
