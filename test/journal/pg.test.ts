@@ -32,12 +32,12 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
     name: 'postgres',
     supports: { reopen: true },
     async open() {
-      const journals: PgJournal[] = [await openPgJournal({ url: db.url, listen: false })];
+      const journals: PgJournal[] = [await openPgJournal({ url: db.url, listen: false, leaseRenewal: false })];
       await emptyJournalTables(journals[0]!.pool);
       return {
         journal: journals[0]!,
         async reopen() {
-          const journal = await openPgJournal({ url: db.url, listen: false });
+          const journal = await openPgJournal({ url: db.url, listen: false, leaseRenewal: false });
           journals.push(journal);
           return journal;
         },
@@ -58,7 +58,7 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       clients = [];
     });
     async function node(options: Partial<Parameters<typeof openPgJournal>[0]> = {}): Promise<PgJournal> {
-      const journal = await openPgJournal({ url: db.url, listen: false, ...options });
+      const journal = await openPgJournal({ url: db.url, listen: false, leaseRenewal: false, ...options });
       opened.push(journal);
       return journal;
     }
@@ -106,7 +106,7 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
         newestShippedMigration() + 86_400_000,
       ]);
       try {
-        const error = await openPgJournal({ url: db.url, listen: false }).catch((e: unknown) => e);
+        const error = await openPgJournal({ url: db.url, listen: false, leaseRenewal: false }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(JournalTooNewError);
         expect((error as JournalTooNewError).code).toBe('JOURNAL_TOO_NEW');
         expect((error as Error).message).toContain(db.name);
@@ -206,6 +206,32 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       for (const r of results) if (r !== 'ok') expect(r).toBeInstanceOf(JournalUnavailableError);
       expect(results.at(-1)).toBe('ok');
       await waitUntil(() => listening.lastIndexOf(false) >= 0 && listening.at(-1) === true, 10_000, 'the notification');
+    });
+
+    it('a short lease is renewed while its node lives, and taken back soon after the node stops', async () => {
+      const renewal = { leaseMs: 600, everyMs: 150 };
+      const a = await node({ leaseRenewal: renewal });
+      const b = await node({ leaseRenewal: renewal });
+      await emptyJournalTables(a.pool);
+      await a.append(makeEvent({ receivedAt: Date.now() }));
+      const request = () => ({ destination: 'crm', limit: 1, now: Date.now(), leaseMs: 35_000, fifo: false });
+      const [held] = await a.claim(request());
+      expect(held!.leaseUntil).toBeGreaterThan(Date.now() + 30_000); // the loop still sees the lease it asked for
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        expect(await b.claim(request())).toEqual([]);
+      }
+      // The node dies: nobody renews, nobody releases.
+      const stoppedAt = Date.now();
+      await a.close();
+      let taken: Awaited<ReturnType<PgJournal['claim']>> = [];
+      await waitUntil(
+        async () => (taken = await b.claim(request())).length === 1,
+        10_000,
+        'the lease to be taken back',
+      );
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+      expect(taken[0]!.attempt).toBe(2);
     });
   });
 });

@@ -58,8 +58,13 @@ function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: numbe
   return undefined;
 }
 
-/** See `Journal.claim`. */
-export function claim(pool: pg.Pool, request: ClaimRequest): Promise<Claim[]> {
+/**
+ * See `Journal.claim`. With `heldLeaseMs`, the lease stored is only that long (at most the one asked
+ * for): the claiming node renews it while it works on the delivery (lease-renewal.ts), so that a
+ * node that dies leaves its deliveries to the others within `heldLeaseMs`, however long the
+ * destination's timeout. The claim still reports the lease asked for.
+ */
+export function claim(pool: pg.Pool, request: ClaimRequest, heldLeaseMs?: number): Promise<Claim[]> {
   const { destination, now, leaseMs, limit } = request;
   return transaction(pool, async (client) => {
     let due: ClaimRow[];
@@ -109,7 +114,10 @@ export function claim(pool: pg.Pool, request: ClaimRequest): Promise<Claim[]> {
       await changes(
         client,
         `UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = $1 WHERE id = ANY($2::bigint[])`,
-        [leaseUntil, claimed.map((d) => d.deliveryId)],
+        [
+          heldLeaseMs === undefined ? leaseUntil : Math.min(leaseUntil, now + heldLeaseMs),
+          claimed.map((d) => d.deliveryId),
+        ],
       );
     }
     return claimed.map((d) => {

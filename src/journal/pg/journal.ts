@@ -38,6 +38,7 @@ import type {
 import { AppendGroups } from './append.js';
 import * as claims from './claims.js';
 import { createPool, rows } from './connection.js';
+import { DEFAULT_LEASE_RENEWAL, LeaseRenewal, type LeaseRenewalOptions } from './lease-renewal.js';
 import * as maintenance from './maintenance.js';
 import { migratePgJournal, redactUrl } from './migrate.js';
 import * as reads from './reads.js';
@@ -55,6 +56,11 @@ export interface PgJournalOptions {
   events?: GatewayEvents | undefined;
   /** Without it, no LISTEN connection is opened (a node that only reads, or a test). */
   listen?: boolean | undefined;
+  /**
+   * Short leases renewed while held (lease-renewal.ts; default 3 s, renewed every second), or false
+   * to store the lease each claim asks for (the contract suite, whose clock is not the real one).
+   */
+  leaseRenewal?: LeaseRenewalOptions | false | undefined;
 }
 
 /** Deliveries replayed per statement. */
@@ -76,6 +82,7 @@ export class PgJournal implements Journal {
   readonly pool: pg.Pool;
   private readonly groups: AppendGroups;
   private readonly listener: WakeupListener | undefined;
+  private readonly leases: LeaseRenewal | undefined;
   private closed = false;
 
   constructor(options: PgJournalOptions) {
@@ -84,6 +91,8 @@ export class PgJournal implements Journal {
     this.groups = new AppendGroups(this.pool, this.nodeId, options.maxCommitsInFlight ?? 4, (batchSize, durationMs) =>
       events?.emit('journal:commit', { batchSize, durationMs }),
     );
+    const renewal = options.leaseRenewal === undefined ? DEFAULT_LEASE_RENEWAL : options.leaseRenewal;
+    this.leases = renewal === false ? undefined : new LeaseRenewal(this.pool, renewal);
     this.listener =
       options.listen === false
         ? undefined
@@ -116,17 +125,23 @@ export class PgJournal implements Journal {
 
   async claim(request: ClaimRequest): Promise<Claim[]> {
     this.open();
-    return claims.claim(this.pool, request);
+    const claimed = await claims.claim(this.pool, request, this.leases?.options.leaseMs);
+    this.leases?.track(claimed);
+    return claimed;
   }
 
   async complete(claim: Claim, attempt: AttemptRecord, verdict: Verdict): Promise<boolean> {
     this.open();
-    return claims.complete(this.pool, claim, attempt, verdict);
+    const recorded = await claims.complete(this.pool, claim, attempt, verdict);
+    this.leases?.forget([claim]);
+    return recorded;
   }
 
   async release(released: readonly Claim[], now: number): Promise<number> {
     this.open();
-    return claims.release(this.pool, released, now);
+    const n = await claims.release(this.pool, released, now);
+    this.leases?.forget(released);
+    return n;
   }
 
   async nextDueAt(destination: string, fifo: boolean): Promise<number | undefined> {
@@ -214,6 +229,7 @@ export class PgJournal implements Journal {
     if (this.closed) return;
     this.closed = true;
     await this.groups.drain();
+    this.leases?.stop();
     await this.listener?.close();
     await this.pool.end();
   }
