@@ -21,6 +21,7 @@ import { adminTokenPath, ensureAdminToken } from './admin/token.js';
 import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
 import { createDeliveryClient } from './delivery/http-client.js';
+import { sharedPacerFactory } from './delivery/pacing/shared-pacer.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
 import { createIngestApp } from './ingest/app.js';
@@ -118,6 +119,16 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     events,
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
+    // A journal shared by several nodes holds each destination's token bucket: the pace is the cluster's.
+    ...(journal.reserveSendTokens && {
+      createPacer: sharedPacerFactory(
+        journal.reserveSendTokens.bind(journal),
+        undefined,
+        options.clock,
+        (error, name) =>
+          logger.warn({ err: error, destination: name }, 'could not reserve send tokens; retrying shortly'),
+      ),
+    }),
     // Each attempt re-signs events of `resign: true` sources with the current time (and adds the
     // destination's own `sign:` signature); the real clock, since it is the consumer's clock that judges.
     createClient:

@@ -233,5 +233,26 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect(Date.now() - stoppedAt).toBeLessThan(5_000);
       expect(taken[0]!.attempt).toBe(2);
     });
+
+    it('the shared token bucket grants at most capacity + rate·T to all nodes together', async () => {
+      const nodes = [await node(), await node(), await node()];
+      await emptyJournalTables(nodes[0]!.pool);
+      const bucket = { rate: 40, capacity: 5 };
+      const started = Date.now();
+      const runMs = 1_500;
+      let taken = 0;
+      await Promise.all(
+        nodes.map(async (n) => {
+          while (Date.now() - started < runMs) {
+            const got = await n.reserveSendTokens('crm', 2, bucket);
+            taken += got;
+          }
+        }),
+      );
+      const elapsed = Date.now() - started;
+      expect(taken).toBeLessThanOrEqual(bucket.capacity + (bucket.rate * elapsed) / 1000 + 1);
+      // And the nodes did get tokens (the bound is not met by granting nothing).
+      expect(taken).toBeGreaterThanOrEqual(bucket.capacity + (bucket.rate * runMs) / 1000 / 2);
+    });
   });
 });

@@ -42,6 +42,7 @@ import { DEFAULT_LEASE_RENEWAL, LeaseRenewal, type LeaseRenewalOptions } from '.
 import * as maintenance from './maintenance.js';
 import { migratePgJournal, redactUrl } from './migrate.js';
 import * as reads from './reads.js';
+import { reserveSendTokens } from './send-tokens.js';
 import { WakeupListener } from './wakeups.js';
 
 /** Options of the PostgreSQL journal. */
@@ -213,6 +214,11 @@ export class PgJournal implements Journal {
   async listEvents(query: EventQuery): Promise<EventPage> {
     this.open();
     return reads.listEvents(this.pool, query);
+  }
+
+  async reserveSendTokens(destination: string, want: number, bucket: { rate: number; capacity: number }) {
+    this.open();
+    return reserveSendTokens(this.pool, destination, want, bucket);
   }
 
   /** A write transaction's worth of checking: the database is reachable and not read-only. */
