@@ -89,7 +89,8 @@ export function claim(pool: pg.Pool, request: ClaimRequest, heldLeaseMs?: number
         [
           expired.map((d) => d.deliveryId),
           expired.map((d) => d.attempts),
-          expired.map((d) => d.dueAt - leaseMs),
+          // When it started is not known: at the latest one (stored, perhaps renewed) lease before it ran out.
+          expired.map((d) => d.dueAt - (heldLeaseMs ?? leaseMs)),
           expired.map(() => 0),
           expired.map(() => LEASE_EXPIRED),
         ],

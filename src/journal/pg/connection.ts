@@ -110,17 +110,46 @@ export async function changes(db: Queryable, text: string, params: unknown[] = [
   }
 }
 
+/** A connection taken from the pool, until `release`. */
+export interface CheckedOut {
+  client: pg.PoolClient;
+  /** Gives it back, or destroys it when `broken` (it failed, or was left in a transaction). */
+  release(broken?: unknown): void;
+}
+
 /**
- * Runs `work` in a transaction on one connection of `pool`. A connection that failed is destroyed
- * rather than returned to the pool.
+ * Takes a connection from the pool. While it is out, the pool does not listen to its errors: a
+ * connection that breaks between two queries would emit an 'error' nobody handles, which ends the
+ * process. It is listened to here, and a broken one is destroyed on release.
  */
-export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function checkout(pool: pg.Pool): Promise<CheckedOut> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
   } catch (error) {
     throw toJournalError(error);
   }
+  let failed: Error | undefined;
+  const onError = (error: Error) => {
+    failed ??= error;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(broken) {
+      client.removeListener('error', onError);
+      const reason = failed ?? broken;
+      client.release(reason === undefined ? undefined : reason instanceof Error ? reason : true);
+    },
+  };
+}
+
+/**
+ * Runs `work` in a transaction on one connection of `pool`. A connection that failed is destroyed
+ * rather than returned to the pool.
+ */
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const { client, release } = await checkout(pool);
   let broken: unknown;
   try {
     await client.query('BEGIN');
@@ -134,6 +163,6 @@ export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient
     });
     throw toJournalError(error);
   } finally {
-    client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
+    release(broken);
   }
 }

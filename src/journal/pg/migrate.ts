@@ -28,6 +28,9 @@ export function newestShippedMigration(): number {
 /** Applies the shipped migrations to the database at `url`; refuses one migrated by a newer build. */
 export async function migratePgJournal(url: string, label: string): Promise<void> {
   const client = createClient(url);
+  // A connection lost between two statements is reported by the next query; unheard, the 'error'
+  // event would end the process.
+  client.on('error', () => {});
   try {
     await client.connect();
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -9,7 +9,7 @@
  * crash, seconds later, outside the window it counted in.
  */
 import type pg from 'pg';
-import { toJournalError } from './connection.js';
+import { checkout, toJournalError } from './connection.js';
 
 /** Takes up to `want` whole tokens; resolves how many. */
 export async function reserveSendTokens(
@@ -42,19 +42,14 @@ FROM (
 ) AS x
 WHERE t.name = x.name RETURNING x.taken;
 COMMIT;`;
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (error) {
-    throw toJournalError(error);
-  }
+  const { client, release } = await checkout(pool);
   try {
     const results = (await client.query(text)) as unknown as pg.QueryResult<{ taken: number }>[];
-    client.release();
+    release();
     return results.find((r) => r.command === 'UPDATE')?.rows[0]?.taken ?? 0;
   } catch (error) {
     // A failed statement leaves the transaction open and aborted: this connection is not reused.
-    client.release(true);
+    release(true);
     throw toJournalError(error);
   }
 }
