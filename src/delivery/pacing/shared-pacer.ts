@@ -29,14 +29,19 @@ export interface ReservationPlan {
 const HOLD_MS = 100;
 
 /**
- * With room in the burst, tokens are kept up to 100 ms and the bucket is smaller by what the
- * nodes may spend in that time: capacity + rate·(1 + 0.1) ≤ burst + rate. With a small burst (the
- * default is 1), the bucket keeps the full burst and a token must be spent within half the time
- * that the rounding of rate + burst to a whole number of requests leaves over.
+ * Tokens are kept at most `holdMs` (100 ms, or less when the burst is small) and the shared bucket
+ * is smaller by what the nodes may spend in that time, ceil(rate·holdMs): then capacity +
+ * rate·(1 s + holdMs) ≤ burst + rate. holdMs is at most (burst − 1) / (2·rate), so that the bucket
+ * keeps about half the burst and a reservation can take several tokens. With a burst of 1 (the
+ * default) nothing can be taken off: the bucket keeps it, and a token must be spent within half
+ * the time that the rounding of rate + burst to a whole number of requests leaves over.
  */
 export function reservationPlan(rate: number, burst: number): ReservationPlan {
-  const heldTokens = Math.ceil((rate * HOLD_MS) / 1000);
-  if (burst - heldTokens >= 1) return { capacity: burst - heldTokens, holdMs: HOLD_MS, batch: heldTokens };
+  if (burst >= 2) {
+    const holdMs = Math.min(HOLD_MS, ((burst - 1) * 1000) / (2 * rate));
+    const held = Math.ceil((rate * holdMs) / 1000);
+    return { capacity: burst - held, holdMs, batch: Math.max(1, Math.min(burst - held, held)) };
+  }
   const slack = Math.floor(rate + burst) + 1 - (rate + burst);
   return { capacity: burst, holdMs: (0.5 * slack * 1000) / rate, batch: 1 };
 }
