@@ -101,7 +101,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
   // The writer's queue needs no bound of its own: each waiting append is a request on an open
   // connection (server.max_connections), holding its body within server.max_inflight_body until
   // the journal answers.
-  const journal = options.journal ?? (await openJournal(config.storage, { events }));
+  const journal = options.journal ?? (await openJournal(config.storage, { events, destinations: config.destinations }));
   metrics.bindJournal(journal, config.destinations, options.clock);
   const stopRetention = new AbortController();
   let accepting = true;

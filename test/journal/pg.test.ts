@@ -254,5 +254,19 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       // And the nodes did get tokens (the bound is not met by granting nothing).
       expect(taken).toBeGreaterThanOrEqual(bucket.capacity + (bucket.rate * runMs) / 1000 / 2);
     });
+
+    it("a destination's concurrency holds across nodes: claims take only what live leases leave", async () => {
+      const [a, b] = [await node({ concurrency: { crm: 3 } }), await node({ concurrency: { crm: 3 } })];
+      await emptyJournalTables(a.pool);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => a.append(makeEvent({ receivedAt: T0 + i }))));
+      const request = { destination: 'crm', limit: 10, now: T0 + 100, leaseMs: 30_000, fifo: false };
+      const both = await Promise.all([a.claim(request), b.claim(request), a.claim(request), b.claim(request)]);
+      expect(both.flat()).toHaveLength(3);
+      const one = both.flat()[0]!;
+      await a.complete(one, { attempt: 1, startedAt: T0 + 100, durationMs: 5, status: 200 }, { kind: 'delivered' });
+      expect(await b.claim({ ...request, now: T0 + 200 })).toHaveLength(1);
+      // Leases that ran out (a dead node's) no longer count.
+      expect(await b.claim({ ...request, now: T0 + 200 + 30_000 })).toHaveLength(3);
+    });
   });
 });

@@ -64,9 +64,28 @@ function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: numbe
  * node that dies leaves its deliveries to the others within `heldLeaseMs`, however long the
  * destination's timeout. The claim still reports the lease asked for.
  */
-export function claim(pool: pg.Pool, request: ClaimRequest, heldLeaseMs?: number): Promise<Claim[]> {
-  const { destination, now, leaseMs, limit } = request;
+export function claim(
+  pool: pg.Pool,
+  request: ClaimRequest,
+  heldLeaseMs?: number,
+  concurrency?: number,
+): Promise<Claim[]> {
+  const { destination, now, leaseMs } = request;
+  let { limit } = request;
   return transaction(pool, async (client) => {
+    if (concurrency !== undefined) {
+      // The destination's concurrency holds across nodes: claims of one destination take turns, and
+      // take only what the live leases of every node leave. A claimed delivery counts from its claim,
+      // not its send, so the consumer never has more than `concurrency` requests from the cluster.
+      await rows(client, `SELECT pg_advisory_xact_lock(hashtext('sluice:claim:' || $1))`, [destination]);
+      const [held] = await rows<{ n: number }>(
+        client,
+        `SELECT count(*) AS n FROM deliveries WHERE destination = $1 AND status = 'in_flight' AND due_at > $2`,
+        [destination, now],
+      );
+      limit = Math.min(limit, concurrency - (held?.n ?? 0));
+      if (limit <= 0) return [];
+    }
     let due: ClaimRow[];
     if (request.fifo) {
       due = (await rows<ClaimRow>(client, FIFO_HEAD_SQL, [destination])).filter((d) => d.dueAt <= now);

@@ -62,6 +62,11 @@ export interface PgJournalOptions {
    * to store the lease each claim asks for (the contract suite, whose clock is not the real one).
    */
   leaseRenewal?: LeaseRenewalOptions | false | undefined;
+  /**
+   * Destinations whose `concurrency` must hold across every node (by name): their claims take only
+   * what the other nodes' live leases leave. Without an entry, each node keeps its own.
+   */
+  concurrency?: Readonly<Record<string, number>> | undefined;
 }
 
 /** Deliveries replayed per statement. */
@@ -84,6 +89,7 @@ export class PgJournal implements Journal {
   private readonly groups: AppendGroups;
   private readonly listener: WakeupListener | undefined;
   private readonly leases: LeaseRenewal | undefined;
+  private readonly concurrency: Readonly<Record<string, number>>;
   private closed = false;
 
   constructor(options: PgJournalOptions) {
@@ -92,6 +98,7 @@ export class PgJournal implements Journal {
     this.groups = new AppendGroups(this.pool, this.nodeId, options.maxCommitsInFlight ?? 4, (batchSize, durationMs) =>
       events?.emit('journal:commit', { batchSize, durationMs }),
     );
+    this.concurrency = options.concurrency ?? {};
     const renewal = options.leaseRenewal === undefined ? DEFAULT_LEASE_RENEWAL : options.leaseRenewal;
     this.leases = renewal === false ? undefined : new LeaseRenewal(this.pool, renewal);
     this.listener =
@@ -126,7 +133,12 @@ export class PgJournal implements Journal {
 
   async claim(request: ClaimRequest): Promise<Claim[]> {
     this.open();
-    const claimed = await claims.claim(this.pool, request, this.leases?.options.leaseMs);
+    const claimed = await claims.claim(
+      this.pool,
+      request,
+      this.leases?.options.leaseMs,
+      this.concurrency[request.destination],
+    );
     this.leases?.track(claimed);
     return claimed;
   }
