@@ -5,6 +5,7 @@
  * its own per case, dropped afterwards.
  *
  *   npm run build && npx tsx test/bench/cluster.ts            (BENCH_DURATION=5 by default)
+ *   BENCH_CLUSTER_CASES=ingest npx tsx test/bench/cluster.ts  (one half: ingest or delivery)
  *
  * - ingest: autocannon (50 connections, 1.5 KB) against 1 SQLite node, then 1, 2 and 3 PostgreSQL
  *   nodes (the connections spread over the nodes, one load worker per node);
@@ -32,6 +33,8 @@ import {
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const BACKLOG = Number(process.env.BENCH_CLUSTER_BACKLOG ?? 20_000);
+/** `BENCH_CLUSTER_CASES=ingest` or `delivery`: one half only. */
+const CASES = (process.env.BENCH_CLUSTER_CASES ?? 'ingest,delivery').split(',');
 
 /** A gateway config: the SQLite journal, or `url`. */
 function nodeConfig(destination: Record<string, unknown>, url?: string): string {
@@ -158,11 +161,15 @@ async function main() {
     console.error(row);
   };
   try {
-    report(await ingest(1, undefined));
-    for (const n of [1, 2, 3]) report(await withDatabase((db) => ingest(n, db.url)));
-    report(await withDatabase((db) => drain(db, 1, undefined)));
-    report(await withDatabase((db) => drain(db, 3, undefined)));
-    report(await withDatabase((db) => drain(db, 3, '100000/s')));
+    if (CASES.includes('ingest')) {
+      report(await ingest(1, undefined));
+      for (const n of [1, 2, 3]) report(await withDatabase((db) => ingest(n, db.url)));
+    }
+    if (CASES.includes('delivery')) {
+      report(await withDatabase((db) => drain(db, 1, undefined)));
+      report(await withDatabase((db) => drain(db, 3, undefined)));
+      report(await withDatabase((db) => drain(db, 3, '100000/s')));
+    }
   } finally {
     await stopAll();
   }
