@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { SOURCE_PATH, workspace } from './journal.js';
+import { removeAllWorkspaces, SOURCE_PATH, workspace } from './journal.js';
 import { CONNECTIONS, runLoad, webhookBody } from './load.js';
 import {
   freePort,
@@ -154,7 +154,7 @@ async function withDatabase<T>(work: (db: TestDatabase) => Promise<T>): Promise<
 }
 
 async function main() {
-  installExitHooks();
+  installExitHooks(removeAllWorkspaces);
   const rows: string[] = [];
   const report = (row: string) => {
     rows.push(row);
@@ -172,6 +172,7 @@ async function main() {
     }
   } finally {
     await stopAll();
+    removeAllWorkspaces();
   }
   console.log('| what | journal | nodes | throughput | detail | errors |');
   console.log('| --- | --- | --- | --- | --- | --- |');
