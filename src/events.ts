@@ -47,6 +47,15 @@ export interface GatewayEventMap {
   'ingest:accepted': [{ event: StoredEvent; destinations: readonly string[] }];
   /** The journal committed a group of writes. */
   'journal:commit': [{ batchSize: number; durationMs: number }];
+  /**
+   * Another node wrote new due deliveries for these destinations (an empty list: perhaps any, after
+   * the journal's notification connection was lost). Only from a journal with `crossProcessWakeups`.
+   */
+  'journal:wakeup': [{ destinations: readonly string[] }];
+  /** Another node paused, resumed or held this destination (the journal holds its new state). */
+  'journal:state-changed': [{ destination: string }];
+  /** The journal's notification connection was lost (it reconnects by itself) or is back. */
+  'journal:listening': [{ listening: boolean; error?: string | undefined }];
   /** Short of space, retention deleted delivered events before their retention ended. */
   'journal:reclaimed': [{ count: number }];
   /** A delivery attempt finished and its outcome was decided. */

@@ -24,6 +24,7 @@ import type { Config } from './config/schema.js';
 import { formatDuration } from './config/units.js';
 import { createDashboard } from './dashboard/dashboard.js';
 import { createDeliveryClient } from './delivery/http-client.js';
+import { sharedPacerFactory } from './delivery/pacing/shared-pacer.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { ListenError } from './errors.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
@@ -108,7 +109,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
   // The writer's queue needs no bound of its own: each waiting append is a request on an open
   // connection (server.max_connections), holding its body within server.max_inflight_body until
   // the journal answers.
-  const journal = options.journal ?? openJournal(config.storage, { events });
+  const journal = options.journal ?? (await openJournal(config.storage, { events, destinations: config.destinations }));
   metrics.bindJournal(journal, config.destinations, options.clock);
   const stopRetention = new AbortController();
   let accepting = true;
@@ -126,6 +127,16 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     events,
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
+    // A journal shared by several nodes holds each destination's token bucket: the pace is the cluster's.
+    ...(journal.reserveSendTokens && {
+      createPacer: sharedPacerFactory(
+        journal.reserveSendTokens.bind(journal),
+        undefined,
+        options.clock,
+        (error, name) =>
+          logger.warn({ err: error, destination: name }, 'could not reserve send tokens; retrying shortly'),
+      ),
+    }),
     // Each attempt re-signs events of `resign: true` sources with the current time (and adds the
     // destination's own `sign:` signature); the real clock, since it is the consumer's clock that judges.
     createClient:
@@ -134,6 +145,8 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
   });
   metrics.bindScheduler((name) => scheduler.state(name), config.destinations);
   events.on('ingest:accepted', ({ destinations }) => scheduler.notify(destinations));
+  if (journal.capabilities.crossProcessWakeups)
+    followOtherNodes(journal, scheduler, events, logger, config, options.clock);
   const retention = runRetention({
     journal,
     retention: config.retention,
@@ -328,4 +341,33 @@ function listenError(error: NodeJS.ErrnoException, address: string, role: string
           ? 'this machine has no such address'
           : error.message;
   return new ListenError(`the ${role} cannot listen on ${address}: ${why}; ${move}`, { cause: error });
+}
+
+/**
+ * With a journal shared by several nodes: another node's new or replayed deliveries wake the delivery
+ * loops here at once (they would otherwise be found at the next poll), and a pause, resume or hold
+ * made there is applied here too.
+ */
+function followOtherNodes(
+  journal: Journal,
+  scheduler: Scheduler,
+  events: GatewayEvents,
+  logger: Logger,
+  config: Config,
+  clock: () => number = Date.now,
+): void {
+  const all = Object.keys(config.destinations);
+  events.on('journal:wakeup', ({ destinations }) => scheduler.notify(destinations.length > 0 ? destinations : all));
+  events.on('journal:state-changed', ({ destination }) => {
+    if (!(destination in config.destinations)) return;
+    Promise.all([journal.pausedDestinations(), journal.heldDestinations(clock())]).then(
+      ([paused, held]) =>
+        scheduler.adopt(destination, { paused: paused.includes(destination), heldUntil: held[destination] ?? 0 }),
+      (error: unknown) => logger.warn({ err: error, destination }, 'could not read the state another node set'),
+    );
+  });
+  events.on('journal:listening', ({ listening, error }) => {
+    if (listening) logger.info('journal notifications: listening');
+    else logger.warn({ error }, 'journal notifications lost: reconnecting (delivery loops poll meanwhile)');
+  });
 }

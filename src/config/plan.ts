@@ -140,6 +140,8 @@ function withReadableUnits(config: Config) {
     },
     storage: {
       ...config.storage,
+      // The database's password is not shown.
+      ...(config.storage.url !== undefined && { url: withoutPassword(config.storage.url) }),
       max_size: config.storage.max_size === undefined ? undefined : formatSize(config.storage.max_size),
     },
     retention: {
@@ -193,4 +195,15 @@ function hide(value: unknown): unknown {
   if (value === undefined || value === null || value === '') return value;
   if (Array.isArray(value)) return value.map(hide);
   return REDACTED;
+}
+
+/** A URL with its password replaced by `***`. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return '(storage.url)';
+  }
 }

@@ -81,19 +81,39 @@ const serverSchema = z
     }
   });
 
-const storageSchema = z.strictObject({
-  path: z.string().min(1).default('./data/sluice.db'),
-  /**
-   * Cap on the journal file. New events are refused (503) once it is four fifths full, so that
-   * delivery always has room to record its work and free space; ingest resumes by itself.
-   */
-  max_size: size.optional(),
-  /**
-   * Free space to keep on the journal's filesystem: below it new events are refused (503) while
-   * delivery goes on. Default: a fifth of the filesystem, at most 64mb.
-   */
-  reserve: size.optional(),
-});
+const storageSchema = z
+  .strictObject({
+    /** The SQLite journal's file (the default backend); with `url`, only where `admin-token` is kept. */
+    path: z.string().min(1).default('./data/sluice.db'),
+    /**
+     * A PostgreSQL journal instead of SQLite, e.g. `postgres://sluice@db.internal:5432/sluice`: several
+     * nodes with the same `url` share one journal (claims, pace, pauses and holds hold across them).
+     */
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/./, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    /**
+     * Cap on the journal file. New events are refused (503) once it is four fifths full, so that
+     * delivery always has room to record its work and free space; ingest resumes by itself.
+     */
+    max_size: size.optional(),
+    /**
+     * Free space to keep on the journal's filesystem: below it new events are refused (503) while
+     * delivery goes on. Default: a fifth of the filesystem, at most 64mb.
+     */
+    reserve: size.optional(),
+  })
+  .superRefine((s, ctx) => {
+    // PostgreSQL manages its own space: a cap or a reserve here would be checked on no file at all.
+    for (const key of ['max_size', 'reserve'] as const)
+      if (s.url !== undefined && s[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `applies to the SQLite journal (storage.path), not to storage.url`,
+        });
+  });
 
 const retentionSchema = z.strictObject({
   delivered: duration.prefault('7d'),

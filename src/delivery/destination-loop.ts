@@ -177,6 +177,22 @@ export class DestinationLoop {
     return lifted;
   }
 
+  /**
+   * Takes on the destination's shared state as another node left it in the journal (a journal with
+   * `crossProcessWakeups`): its pause, and its hold (a later Retry-After extends this node's hold,
+   * a lifted one, 0, ends a Retry-After hold here too; this node's own breaker stays its own).
+   */
+  adopt(shared: { paused: boolean; heldUntil: number }): void {
+    if (shared.paused && this.current !== 'paused') this.pause();
+    else if (!shared.paused && this.current === 'paused') this.resume();
+    const now = this.clock();
+    if (this.hold(Math.min(shared.heldUntil, now + maxHold(this.destination.retry)), 'retry_after')) {
+      this.followHoldAndBreaker(now, 'another node was asked to slow down (Retry-After)');
+    } else if (shared.heldUntil <= now && this.heldBy === 'retry_after' && this.heldUntil > now) {
+      this.liftHold();
+    }
+  }
+
   /** Runs until `signal` aborts: then nothing more is sent, and what is claimed ahead goes back. */
   async run(signal: AbortSignal): Promise<void> {
     const stop = () => this.setMode('stopping', 'shutdown');

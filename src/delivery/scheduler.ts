@@ -28,6 +28,11 @@ export interface Scheduler {
    * here and in the journal, so that a restart does not bring it back; resolves the hold it ended.
    */
   liftHold(destination: string): Promise<{ until: number; by: HoldReason } | undefined>;
+  /**
+   * Applies a destination's pause and hold as the journal holds them after another node changed
+   * them (not written back: the journal has them already).
+   */
+  adopt(destination: string, shared: { paused: boolean; heldUntil: number }): void;
   /** Live state of a destination; `undefined` for an unknown name. */
   state(destination: string): DestinationState | undefined;
 }
@@ -60,6 +65,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       const lifted = byName.get(destination)!.liftHold();
       await options.journal.setHold(destination, 0, clock());
       return lifted;
+    },
+    adopt(destination, shared) {
+      byName.get(destination)?.adopt(shared);
     },
     state(destination) {
       const loop = byName.get(destination);

@@ -241,6 +241,12 @@ export interface Journal {
    * once delivery has freed enough.
    */
   storageFull(): boolean;
+  /**
+   * Present on a journal that several nodes share: takes up to `want` tokens from the destination's
+   * token bucket in the journal (refilled at `bucket.rate` per second up to `bucket.capacity`, on the
+   * database's clock), so that the nodes together keep to one pace. Resolves how many it took.
+   */
+  reserveSendTokens?(destination: string, want: number, bucket: { rate: number; capacity: number }): Promise<number>;
   /** Resolves when the journal takes writes right now (readiness); rejects like a failed write. */
   probe(): Promise<void>;
   /** Finishes pending writes and closes the store. */

@@ -31,7 +31,7 @@ describe('a hold restored at start', () => {
       },
       tmp.dir,
     );
-    const old = openJournal(config.storage);
+    const old = await openJournal(config.storage);
     await old.setHold('crm', Date.now() + 86_400_000, Date.now());
     await old.close();
 
@@ -47,7 +47,7 @@ describe('a hold restored at start', () => {
     // The journal keeps the cut hold, not the day.
     await gateway.close();
     gateway = undefined;
-    const reopened = openJournal(config.storage);
+    const reopened = await openJournal(config.storage);
     const held = await reopened.heldDestinations(startedAt - 1);
     await reopened.close();
     expect(held.crm ?? 0).toBeLessThanOrEqual(startedAt + 5_000);

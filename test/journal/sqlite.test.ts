@@ -195,7 +195,7 @@ describe('SQLite journal', () => {
 
   describe('opening', () => {
     it('is what openJournal opens for storage.path, and declares what it supports', async () => {
-      const journal = openJournal({ path });
+      const journal = await openJournal({ path });
       expect(journal).toBeInstanceOf(SqliteJournal);
       journals.push(journal as SqliteJournal);
       // Commits are measured; another process's writes are found by polling, not announced.

@@ -1,0 +1,1 @@
+CREATE INDEX "events_id_prefix" ON "events" USING btree ("id" text_pattern_ops);

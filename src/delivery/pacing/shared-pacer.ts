@@ -1,0 +1,119 @@
+/**
+ * A pace kept across several nodes sharing one journal: every request a node sends spends a token
+ * it reserved from the destination's bucket in the journal (`Journal.reserveSendTokens`), on top of
+ * the node's own pacer (which keeps its local smoothness and concurrency).
+ *
+ * Why the consumer never sees more than rate + burst in any one-second window, however many nodes
+ * drain: the shared bucket hands out at most capacity + rate·T tokens in any interval T, and a node
+ * spends a reserved token within `holdMs` of asking for it or drops it (a crash drops them too: the
+ * rate is under-used, never exceeded). Sends in a window of 1 s thus spend tokens reserved within
+ * 1 s + holdMs: at most capacity + rate·(1 + holdMs). `reservationPlan` picks capacity and holdMs
+ * so that this stays within rate + burst (see there).
+ */
+import type { DestinationConfig } from '../../config/schema.js';
+import type { Journal } from '../../journal/port.js';
+import type { Pacer, PacerFactory } from './pacer.js';
+import { createStaticPacer } from './static-pacer.js';
+
+/** How a destination's shared bucket is cut. */
+export interface ReservationPlan {
+  /** The shared bucket's capacity. */
+  capacity: number;
+  /** How long a reserved token may wait to be spent (ms, counted from asking). */
+  holdMs: number;
+  /** Tokens asked for at once. */
+  batch: number;
+}
+
+/** Longest a reserved token is kept, when the burst leaves room for it. */
+const HOLD_MS = 100;
+
+/**
+ * Tokens are kept at most `holdMs` (100 ms, or less when the burst is small) and the shared bucket
+ * is smaller by what the nodes may spend in that time, ceil(rate·holdMs): then capacity +
+ * rate·(1 s + holdMs) ≤ burst + rate. holdMs is at most (burst − 1) / (2·rate), so that the bucket
+ * keeps about half the burst and a reservation can take several tokens. With a burst of 1 (the
+ * default) nothing can be taken off: the bucket keeps it, and a token must be spent within half
+ * the time that the rounding of rate + burst to a whole number of requests leaves over.
+ */
+export function reservationPlan(rate: number, burst: number): ReservationPlan {
+  if (burst >= 2) {
+    const holdMs = Math.min(HOLD_MS, ((burst - 1) * 1000) / (2 * rate));
+    const held = Math.ceil((rate * holdMs) / 1000);
+    return { capacity: burst - held, holdMs, batch: Math.max(1, Math.min(burst - held, held)) };
+  }
+  const slack = Math.floor(rate + burst) + 1 - (rate + burst);
+  return { capacity: burst, holdMs: (0.5 * slack * 1000) / rate, batch: 1 };
+}
+
+/** Makes pacers that keep to the destination's rate across every node of `journal`. */
+export function sharedPacerFactory(
+  reserve: NonNullable<Journal['reserveSendTokens']>,
+  inner: PacerFactory = createStaticPacer,
+  clock: () => number = Date.now,
+  onError?: (error: unknown, destination: string) => void,
+): PacerFactory {
+  return (destination: DestinationConfig, name: string, now: number): Pacer => {
+    const local = inner(destination, name, now);
+    if (destination.rate === undefined) return local;
+    const rate = destination.rate;
+    const plan = reservationPlan(rate, destination.burst);
+    let granted = 0;
+    let expiresAt = 0;
+    let asking = false;
+    /** No asking before this (the bucket was empty, or the journal failed). */
+    let quietUntil = 0;
+
+    const ask = (at: number) => {
+      if (asking || at < quietUntil) return;
+      asking = true;
+      const started = clock();
+      reserve(name, plan.batch, { rate, capacity: plan.capacity }).then(
+        (taken) => {
+          granted = taken;
+          expiresAt = started + plan.holdMs;
+          // Empty: the next token is a refill away.
+          if (taken === 0) quietUntil = clock() + Math.max(2, Math.ceil(1000 / rate / 2));
+          asking = false;
+        },
+        (error: unknown) => {
+          asking = false;
+          quietUntil = clock() + 500;
+          onError?.(error, name);
+        },
+      );
+    };
+    const usable = (at: number) => {
+      if (granted > 0 && at >= expiresAt) granted = 0; // dropped: spending it now could exceed the pace
+      return granted;
+    };
+
+    return {
+      get rate() {
+        return local.rate;
+      },
+      get concurrency() {
+        return local.concurrency;
+      },
+      tryTake(at) {
+        if (usable(at) === 0) {
+          ask(at);
+          return false;
+        }
+        if (!local.tryTake(at)) return false;
+        granted--;
+        if (granted === 0) ask(at);
+        return true;
+      },
+      msUntilNext(at) {
+        if (usable(at) > 0) return local.msUntilNext(at);
+        ask(at);
+        return Math.max(1, quietUntil - at, asking ? 2 : 1);
+      },
+      affordable: (at, horizonMs) => local.affordable(at, horizonMs),
+      record: (sample, at) => local.record(sample, at),
+      // No `restore`: the shared bucket outlives every node, so what was sent before this start is
+      // already out of it.
+    };
+  };
+}

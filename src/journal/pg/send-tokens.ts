@@ -1,0 +1,55 @@
+/**
+ * The shared token bucket of a destination (`destination_tokens`), for `Journal.reserveSendTokens`:
+ * one row per destination, refilled on the database's clock (the nodes' clocks never enter), taken
+ * from under the row's lock, so that nodes reserving at once take turns.
+ *
+ * One round trip, with `synchronous_commit = off` for this transaction only: a reservation is
+ * worth a few milliseconds and is spent at once, and waiting for an fsync would cost more than the
+ * tokens are worth. A reservation lost in a database crash can only be granted again after the
+ * crash, seconds later, outside the window it counted in.
+ */
+import type pg from 'pg';
+import { checkout, toJournalError } from './connection.js';
+
+/** Takes up to `want` whole tokens; resolves how many. */
+export async function reserveSendTokens(
+  pool: pg.Pool,
+  destination: string,
+  want: number,
+  bucket: { rate: number; capacity: number },
+): Promise<number> {
+  const n = (x: number) => {
+    if (!Number.isFinite(x)) throw new RangeError(`not a finite number: ${x}`);
+    return String(x);
+  };
+  const name = `'${destination.replaceAll("'", "''")}'`;
+  const clock = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+  // The row is locked first, so that the UPDATE's snapshot and clock are taken once this node's
+  // turn has come (read before the lock, another node's refill would be lost).
+  // Parameters cannot be bound in a multi-statement query: the values are numbers checked above and
+  // the name quoted as a literal.
+  const text = `BEGIN;
+SET LOCAL synchronous_commit TO off;
+INSERT INTO destination_tokens (name, tokens, refilled_at) VALUES (${name}, ${n(bucket.capacity)}, ${clock})
+  ON CONFLICT (name) DO NOTHING;
+SELECT 1 FROM destination_tokens WHERE name = ${name} FOR UPDATE;
+UPDATE destination_tokens t SET tokens = x.avail - x.taken, refilled_at = x.at
+FROM (
+  SELECT s.name, s.avail, LEAST(floor(s.avail), ${n(want)}) AS taken, s.at FROM (
+    SELECT name, LEAST(${n(bucket.capacity)}::float8, tokens + GREATEST(0, c.ms - refilled_at) * ${n(bucket.rate)}::float8 / 1000)
+             AS avail, GREATEST(refilled_at, c.ms) AS at
+    FROM destination_tokens, (SELECT ${clock} AS ms) AS c WHERE name = ${name}) AS s
+) AS x
+WHERE t.name = x.name RETURNING x.taken;
+COMMIT;`;
+  const { client, release } = await checkout(pool);
+  try {
+    const results = (await client.query(text)) as unknown as pg.QueryResult<{ taken: number }>[];
+    release();
+    return results.find((r) => r.command === 'UPDATE')?.rows[0]?.taken ?? 0;
+  } catch (error) {
+    // A failed statement leaves the transaction open and aborted: this connection is not reused.
+    release(true);
+    throw toJournalError(error);
+  }
+}

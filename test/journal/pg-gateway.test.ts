@@ -1,0 +1,102 @@
+/**
+ * Gateways on a PostgreSQL journal (storage.url), in this process, against a real server: ingest
+ * answers 503 with Retry-After while the database refuses connections and recovers by itself; an
+ * event ingested on one node is delivered by another at once (NOTIFY); a pause made on one node
+ * stops delivery on the other.
+ */
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway, type GatewayParts } from '../../src/gateway.js';
+import { silentLogger } from '../../src/log.js';
+import { tempDir, testConfig } from '../helpers/gateway.js';
+import { ADMIN_PG_URL, createTestDatabase, requirePostgres, type TestDatabase } from '../helpers/postgres.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
+
+const available = await requirePostgres('the PostgreSQL gateway tests');
+
+describe.skipIf(!available)('gateways on a PostgreSQL journal', () => {
+  let db: TestDatabase;
+  let receiver: Receiver;
+  let parts: GatewayParts[] = [];
+  let dirs: ReturnType<typeof tempDir>[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    receiver = await startReceiver();
+  });
+  afterEach(async () => {
+    // A scheduler stopped by the test cannot be stopped twice: the journal is then closed directly.
+    for (const p of parts) await p.close(0).catch(() => p.journal.close());
+    for (const d of dirs) d.remove();
+    parts = [];
+    dirs = [];
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await db?.drop();
+  });
+
+  async function node(destination: Record<string, unknown> = {}): Promise<GatewayParts> {
+    const dir = tempDir();
+    dirs.push(dir);
+    const config = testConfig(
+      {
+        storage: { url: db.url },
+        destinations: { crm: { url: `${receiver.url}/hooks`, ...destination } },
+        sources: { shop: { path: '/in/shop', to: ['crm'] } },
+      },
+      dir.dir,
+    );
+    const gateway = await createGateway({ config, logger: silentLogger() });
+    parts.push(gateway);
+    return gateway;
+  }
+
+  const post = (g: GatewayParts, n: number) =>
+    g.ingest.request('/in/shop', {
+      method: 'POST',
+      body: JSON.stringify({ n }),
+      headers: { 'content-type': 'application/json' },
+    });
+
+  it('answers 503 with Retry-After while the database refuses connections, then takes events again', async () => {
+    const gateway = await node();
+    expect((await post(gateway, 1)).status).toBe(202);
+    const admin = new pg.Client({ connectionString: ADMIN_PG_URL });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+      const refused = await post(gateway, 2);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect((await gateway.ingest.request('/readyz')).status).toBe(503);
+    } finally {
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    // Nothing to restart: the next request opens a new connection.
+    await waitUntil(async () => (await post(gateway, 3)).status === 202, 10_000, 'ingest to recover');
+    await waitUntil(async () => (await gateway.ingest.request('/readyz')).status === 200, 10_000, 'readiness');
+  });
+
+  it('a pause or resume on one node reaches the other; an event taken by one node is sent by the other at once', async () => {
+    const first = await node();
+    const second = await node();
+    await first.scheduler.pause('crm');
+    await waitUntil(() => second.scheduler.state('crm')?.paused === true, 10_000, 'the pause to reach node 2');
+    await second.scheduler.resume('crm');
+    await waitUntil(() => first.scheduler.state('crm')?.paused === false, 10_000, 'the resume to reach node 1');
+
+    // Node 1 only takes events from now on; node 2 must deliver them, woken by NOTIFY rather than its
+    // 5 s poll.
+    await first.scheduler.stop(0);
+    await sleep(500);
+    const before = receiver.received.length;
+    const started = performance.now();
+    expect((await post(first, 42)).status).toBe(202);
+    await waitUntil(() => receiver.received.length > before, 10_000, 'node 2 to deliver');
+    expect(performance.now() - started).toBeLessThan(4_000);
+  });
+});

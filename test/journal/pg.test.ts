@@ -1,0 +1,272 @@
+/**
+ * The PostgreSQL journal: the `Journal` contract on a real server, in a database of its own created
+ * for this run (random name) and dropped afterwards; each test starts from empty tables. Then what
+ * only PostgreSQL has: migrations by nodes starting together, a database of a newer build refused,
+ * wake-ups and claims shared across nodes, a lost connection.
+ */
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { JournalTooNewError, JournalUnavailableError } from '../../src/errors.js';
+import { createGatewayEvents } from '../../src/events.js';
+import { openJournal } from '../../src/journal/open.js';
+import { openPgJournal, PgJournal } from '../../src/journal/pg/journal.js';
+import { newestShippedMigration } from '../../src/journal/pg/migrate.js';
+import { createTestDatabase, emptyJournalTables, requirePostgres, type TestDatabase } from '../helpers/postgres.js';
+import { waitUntil } from '../helpers/wait.js';
+import { describeJournalContract, makeEvent } from './contract/index.js';
+
+const T0 = Date.UTC(2030, 0, 1);
+
+const available = await requirePostgres('the PostgreSQL journal tests');
+
+describe.skipIf(!available)('PostgreSQL journal', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  describeJournalContract({
+    name: 'postgres',
+    supports: { reopen: true },
+    async open() {
+      const journals: PgJournal[] = [await openPgJournal({ url: db.url, listen: false, leaseRenewal: false })];
+      await emptyJournalTables(journals[0]!.pool);
+      return {
+        journal: journals[0]!,
+        async reopen() {
+          const journal = await openPgJournal({ url: db.url, listen: false, leaseRenewal: false });
+          journals.push(journal);
+          return journal;
+        },
+        async cleanup() {
+          for (const journal of journals) await journal.close();
+        },
+      };
+    },
+  });
+
+  describe('PostgreSQL only', () => {
+    let opened: PgJournal[] = [];
+    let clients: pg.Client[] = [];
+    afterEach(async () => {
+      for (const j of opened) await j.close();
+      for (const c of clients) await c.end().catch(() => {});
+      opened = [];
+      clients = [];
+    });
+    async function node(options: Partial<Parameters<typeof openPgJournal>[0]> = {}): Promise<PgJournal> {
+      const journal = await openPgJournal({ url: db.url, listen: false, leaseRenewal: false, ...options });
+      opened.push(journal);
+      return journal;
+    }
+    async function raw(url = db.url): Promise<pg.Client> {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      clients.push(client);
+      return client;
+    }
+
+    it('is what openJournal opens for storage.url, and declares commit stats and cross-process wake-ups', async () => {
+      const journal = await openJournal({ path: '/nonexistent/unused.db', url: db.url });
+      expect(journal).toBeInstanceOf(PgJournal);
+      opened.push(journal as PgJournal);
+      expect(journal.capabilities).toEqual({ commitStats: true, crossProcessWakeups: true });
+      expect(journal.storageFull()).toBe(false);
+      await journal.probe();
+    });
+
+    it('nodes starting together on a new database migrate it once (advisory lock)', async () => {
+      const fresh = await createTestDatabase();
+      try {
+        const nodes = await Promise.all(
+          Array.from({ length: 4 }, () => openPgJournal({ url: fresh.url, listen: false })),
+        );
+        opened.push(...nodes);
+        const client = await raw(fresh.url);
+        const { rows } = await client.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations');
+        expect(rows[0].n).toBeGreaterThanOrEqual(1);
+        const stored = await nodes[0]!.append(makeEvent());
+        expect((await nodes[3]!.getEvent(stored.id))?.id).toBe(stored.id);
+        for (const n of nodes) await n.close();
+        opened = [];
+        await client.end();
+        clients = [];
+      } finally {
+        await fresh.drop();
+      }
+    });
+
+    it('refuses a database migrated by a newer build (JOURNAL_TOO_NEW), without touching it', async () => {
+      const client = await raw();
+      await client.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [
+        'from-the-future',
+        newestShippedMigration() + 86_400_000,
+      ]);
+      try {
+        const error = await openPgJournal({ url: db.url, listen: false, leaseRenewal: false }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(JournalTooNewError);
+        expect((error as JournalTooNewError).code).toBe('JOURNAL_TOO_NEW');
+        expect((error as Error).message).toContain(db.name);
+      } finally {
+        await client.query(`DELETE FROM drizzle.__drizzle_migrations WHERE hash = 'from-the-future'`);
+      }
+      await node();
+    });
+
+    it('two nodes claiming at once never get the same delivery (FOR UPDATE SKIP LOCKED)', async () => {
+      const [a, b] = [await node(), await node()];
+      await emptyJournalTables(a.pool);
+      await Promise.all(Array.from({ length: 60 }, (_, i) => a.append(makeEvent({ receivedAt: T0 + i }))));
+      const claimed: number[] = [];
+      await Promise.all(
+        [a, b, a, b, a, b].map(async (j) => {
+          for (;;) {
+            const got = await j.claim({ destination: 'crm', limit: 4, now: T0 + 1_000, leaseMs: 30_000, fifo: false });
+            if (got.length === 0) return;
+            claimed.push(...got.map((c) => c.deliveryId));
+          }
+        }),
+      );
+      expect(claimed).toHaveLength(60);
+      expect(new Set(claimed).size).toBe(60);
+    });
+
+    it('a lease that ran out on one node is taken back by another', async () => {
+      const [a, b] = [await node(), await node()];
+      await emptyJournalTables(a.pool);
+      const stored = await a.append(makeEvent());
+      const [first] = await a.claim({ destination: 'crm', limit: 1, now: T0, leaseMs: 3_000, fifo: false });
+      expect(await b.claim({ destination: 'crm', limit: 1, now: T0 + 2_999, leaseMs: 3_000, fifo: false })).toEqual([]);
+      const [again] = await b.claim({ destination: 'crm', limit: 1, now: T0 + 3_000, leaseMs: 3_000, fifo: false });
+      expect(again?.event.id).toBe(stored.id);
+      expect(again?.attempt).toBe(2);
+      // The first node's late outcome is fenced off.
+      expect(
+        await a.complete(first!, { attempt: 1, startedAt: T0, durationMs: 1, status: 200 }, { kind: 'delivered' }),
+      ).toBe(false);
+    });
+
+    it('the same deduplication key accepted by two nodes at once stores one event', async () => {
+      const [a, b] = [await node(), await node()];
+      await emptyJournalTables(a.pool);
+      const dedupe = { key: 'evt_1', until: T0 + 60_000 };
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).append(makeEvent({ dedupe, receivedAt: T0 + i }))),
+      );
+      expect(new Set(results.map((r) => r.id)).size).toBe(1);
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(await a.countDeliveries('crm')).toMatchObject({ pending: 1 });
+    });
+
+    it('an event appended on one node wakes the other (NOTIFY), and so does a pause', async () => {
+      const eventsB = createGatewayEvents();
+      const woken: string[][] = [];
+      const changed: string[] = [];
+      eventsB.on('journal:wakeup', ({ destinations }) => woken.push([...destinations]));
+      eventsB.on('journal:state-changed', ({ destination }) => changed.push(destination));
+      const a = await node();
+      await node({ listen: true, events: eventsB });
+      await waitUntil(() => woken.length > 0, 10_000, 'the notification'); // the wake-up that follows every (re)connection
+      woken.length = 0;
+      await a.append(makeEvent({ destinations: ['crm', 'billing'] }));
+      await waitUntil(() => woken.some((d) => d.includes('crm') && d.includes('billing')), 10_000, 'the notification');
+      await a.setPaused('crm', true, T0);
+      await waitUntil(() => changed.includes('crm'), 10_000, 'the notification');
+    });
+
+    it('an unreachable database rejects as unavailable; a lost connection is replaced by itself', async () => {
+      const bad = new URL(db.url);
+      bad.port = '1';
+      const error = await openPgJournal({ url: bad.href, listen: false }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JournalUnavailableError);
+
+      const events = createGatewayEvents();
+      const listening: boolean[] = [];
+      events.on('journal:listening', ({ listening: l }) => listening.push(l));
+      const journal = await node({ listen: true, events });
+      await journal.append(makeEvent());
+      const admin = await raw();
+      // The database drops every connection of this journal (as a restart or failover would).
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [db.name],
+      );
+      // The first call may meet a dead pooled connection (unavailable, never another error); then it works again.
+      const results = [];
+      for (let i = 0; i < 5; i++)
+        results.push(
+          await journal.append(makeEvent()).then(
+            () => 'ok',
+            (e: unknown) => e,
+          ),
+        );
+      for (const r of results) if (r !== 'ok') expect(r).toBeInstanceOf(JournalUnavailableError);
+      expect(results.at(-1)).toBe('ok');
+      await waitUntil(() => listening.lastIndexOf(false) >= 0 && listening.at(-1) === true, 10_000, 'the notification');
+    });
+
+    it('a short lease is renewed while its node lives, and taken back soon after the node stops', async () => {
+      const renewal = { leaseMs: 600, everyMs: 150 };
+      const a = await node({ leaseRenewal: renewal });
+      const b = await node({ leaseRenewal: renewal });
+      await emptyJournalTables(a.pool);
+      await a.append(makeEvent({ receivedAt: Date.now() }));
+      const request = () => ({ destination: 'crm', limit: 1, now: Date.now(), leaseMs: 35_000, fifo: false });
+      const [held] = await a.claim(request());
+      expect(held!.leaseUntil).toBeGreaterThan(Date.now() + 30_000); // the loop still sees the lease it asked for
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        expect(await b.claim(request())).toEqual([]);
+      }
+      // The node dies: nobody renews, nobody releases.
+      const stoppedAt = Date.now();
+      await a.close();
+      let taken: Awaited<ReturnType<PgJournal['claim']>> = [];
+      await waitUntil(
+        async () => (taken = await b.claim(request())).length === 1,
+        10_000,
+        'the lease to be taken back',
+      );
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+      expect(taken[0]!.attempt).toBe(2);
+    });
+
+    it('the shared token bucket grants at most capacity + rate·T to all nodes together', async () => {
+      const nodes = [await node(), await node(), await node()];
+      await emptyJournalTables(nodes[0]!.pool);
+      const bucket = { rate: 40, capacity: 5 };
+      const started = Date.now();
+      const runMs = 1_500;
+      let taken = 0;
+      await Promise.all(
+        nodes.map(async (n) => {
+          while (Date.now() - started < runMs) {
+            const got = await n.reserveSendTokens('crm', 2, bucket);
+            taken += got;
+          }
+        }),
+      );
+      const elapsed = Date.now() - started;
+      expect(taken).toBeLessThanOrEqual(bucket.capacity + (bucket.rate * elapsed) / 1000 + 1);
+      // And the nodes did get tokens (the bound is not met by granting nothing).
+      expect(taken).toBeGreaterThanOrEqual(bucket.capacity + (bucket.rate * runMs) / 1000 / 2);
+    });
+
+    it("a destination's concurrency holds across nodes: claims take only what live leases leave", async () => {
+      const [a, b] = [await node({ concurrency: { crm: 3 } }), await node({ concurrency: { crm: 3 } })];
+      await emptyJournalTables(a.pool);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => a.append(makeEvent({ receivedAt: T0 + i }))));
+      const request = { destination: 'crm', limit: 10, now: T0 + 100, leaseMs: 30_000, fifo: false };
+      const both = await Promise.all([a.claim(request), b.claim(request), a.claim(request), b.claim(request)]);
+      expect(both.flat()).toHaveLength(3);
+      const one = both.flat()[0]!;
+      await a.complete(one, { attempt: 1, startedAt: T0 + 100, durationMs: 5, status: 200 }, { kind: 'delivered' });
+      expect(await b.claim({ ...request, now: T0 + 200 })).toHaveLength(1);
+      // Leases that ran out (a dead node's) no longer count.
+      expect(await b.claim({ ...request, now: T0 + 200 + 30_000 })).toHaveLength(3);
+    });
+  });
+});
