@@ -16,7 +16,7 @@ import { type ConnectionOptions, openConnection } from './connection.js';
 import { GroupCommitWriter } from './group-commit.js';
 import { StorageGuard, type StorageState, walLimitPages } from './storage-guard.js';
 import { SqliteStore, type WriteOp } from './store.js';
-import { errorResult, type Result } from './thread-client.js';
+import { errorResult, nameThread, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
 export interface WriterData extends ConnectionOptions {
@@ -34,6 +34,7 @@ export interface WriterAnswer {
 }
 
 if (parentPort) {
+  nameThread('sluice-writer');
   const port = parentPort;
   const data = workerData as WriterData;
   const sqlite = openConnection(data.path, data);
