@@ -29,6 +29,8 @@ interface Options {
   requests: number;
   rounds: number;
   log(message: string): void;
+  /** Another checkout whose build also runs, as a third side alternated with the others (BENCH_CPU_COMPARE). */
+  compare?: string | undefined;
 }
 
 const INGEST_WARMUP = 10_000;
@@ -42,9 +44,10 @@ function add(side: Side, cpu: ThreadCpu, events: number, kinds: (keyof ThreadCpu
 }
 
 /** Sluice's ingest against the bare Hono handler, `rounds` times each, alternated. */
-export async function ingestCpu({ requests, rounds, log }: Options): Promise<Side[]> {
+export async function ingestCpu({ requests, rounds, log, compare }: Options): Promise<Side[]> {
   const sluice: Side = { name: 'ingest: Sluice', perEvent: {} };
   const bare: Side = { name: 'ingest: bare Hono', perEvent: {} };
+  const other: Side = { name: `ingest: Sluice at ${compare}`, perEvent: {} };
   const load = async (server: Server) => {
     const run = await runLoad(
       {
@@ -70,22 +73,24 @@ export async function ingestCpu({ requests, rounds, log }: Options): Promise<Sid
     } finally {
       await bareServer.stop();
     }
-    log(`ingest round ${round}/${rounds}: Sluice`);
-    const ws = workspace(NO_DELIVERY);
-    try {
-      const gateway = await startSluice(ws);
+    for (const [side, from] of compare ? ([[sluice], [other, compare]] as const) : ([[sluice]] as const)) {
+      log(`ingest round ${round}/${rounds}: ${side.name}`);
+      const ws = workspace(NO_DELIVERY);
       try {
-        const run = await load(gateway);
-        add(sluice, run.threads.get(gateway.pid)!, run.ok, ['main', 'writer', 'other', 'total']);
-        log(`  ${Math.round(run.rps)} req/s`);
+        const gateway = await startSluice(ws, undefined, from);
+        try {
+          const run = await load(gateway);
+          add(side, run.threads.get(gateway.pid)!, run.ok, ['main', 'writer', 'other', 'total']);
+          log(`  ${Math.round(run.rps)} req/s`);
+        } finally {
+          await gateway.stop();
+        }
       } finally {
-        await gateway.stop();
+        ws.remove();
       }
-    } finally {
-      ws.remove();
     }
   }
-  return [sluice, bare];
+  return compare ? [sluice, bare, other, bare] : [sluice, bare];
 }
 
 /**
@@ -93,12 +98,12 @@ export async function ingestCpu({ requests, rounds, log }: Options): Promise<Sid
  * thread) and the receiver's over the deliveries from the `warm`th to at least the
  * `warm + requests`th, polled every 50 ms.
  */
-async function drainCounted(url: string, sink: Child, requests: number, log: (m: string) => void) {
+async function drainCounted(url: string, sink: Child, requests: number, log: (m: string) => void, from?: string) {
   const ws = workspace({ url, concurrency: CONCURRENCY });
   try {
     await createJournal(ws);
     preload(ws, { count: DELIVERY_WARMUP + requests + DELIVERY_TAIL, body: webhookBody() });
-    const gateway = await startSluice(ws);
+    const gateway = await startSluice(ws, undefined, from);
     const reader = new JournalReader(ws.dbPath);
     try {
       const meter = new ThreadCpuMeter(gateway.pid);
@@ -162,8 +167,9 @@ async function loopCounted(url: string, sink: Child, requests: number) {
 }
 
 /** Sluice's delivery against the plain undici loop, to the same receiver, `rounds` times each, alternated. */
-export async function deliveryCpu({ requests, rounds, log }: Options): Promise<Side[]> {
+export async function deliveryCpu({ requests, rounds, log, compare }: Options): Promise<Side[]> {
   const sluice: Side = { name: 'delivery: Sluice', perEvent: {} };
+  const other: Side = { name: `delivery: Sluice at ${compare}`, perEvent: {} };
   const loop: Side = { name: 'delivery: undici loop', perEvent: {} };
   const port = await freePort();
   const sink = spawnCli('sink', ['sink', '--port', String(port)], { LOG_LEVEL: 'warn' });
@@ -171,10 +177,12 @@ export async function deliveryCpu({ requests, rounds, log }: Options): Promise<S
     await waitForPort(port);
     const url = `http://127.0.0.1:${port}/hook`;
     for (let round = 1; round <= rounds; round++) {
-      log(`delivery round ${round}/${rounds}: Sluice`);
-      const drained = await drainCounted(url, sink, requests, log);
-      add(sluice, drained.cpu, drained.delivered, ['main', 'writer', 'other', 'total']);
-      (sluice.perEvent['receiver (not in total)'] ??= []).push((drained.sinkCpu.total * 1e6) / drained.delivered);
+      for (const [side, from] of compare ? ([[sluice], [other, compare]] as const) : ([[sluice]] as const)) {
+        log(`delivery round ${round}/${rounds}: ${side.name}`);
+        const drained = await drainCounted(url, sink, requests, log, from);
+        add(side, drained.cpu, drained.delivered, ['main', 'writer', 'other', 'total']);
+        (side.perEvent['receiver (not in total)'] ??= []).push((drained.sinkCpu.total * 1e6) / drained.delivered);
+      }
       log(`delivery round ${round}/${rounds}: undici loop`);
       const looped = await loopCounted(url, sink, requests);
       add(loop, looped.cpu, looped.ok, ['main', 'other', 'total']);
@@ -184,5 +192,5 @@ export async function deliveryCpu({ requests, rounds, log }: Options): Promise<S
   } finally {
     await sink.stop();
   }
-  return [sluice, loop];
+  return compare ? [sluice, loop, other, loop] : [sluice, loop];
 }

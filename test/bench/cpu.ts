@@ -10,7 +10,8 @@
  * Each side runs `BENCH_CPU_ROUNDS` times (default 2), alternating; the table gives µs of CPU per
  * acknowledged request (per delivered event) for each thread kind, each round and the median, and
  * the ratio Sluice / reference of the whole process. `BENCH_CPU_CASES=ingest` or `delivery` runs
- * one half. Takes 1–2 minutes.
+ * one half. `BENCH_CPU_COMPARE=<another checkout, built>` adds that build's Sluice as a third side,
+ * alternated with the others, for an A/B of a change in one run. Takes 1–2 minutes.
  */
 import { cpus } from 'node:os';
 import { CONNECTIONS_NOTE, deliveryCpu, ingestCpu, type Side } from './cpu-sides.js';
@@ -32,6 +33,7 @@ function positive(name: string, fallback: number): number {
 
 const requests = positive('BENCH_CPU_REQUESTS', 40_000);
 const rounds = positive('BENCH_CPU_ROUNDS', 2);
+const compare = process.env.BENCH_CPU_COMPARE?.trim() || undefined;
 const which = (process.env.BENCH_CPU_CASES ?? 'ingest,delivery').split(',').map((s) => s.trim());
 const log = (message: string) =>
   process.stderr.write(`[bench:cpu ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -46,8 +48,8 @@ const began = Date.now();
 const before = await machineBusy(1_000);
 const sides: Side[] = [];
 try {
-  if (which.includes('ingest')) sides.push(...(await ingestCpu({ requests, rounds, log })));
-  if (which.includes('delivery')) sides.push(...(await deliveryCpu({ requests, rounds, log })));
+  if (which.includes('ingest')) sides.push(...(await ingestCpu({ requests, rounds, log, compare })));
+  if (which.includes('delivery')) sides.push(...(await deliveryCpu({ requests, rounds, log, compare })));
 } finally {
   await stopAll();
   removeAllWorkspaces();
@@ -58,7 +60,7 @@ const lines = [
   `| side | thread | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(' | ')} | median |`,
   `|---|---|${'--:|'.repeat(rounds + 1)}`,
 ];
-for (const side of sides) {
+for (const side of new Set(sides)) {
   for (const [thread, values] of Object.entries(side.perEvent)) {
     lines.push(`| ${side.name} | ${thread} | ${values.map(us).join(' | ')} | ${us(median(values))} |`);
   }

@@ -77,7 +77,7 @@ function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: numbe
 /** The journal's queries on one connection. */
 export class SqliteStore {
   private readonly db: Db;
-  private readonly insertEvent: Database.Statement<InsertEvent, { seq: number }>;
+  private readonly insertEvent: Database.Statement<InsertEvent>;
   private readonly insertDelivery: Database.Statement<[number, string, number]>;
   private readonly purgeStatement: Database.Statement<[{ del: number; dead: number; limit: number }]>;
   // The scheduler's per-delivery queries, prepared once: every delivery runs them, and drizzle would
@@ -104,8 +104,8 @@ export class SqliteStore {
   constructor(readonly sqlite: Database.Database) {
     this.db = drizzle(sqlite, { schema });
     // The per-request insert is a plain prepared statement: nothing is built or mapped per call.
-    this.insertEvent = sqlite.prepare<InsertEvent, { seq: number }>(
-      'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq',
+    this.insertEvent = sqlite.prepare<InsertEvent>(
+      'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.insertDelivery = sqlite.prepare<[number, string, number]>(
       "INSERT INTO deliveries (event_seq, destination, status, due_at) VALUES (?, ?, 'pending', ?)",
@@ -219,7 +219,7 @@ export class SqliteStore {
       const original = this.findDuplicate.get(e.source, e.dedupe.key, e.receivedAt);
       if (original) return { id: original.id, seq: original.seq, duplicate: true };
     }
-    const row = this.insertEvent.get(
+    const { lastInsertRowid } = this.insertEvent.run(
       id,
       e.source,
       e.method,
@@ -229,10 +229,12 @@ export class SqliteStore {
       e.body,
       e.remoteAddr,
       e.receivedAt,
-    )!;
-    for (const destination of e.destinations) this.insertDelivery.run(row.seq, destination, e.receivedAt);
+    );
+    // A rowid, not `RETURNING seq`: RETURNING gathers its rows apart before handing them back.
+    const seq = Number(lastInsertRowid);
+    for (const destination of e.destinations) this.insertDelivery.run(seq, destination, e.receivedAt);
     if (e.dedupe) this.rememberKey.run(e.source, e.dedupe.key, id, e.dedupe.until);
-    return { id, seq: row.seq, duplicate: false };
+    return { id, seq, duplicate: false };
   }
 
   /** Deletes up to `limit` events past retention, and expired deduplication keys. */
