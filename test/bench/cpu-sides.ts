@@ -64,7 +64,19 @@ export async function ingestCpu({ requests, rounds, log, compare }: Options): Pr
     if (run.non2xx + run.errors > 0) throw new Error(`${run.non2xx} non-2xx answers, ${run.errors} errors`);
     return run;
   };
+  const bareNode: Side = { name: 'ingest: bare node:http', perEvent: {} };
+  const withNode = process.env.BENCH_CPU_BARE_NODE === '1';
   for (let round = 1; round <= rounds; round++) {
+    if (withNode) {
+      log(`ingest round ${round}/${rounds}: bare node:http`);
+      const server = await startServer(() => spawnWorker('bare-node', 'bare-node.ts'));
+      try {
+        const run = await load(server);
+        add(bareNode, run.threads.get(server.pid)!, run.ok, ['main', 'other', 'total']);
+      } finally {
+        await server.stop();
+      }
+    }
     log(`ingest round ${round}/${rounds}: bare Hono`);
     const bareServer = await startServer(() => spawnWorker('bare-hono', 'bare-hono.ts'));
     try {
@@ -90,7 +102,7 @@ export async function ingestCpu({ requests, rounds, log, compare }: Options): Pr
       }
     }
   }
-  return compare ? [sluice, bare, other, bare] : [sluice, bare];
+  return [sluice, bare, ...(compare ? [other, bare] : []), ...(withNode ? [bareNode, bare] : [])];
 }
 
 /**

@@ -11,7 +11,8 @@
  * acknowledged request (per delivered event) for each thread kind, each round and the median, and
  * the ratio Sluice / reference of the whole process. `BENCH_CPU_CASES=ingest` or `delivery` runs
  * one half. `BENCH_CPU_COMPARE=<another checkout, built>` adds that build's Sluice as a third side,
- * alternated with the others, for an A/B of a change in one run. Takes 1–2 minutes.
+ * alternated with the others, for an A/B of a change in one run; `BENCH_CPU_BARE_NODE=1` adds a bare
+ * node:http handler (what Hono and its adapter cost). Takes 1–2 minutes.
  */
 import { cpus } from 'node:os';
 import { CONNECTIONS_NOTE, deliveryCpu, ingestCpu, type Side } from './cpu-sides.js';
