@@ -99,7 +99,9 @@ export function forwardedHeaders(
   let replace: Map<string, HeaderPair> | undefined;
   for (const pair of replacements) {
     const lower = pair[0].toLowerCase();
-    if (!dropped.has(lower)) (replace ??= new Map()).set(lower, pair);
+    if (dropped.has(lower)) continue;
+    replace ??= new Map();
+    replace.set(lower, pair);
   }
   const placed = replace && new Set<string>();
   const out: string[] = [];
