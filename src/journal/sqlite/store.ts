@@ -118,8 +118,11 @@ export class SqliteStore {
       'e.seq, e.id, e.source, e.method, e.path, e.query, e.headers, e.body, e.remote_addr AS remoteAddr, e.received_at AS receivedAt';
     this.dueQuery = sqlite.prepare<{ destination: string; priority: number; now: number; limit: number }, ClaimRow>(
       `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq
-       WHERE d.destination = @destination AND d.priority = @priority AND d.due_at <= @now ORDER BY d.due_at, d.id LIMIT @limit`,
+       WHERE d.destination = @destination AND d.priority = @priority AND d.due_at <= @now ORDER BY d.due_at, d.id LIMIT @limit + 0`,
     );
+    // `LIMIT @limit + 0`, not `LIMIT @limit`: SQLite's planner reads a bare bound LIMIT's value, and
+    // then prepares the statement again every time it is bound (every claim: 3.7 % of the writer's
+    // CPU under a drain). The plan is the same either way.
     // The oldest unfinished delivery of a fifo destination: claimed with its event, or only its due time.
     const fifoHead = 'WHERE d.destination = ? AND d.due_at IS NOT NULL ORDER BY d.event_seq LIMIT 1';
     this.fifoHeadQuery = sqlite.prepare<[string], ClaimRow>(
