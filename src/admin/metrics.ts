@@ -254,9 +254,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     for (const outcome of RECEIVE_OUTCOMES) received.inc({ source: s, outcome }, 0);
   if (options.destinations) initDestinations(namesOf(options.destinations));
 
+  // Label children looked up once per label set: prom-client hashes the label object on every
+  // `inc({...})`, and these run for every request and every attempt.
+  const receivedBy = labelled((source: string, outcome: string) => received.labels({ source, outcome }));
+  const attemptsBy = labelled((destination: string, outcome: string) => attempts.labels({ destination, outcome }));
+  const durationBy = labelled((destination: string, _: string) => attemptDuration.labels({ destination }));
+
   const onAttempt = (event: AttemptEvent) => {
-    attempts.inc({ destination: event.destination, outcome: event.outcome });
-    attemptDuration.observe({ destination: event.destination }, event.durationMs / 1000);
+    attemptsBy(event.destination, event.outcome).inc();
+    durationBy(event.destination, '').observe(event.durationMs / 1000);
     if (event.outcome !== 'delivered') return;
     const at = clock();
     const second = Math.floor(at / 1000);
@@ -271,7 +277,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     while (seconds[0]!.second * 1000 < at - RATE_WINDOW_MS) seconds.shift();
   };
   const onReceived = ({ source, outcome }: GatewayEventMap['ingest:received'][0]) => {
-    received.inc({ source, outcome });
+    receivedBy(source, outcome).inc();
   };
   const onReclaimed = ({ count }: GatewayEventMap['journal:reclaimed'][0]) => reclaimed.inc(count);
   const onCommit = ({ batchSize, durationMs }: GatewayEventMap['journal:commit'][0]) => {
@@ -323,6 +329,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     bindScheduler(state, destinations) {
       live = { state, names: namesOf(destinations) };
     },
+  };
+}
+
+/** Memoizes `make` by its two string arguments. */
+function labelled<T>(make: (a: string, b: string) => T): (a: string, b: string) => T {
+  const byA = new Map<string, Map<string, T>>();
+  return (a, b) => {
+    let byB = byA.get(a);
+    if (!byB) {
+      byB = new Map();
+      byA.set(a, byB);
+    }
+    let child = byB.get(b);
+    if (child === undefined) {
+      child = make(a, b);
+      byB.set(b, child);
+    }
+    return child;
   };
 }
 

@@ -72,9 +72,12 @@ export function removeAllWorkspaces(): void {
   workspaces.clear();
 }
 
-/** Starts `sluice start -c <workspace config>` and waits until it listens. */
-export function startSluice(ws: Workspace, timeoutMs = 30_000): Promise<Server> {
-  return startServer(() => spawnCli('sluice', ['start', '-c', ws.configPath]), timeoutMs);
+/**
+ * Starts `sluice start -c <workspace config>` and waits until it listens; `from`: another checkout
+ * whose build to run instead (bench:cpu's BENCH_CPU_COMPARE).
+ */
+export function startSluice(ws: Workspace, timeoutMs = 30_000, from?: string): Promise<Server> {
+  return startServer(() => spawnCli('sluice', ['start', '-c', ws.configPath], {}, from), timeoutMs);
 }
 
 /** The admin API's bearer token in every bench config. */

@@ -78,7 +78,7 @@ function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: numbe
 /** The journal's queries on one connection. */
 export class SqliteStore {
   private readonly db: Db;
-  private readonly insertEvent: Database.Statement<InsertEvent, { seq: number }>;
+  private readonly insertEvent: Database.Statement<InsertEvent>;
   private readonly insertDelivery: Database.Statement<[number, string, number, string | null]>;
   private readonly purgeStatement: Database.Statement<[{ del: number; dead: number; limit: number }]>;
   // The scheduler's per-delivery queries, prepared once: every delivery runs them, and drizzle would
@@ -106,8 +106,8 @@ export class SqliteStore {
   constructor(readonly sqlite: Database.Database) {
     this.db = drizzle(sqlite, { schema });
     // The per-request insert is a plain prepared statement: nothing is built or mapped per call.
-    this.insertEvent = sqlite.prepare<InsertEvent, { seq: number }>(
-      'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq',
+    this.insertEvent = sqlite.prepare<InsertEvent>(
+      'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.insertDelivery = sqlite.prepare<[number, string, number, string | null]>(
       "INSERT INTO deliveries (event_seq, destination, status, due_at, order_key) VALUES (?, ?, 'pending', ?, ?)",
@@ -120,8 +120,11 @@ export class SqliteStore {
       'e.seq, e.id, e.source, e.method, e.path, e.query, e.headers, e.body, e.remote_addr AS remoteAddr, e.received_at AS receivedAt';
     this.dueQuery = sqlite.prepare<{ destination: string; priority: number; now: number; limit: number }, ClaimRow>(
       `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq
-       WHERE d.destination = @destination AND d.priority = @priority AND d.due_at <= @now ORDER BY d.due_at, d.id LIMIT @limit`,
+       WHERE d.destination = @destination AND d.priority = @priority AND d.due_at <= @now ORDER BY d.due_at, d.id LIMIT @limit + 0`,
     );
+    // `LIMIT @limit + 0`, not `LIMIT @limit`: SQLite's planner reads a bare bound LIMIT's value, and
+    // then prepares the statement again every time it is bound (every claim: 3.7 % of the writer's
+    // CPU under a drain). The plan is the same either way.
     // The oldest unfinished delivery of a fifo destination: claimed with its event, or only its due time.
     const fifoHead = 'WHERE d.destination = ? AND d.due_at IS NOT NULL ORDER BY d.event_seq LIMIT 1';
     this.fifoHeadQuery = sqlite.prepare<[string], ClaimRow>(
@@ -222,7 +225,7 @@ export class SqliteStore {
       const original = this.findDuplicate.get(e.source, e.dedupe.key, e.receivedAt);
       if (original) return { id: original.id, seq: original.seq, duplicate: true };
     }
-    const row = this.insertEvent.get(
+    const { lastInsertRowid } = this.insertEvent.run(
       id,
       e.source,
       e.method,
@@ -232,12 +235,14 @@ export class SqliteStore {
       e.body,
       e.remoteAddr,
       e.receivedAt,
-    )!;
+    );
+    // A rowid, not `RETURNING seq`: RETURNING gathers its rows apart before handing them back.
+    const seq = Number(lastInsertRowid);
     for (const destination of e.destinations) {
-      this.insertDelivery.run(row.seq, destination, e.receivedAt, e.orderKeys?.[destination] ?? null);
+      this.insertDelivery.run(seq, destination, e.receivedAt, e.orderKeys?.[destination] ?? null);
     }
     if (e.dedupe) this.rememberKey.run(e.source, e.dedupe.key, id, e.dedupe.until);
-    return { id, seq: row.seq, duplicate: false };
+    return { id, seq, duplicate: false };
   }
 
   /** Deletes up to `limit` events past retention, and expired deduplication keys. */
