@@ -25,9 +25,10 @@
  * consumer that got slower for good; the controller itself drains the queue it measures, so
  * windows near no-load keep coming. The modes are in pace-mode.ts.
  */
-import type { PaceSample, Pacer } from './pacer.js';
-import { checkedPaceMode, type PaceMode, type PaceSignal } from './pace-mode.js';
+
 import { median, RateMeter, WindowedMin } from './pace-measures.js';
+import { checkedPaceMode, type PaceMode, type PaceSignal } from './pace-mode.js';
+import type { Pacer, PaceSample } from './pacer.js';
 
 /** Cut factor on a refusal or failure (the AWS SDK's β). */
 const BETA = 0.7;
@@ -120,7 +121,10 @@ export class AdaptivePacer implements Pacer {
     private readonly limits: AdaptiveLimits,
     now: number,
     learned?: LearnedPace,
-    private readonly onChange?: (status: PaceStatus, previous: { rate: number | undefined; concurrency: number }) => void,
+    private readonly onChange?: (
+      status: PaceStatus,
+      previous: { rate: number | undefined; concurrency: number },
+    ) => void,
   ) {
     const maxRate = limits.maxRate ?? Infinity;
     this.targetRate = this.clampRate(learned ? (learned.rate ?? Infinity) : maxRate);

@@ -47,5 +47,15 @@ export function checkedPaceMode(from: PaceMode, to: PaceMode): PaceMode {
  * answers while the pace held sending back (growth), an idle spell, pause or hold (slow start
  * again), or the pace a previous run learned (restored from the journal).
  */
-export const PACE_SIGNALS = ['429', '503', '5xx', 'timeout', 'connection', 'latency', 'growth', 'idle', 'restored'] as const;
+export const PACE_SIGNALS = [
+  '429',
+  '503',
+  '5xx',
+  'timeout',
+  'connection',
+  'latency',
+  'growth',
+  'idle',
+  'restored',
+] as const;
 export type PaceSignal = (typeof PACE_SIGNALS)[number];

@@ -74,7 +74,14 @@ export function simulate(pacer: Pacer, consumer: ModelConsumer, events: number, 
   const sends: number[] = [];
   let backlog = events;
   let inFlight = 0;
-  const result: Simulation = { delivered: 0, refusals: 0, doneAt: 0, perSecond: [], maxSentInSecond: 0, maxInFlight: 0 };
+  const result: Simulation = {
+    delivered: 0,
+    refusals: 0,
+    doneAt: 0,
+    perSecond: [],
+    maxSentInSecond: 0,
+    maxInFlight: 0,
+  };
   for (let t = 0; t < limitMs && result.delivered < events; t++) {
     for (let i = answers.length - 1; i >= 0; i--) {
       const a = answers[i]!;
