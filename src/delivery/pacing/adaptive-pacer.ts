@@ -28,7 +28,7 @@
 
 import { median, RateMeter, WindowedMin } from './pace-measures.js';
 import { checkedPaceMode, type PaceMode, type PaceSignal } from './pace-mode.js';
-import type { Pacer, PaceSample } from './pacer.js';
+import type { LearnedPace, Pacer, PacerContext, PaceSample, PaceStatus } from './pacer.js';
 
 /** Cut factor on a refusal or failure (the AWS SDK's β). */
 const BETA = 0.7;
@@ -58,22 +58,6 @@ export interface AdaptiveLimits {
   minConcurrency: number;
   /** The configured burst: the token bucket holds at most this many. */
   burst: number;
-}
-
-/** A pace learned earlier (by a previous run, from the journal). */
-export interface LearnedPace {
-  rate: number | undefined;
-  concurrency: number;
-}
-
-/** The pace now, and what last moved it. */
-export interface PaceStatus {
-  /** Requests per second allowed; undefined when not limited. */
-  rate: number | undefined;
-  concurrency: number;
-  mode: PaceMode;
-  signal: PaceSignal | undefined;
-  signalAt: number | undefined;
 }
 
 /** Answers gathered since the window opened. */
@@ -121,10 +105,7 @@ export class AdaptivePacer implements Pacer {
     private readonly limits: AdaptiveLimits,
     now: number,
     learned?: LearnedPace,
-    private readonly onChange?: (
-      status: PaceStatus,
-      previous: { rate: number | undefined; concurrency: number },
-    ) => void,
+    private readonly onChange?: PacerContext['onChange'],
   ) {
     const maxRate = limits.maxRate ?? Infinity;
     this.targetRate = this.clampRate(learned ? (learned.rate ?? Infinity) : maxRate);
