@@ -44,6 +44,7 @@ export function formatDestinations(rows: readonly ApiDestination[]): string {
     'OLDEST',
     'RATE/S',
     'ETA',
+    'PACE',
   ];
   const body = rows.map((d) => [
     d.name,
@@ -56,6 +57,7 @@ export function formatDestinations(rows: readonly ApiDestination[]): string {
     formatSeconds(d.oldest_pending_age_seconds),
     String(d.rate_per_second),
     formatSeconds(d.eta_seconds),
+    formatPace(d.pace),
   ]);
   const held = rows
     .filter((d) => d.held_until !== null)
@@ -65,6 +67,18 @@ export function formatDestinations(rows: readonly ApiDestination[]): string {
         : `${d.name}: held by the consumer's Retry-After until ${d.held_until}\n`,
     );
   return table(headers, body, new Set([2, 3, 4, 5, 6, 7, 8, 9])) + held.join('');
+}
+
+/**
+ * The pace a destination is sent at now: `12.5/s ×3 adaptive: 429 at 12:01:07` (learned, and what
+ * last moved it, time in UTC), `40/s ×8 fixed` (as configured), `-` when not known.
+ */
+function formatPace(pace: ApiDestination['pace']): string {
+  if (!pace) return '-';
+  const text = `${pace.rate_per_second === null ? 'unlimited' : `${pace.rate_per_second}/s`} ×${pace.concurrency}`;
+  if (!pace.adaptive) return `${text} fixed`;
+  const at = pace.last_signal_at === null ? '' : ` at ${pace.last_signal_at.slice(11, 19)}`;
+  return `${text} adaptive${pace.last_signal === null ? '' : `: ${pace.last_signal}${at}`}`;
 }
 
 /** `sluice events list`. */

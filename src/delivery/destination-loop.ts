@@ -190,6 +190,9 @@ export class DestinationLoop {
     else signal.addEventListener('abort', stop, { once: true });
     try {
       await this.restoreHistory();
+      // Where an adaptive pace starts (its gauges, and the base its notable moves are measured from).
+      const { status } = this.pacer;
+      if (status) this.paceReport.changed(status, status);
       await this.loop(signal);
     } finally {
       signal.removeEventListener('abort', stop);
