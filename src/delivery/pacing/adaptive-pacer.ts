@@ -46,6 +46,8 @@ const NO_LOAD_SPAN_MS = 30_000;
 /** A window with at least this many 5xx (not 503), and at least this share of answers, is a burst. */
 const BURST_5XX = 3;
 const BURST_5XX_SHARE = 0.3;
+/** How many of the latest answers tell whether a refusal comes from a queue (see `queueing`). */
+const RECENT_ANSWERS = 8;
 /** Nothing sent for this long: slow start again from half the pace. */
 export const IDLE_MS = 10_000;
 
@@ -90,8 +92,13 @@ export class AdaptivePacer implements Pacer {
   private readonly sends = new RateMeter();
   private readonly noLoad: WindowedMin;
   private window: Window;
+  /** The last window closed found the rate limit empty. */
+  private previousRateBound = false;
   /** The last window's median latency (undefined before one closed with answers). */
   private latency: number | undefined;
+  /** Latencies of the latest `RECENT_ANSWERS` answers (a ring): tell a refusal's cause. */
+  private readonly recentLatencies: number[] = [];
+  private recentNext = 0;
   /** When rate and concurrency were last cut: answers to requests sent before do not cut again. */
   private rateCutAt = -Infinity;
   private concurrencyCutAt = -Infinity;
@@ -209,20 +216,30 @@ export class AdaptivePacer implements Pacer {
       this.refused(status === 429 ? '429' : '503', sentAt, now, inFlight);
     } else {
       if (status >= 500) w.errors5xx += 1;
-      else w.latencies.push(sample.latencyMs);
+      else {
+        w.latencies.push(sample.latencyMs);
+        this.recentLatencies[this.recentNext] = sample.latencyMs;
+        this.recentNext = (this.recentNext + 1) % RECENT_ANSWERS;
+      }
     }
     if (now - w.openedAt >= this.windowMs()) this.closeWindow(now);
   }
 
-  /** A refusal: a queue inside the consumer (answers slower than no-load) cuts concurrency, otherwise the rate. */
+  /**
+   * A refusal: a queue inside the consumer (answers slower than no-load) cuts concurrency; answers
+   * at no-load latency while the rate held sending back cut the rate; with neither known, both.
+   */
   private refused(signal: PaceSignal, sentAt: number, now: number, inFlight: number): void {
     if (this.queueing()) this.cut(signal, sentAt, now, { rate: false, concurrency: inFlight });
-    else this.cut(signal, sentAt, now, { rate: true });
+    else if (this.window.rateBound || this.previousRateBound) this.cut(signal, sentAt, now, { rate: true });
+    else this.cut(signal, sentAt, now, { rate: true, concurrency: inFlight });
   }
 
   private queueing(): boolean {
-    const noLoad = this.noLoad.value;
-    const recent = this.window.latencies.length > 0 ? median(this.window.latencies) : this.latency;
+    // Before a window has closed, the fastest answer so far stands for the no-load latency.
+    const noLoad = Number.isFinite(this.noLoad.value) ? this.noLoad.value : Math.min(...this.window.latencies);
+    // The slowest of the latest answers: a queue shows in some of them before it shows in a median.
+    const recent = this.recentLatencies.length > 0 ? Math.max(...this.recentLatencies) : undefined;
     if (recent === undefined || !Number.isFinite(noLoad)) return false;
     return recent > noLoad * LATENCY_BUFFER && recent - noLoad > LATENCY_NOISE_MS;
   }
@@ -230,17 +247,23 @@ export class AdaptivePacer implements Pacer {
   private cut(signal: PaceSignal, sentAt: number, now: number, what: { rate: boolean; concurrency?: number }): void {
     const before = this.snapshot();
     let moved = false;
-    if (what.rate && sentAt >= this.rateCutAt) {
+    // Requests sent before a cut took effect (within a no-load latency of it) do not cut again.
+    const settle = Number.isFinite(this.noLoad.value) ? this.noLoad.value : 0;
+    if (what.rate && sentAt >= this.rateCutAt + settle) {
       const sent = this.sends.perSecond(now);
       const from = Math.min(this.rateLimit, sent > 0 ? sent : this.rateLimit);
       this.lastMaxRate = Number.isFinite(from) ? from : this.limits.minRate;
       this.boundSinceCutS = 0;
-      this.rateLimit = this.clampRate(BETA * this.lastMaxRate);
+      // In slow start the rate doubled since it last went unrefused, and the one-second measure
+      // lags behind the doubling: half the limit is known to be safe (TCP's ssthresh = cwnd / 2).
+      const floor = this.current === 'slow_start' && Number.isFinite(this.rateLimit) ? this.rateLimit / 2 : 0;
+      this.rateLimit = this.clampRate(Math.max(BETA * this.lastMaxRate, floor));
+      this.lastMaxRate = Math.max(this.lastMaxRate, this.rateLimit);
       this.tokens = Math.min(this.tokens, 1);
       this.rateCutAt = now;
       moved = true;
     }
-    if (what.concurrency !== undefined && sentAt >= this.concurrencyCutAt) {
+    if (what.concurrency !== undefined && sentAt >= this.concurrencyCutAt + settle) {
       this.concurrencyLimit = this.clampConcurrency(BETA * Math.min(this.concurrencyLimit, what.concurrency));
       this.concurrencyCutAt = now;
       moved = true;
@@ -252,6 +275,7 @@ export class AdaptivePacer implements Pacer {
 
   private closeWindow(now: number): void {
     const w = this.window;
+    this.previousRateBound = w.rateBound;
     this.window = this.openWindow(now);
     const before = this.snapshot();
     const seconds = (now - w.openedAt) / 1000;
@@ -282,6 +306,8 @@ export class AdaptivePacer implements Pacer {
       return;
     }
     const clean = w.errors5xx === 0 && w.refusals === 0 && w.answers > 0;
+    // A window with refusals in it grows nothing: the cut they made stands for a window at least.
+    if (w.refusals > 0 || w.errors5xx >= BURST_5XX) return;
     let grew = false;
     if (this.current === 'slow_start') {
       if (w.rateBound && this.rateLimit < this.targetRate) {
