@@ -36,8 +36,11 @@ const BETA = 0.7;
 const CUBIC_C = 0.4;
 /** Latency within this factor of the no-load latency is no queue (Envoy's 25 % buffer). */
 const LATENCY_BUFFER = 1.25;
-/** Answers slower than no-load by less than this (ms) say nothing of a queue: noise of fast consumers. */
-const LATENCY_NOISE_MS = 5;
+/**
+ * Answers slower than no-load by less than this (ms) say nothing of a queue: the scheduling noise of
+ * a busy machine, which made a fast consumer (5 ms) look queued and cut its concurrency for nothing.
+ */
+const LATENCY_NOISE_MS = 15;
 /** Shortest and longest window over which answers are judged. */
 const MIN_WINDOW_MS = 200;
 const MAX_WINDOW_MS = 2_000;
