@@ -49,6 +49,18 @@ const NO_LOAD_SPAN_MS = 30_000;
 /** A window with at least this many 5xx (not 503), and at least this share of answers, is a burst. */
 const BURST_5XX = 3;
 const BURST_5XX_SHARE = 0.3;
+/**
+ * The queue inside the consumer (requests waiting there, estimated) under which concurrency may
+ * grow, and over which it shrinks: VegasLimit's 3·log10 and 6·log10 of the limit, at least 3 and
+ * 6, so that a few requests delayed by a busy machine do not read as a queue we caused.
+ */
+function queueLow(limit: number): number {
+  return Math.max(3, 3 * Math.log10(Math.max(1, limit)));
+}
+function queueHigh(limit: number): number {
+  return Math.max(6, 6 * Math.log10(Math.max(1, limit)));
+}
+
 /** How many of the latest answers tell whether a refusal comes from a queue (see `queueing`). */
 const RECENT_ANSWERS = 8;
 /** Nothing sent for this long: slow start again from half the pace. */
@@ -120,9 +132,11 @@ export class AdaptivePacer implements Pacer {
     const maxRate = limits.maxRate ?? Infinity;
     this.targetRate = this.clampRate(learned ? (learned.rate ?? Infinity) : maxRate);
     this.targetConcurrency = this.clampConcurrency(learned ? learned.concurrency : limits.maxConcurrency);
-    // A first start begins low (an eighth of the rate ceiling, two at once); a restart at half the learned pace.
-    this.rateLimit = this.clampRate(learned ? this.targetRate / 2 : maxRate / 8);
-    this.concurrencyLimit = this.clampConcurrency(learned ? this.targetConcurrency / 2 : 2);
+    // A first start begins at a quarter of the ceilings (two at once at least); a restart at half the learned pace.
+    this.rateLimit = this.clampRate(learned ? this.targetRate / 2 : maxRate / 4);
+    this.concurrencyLimit = this.clampConcurrency(
+      learned ? this.targetConcurrency / 2 : Math.max(2, limits.maxConcurrency / 4),
+    );
     if (learned) [this.signal, this.signalAt] = ['restored', now];
     this.tokens = Math.min(limits.burst, 1);
     this.refilledAt = now;
@@ -298,8 +312,7 @@ export class AdaptivePacer implements Pacer {
       latency !== undefined && w.latencies.length > 0 && latency - noLoad > LATENCY_NOISE_MS
         ? meanInFlight * (1 - noLoad / latency)
         : 0;
-    const log = Math.log10(Math.max(1, this.concurrencyLimit));
-    if (queue > Math.max(4, 6 * log)) {
+    if (queue > queueHigh(this.concurrencyLimit)) {
       // Envoy's gradient: what would keep the latency within the buffer over no-load.
       const gradient = Math.min(0.9, Math.max(0.5, (LATENCY_BUFFER * noLoad) / latency!));
       this.concurrencyLimit = this.clampConcurrency(Math.min(this.concurrencyLimit, meanInFlight) * gradient);
@@ -317,7 +330,11 @@ export class AdaptivePacer implements Pacer {
         this.rateLimit = Math.min(this.targetRate, this.rateLimit * 2);
         grew = true;
       }
-      if (w.concurrencyBound && queue < Math.max(2, 3 * log) && this.concurrencyLimit < this.targetConcurrency) {
+      if (
+        w.concurrencyBound &&
+        queue < queueLow(this.concurrencyLimit) &&
+        this.concurrencyLimit < this.targetConcurrency
+      ) {
         this.concurrencyLimit = Math.min(this.targetConcurrency, this.concurrencyLimit * 2);
         grew = true;
       }
@@ -333,7 +350,7 @@ export class AdaptivePacer implements Pacer {
         grew ||= next > this.rateLimit;
         this.rateLimit = next;
       }
-      if (w.concurrencyBound && queue < Math.max(2, 3 * log)) {
+      if (w.concurrencyBound && queue < queueLow(this.concurrencyLimit)) {
         const next = this.clampConcurrency(this.concurrencyLimit + 1);
         grew ||= next > this.concurrencyLimit;
         this.concurrencyLimit = next;
