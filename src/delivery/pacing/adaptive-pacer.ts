@@ -5,11 +5,13 @@
  * their latency, while a worker pool with a queue takes N at once and slows, then refuses, past it.
  *
  * What the consumer's answers say, and what moves:
- * - A refusal (429, 503, or a window with a burst of other 5xx) while answers come at no-load
- *   latency is a rate limiter: the rate drops to 0.7 × the rate actually sent over the last second.
- * - The same refusal while answers are slower than the no-load latency (a queue inside the
- *   consumer) is a pool: concurrency drops to 0.7 × the requests at the consumer at the time.
- * - A timeout or no connection: both drop.
+ * - A refusal (429, 503, or a window with a burst of other 5xx) while the slowest of the latest
+ *   answers is slower than the no-load latency (a queue inside the consumer) is a pool:
+ *   concurrency drops to 0.7 × the requests at the consumer at the time.
+ * - The same refusal at no-load latency while the rate held sending back is a rate limiter: the
+ *   rate drops to 0.7 × the rate actually sent over the last second (in slow start, to half the
+ *   rate limit at least, as the one-second measure lags behind the doubling).
+ * - A refusal with neither known, a timeout, or no connection: both drop.
  * - Each window (about two no-load latencies, 0.2 s to 2 s) estimates the queue inside the
  *   consumer from Little's law, requests at it × (1 − no-load latency / latency), as TCP Vegas
  *   and Netflix's VegasLimit do; above `queueHigh` concurrency shrinks towards what keeps the
@@ -19,7 +21,9 @@
  *   queue estimate stays under `queueLow`, and the rate follows the cubic curve of the AWS SDK's
  *   adaptive retry (CUBIC), 0.4·(t − K)³ + lastMax, t counted in seconds while rate-bound: back to
  *   where it was cut in K = ∛(lastMax·0.3/0.4) s, then quickly past it.
- * One cut per congestion: answers to requests sent before a cut do not cut again.
+ * One cut per congestion: answers to requests sent before a cut (or within a no-load latency
+ * after it) do not cut again. A first start begins at a quarter of the ceilings; a restart at half
+ * the learned pace; both in slow start.
  *
  * The no-load latency is the lowest window median of the last 30 to 60 s, so it follows a
  * consumer that got slower for good; the controller itself drains the queue it measures, so
@@ -330,18 +334,13 @@ export class AdaptivePacer implements Pacer {
         this.rateLimit = Math.min(this.targetRate, this.rateLimit * 2);
         grew = true;
       }
-      if (
-        w.concurrencyBound &&
-        queue < queueLow(this.concurrencyLimit) &&
-        this.concurrencyLimit < this.targetConcurrency
-      ) {
+      // Slow start doubles through a small queue (a busy machine's delays read as one), up to `queueHigh`.
+      if (w.concurrencyBound && this.concurrencyLimit < this.targetConcurrency) {
         this.concurrencyLimit = Math.min(this.targetConcurrency, this.concurrencyLimit * 2);
         grew = true;
       }
-      const reached =
-        (w.rateBound && this.rateLimit >= this.targetRate) ||
-        (w.concurrencyBound && this.concurrencyLimit >= this.targetConcurrency);
-      if (reached) this.current = checkedPaceMode(this.current, 'steady');
+      // Over once what held sending back is at its target: nothing left to double.
+      if (!grew && (w.rateBound || w.concurrencyBound)) this.current = checkedPaceMode(this.current, 'steady');
     } else {
       if (w.rateBound && Number.isFinite(this.rateLimit)) {
         const k = Math.cbrt((this.lastMaxRate * (1 - BETA)) / CUBIC_C);
