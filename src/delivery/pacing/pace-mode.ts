@@ -10,7 +10,7 @@
  *                one window of clean answers goes back to steady
  *
  *   slow_start ──refusal, timeout, queueing──▶ backing_off ──a clean window──▶ steady
- *   slow_start ──reached the learned pace──▶ steady ──refusal, timeout, queueing──▶ backing_off
+ *   slow_start ──what held sending back reached its target──▶ steady ──refusal, timeout, queueing──▶ backing_off
  *   steady, backing_off ──idle spell, pause or hold over──▶ slow_start
  */
 import { SluiceError } from '../../errors.js';
