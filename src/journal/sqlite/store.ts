@@ -21,6 +21,7 @@ import type {
   ReplayFilter,
   RetentionCutoffs,
   StoredEvent,
+  StoredPace,
   Verdict,
 } from '../port.js';
 import { dueKeyHeads, type KeyedQueries, prepareKeyedQueries } from './keyed-claim.js';
@@ -39,6 +40,7 @@ export type WriteOp =
   | { kind: 'deleteEvent'; id: string }
   | { kind: 'setPaused'; destination: string; paused: boolean; now: number }
   | { kind: 'setHold'; destination: string; until: number; now: number }
+  | { kind: 'setPace'; destination: string; pace: StoredPace | undefined; now: number }
   | { kind: 'probe' };
 
 /** What the writer answers to an append. */
@@ -206,11 +208,28 @@ export class SqliteStore {
         return this.setDestinationState(op.destination, { paused: op.paused }, op.now);
       case 'setHold':
         return this.setDestinationState(op.destination, { heldUntil: op.until }, op.now);
+      case 'setPace':
+        return this.setDestinationState(
+          op.destination,
+          {
+            paceRate: op.pace?.rate ?? null,
+            paceConcurrency: op.pace?.concurrency ?? null,
+            paceAt: op.pace?.at ?? null,
+          },
+          op.now,
+        );
     }
   }
 
   /** Sets some of a destination's lasting state (a pause, a hold), leaving the rest as it was. */
-  private setDestinationState(name: string, set: { paused: boolean } | { heldUntil: number }, now: number): undefined {
+  private setDestinationState(
+    name: string,
+    set:
+      | { paused: boolean }
+      | { heldUntil: number }
+      | { paceRate: number | null; paceConcurrency: number | null; paceAt: number | null },
+    now: number,
+  ): undefined {
     this.db
       .insert(destinationState)
       .values({ name, ...set, updatedAt: now })
@@ -593,6 +612,23 @@ export class SqliteStore {
       .where(gt(destinationState.heldUntil, now))
       .all();
     return Object.fromEntries(rows.map((r) => [r.name, r.heldUntil!]));
+  }
+
+  /** See `Journal.destinationPaces`. */
+  destinationPaces(): Record<string, StoredPace> {
+    const rows = this.db
+      .select({
+        name: destinationState.name,
+        rate: destinationState.paceRate,
+        concurrency: destinationState.paceConcurrency,
+        at: destinationState.paceAt,
+      })
+      .from(destinationState)
+      .where(isNotNull(destinationState.paceConcurrency))
+      .all();
+    return Object.fromEntries(
+      rows.map((r) => [r.name, { rate: r.rate ?? undefined, concurrency: r.concurrency!, at: r.at ?? 0 }]),
+    );
   }
 
   /**
