@@ -130,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv.slice(1), options: spec.options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new CommandUsageError(`${command}: ${(error as Error).message}`, spec.usage);
+    throw new CommandUsageError(`${command}: ${usageMessage(error as Error & { code?: string })}`, spec.usage);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -262,3 +262,13 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/**
+ * parseArgs's message for an unknown option goes on about positional arguments that start with a
+ * dash; what the operator needs is the option it did not know (its help follows).
+ */
+function usageMessage(error: Error & { code?: string }): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(error.message);
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) return `unknown option ${unknown[1]}`;
+  return error.message;
+}
