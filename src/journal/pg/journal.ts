@@ -157,9 +157,9 @@ export class PgJournal implements Journal {
     return n;
   }
 
-  async nextDueAt(destination: string, fifo: boolean): Promise<number | undefined> {
+  async nextDueAt(destination: string, fifo: boolean, byKey?: boolean): Promise<number | undefined> {
     this.open();
-    return claims.nextDueAt(this.pool, destination, fifo);
+    return claims.nextDueAt(this.pool, destination, fifo, byKey);
   }
 
   async purge(cutoffs: RetentionCutoffs, limit: number): Promise<number> {
