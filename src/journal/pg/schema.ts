@@ -76,9 +76,7 @@ export const deliveries = pgTable(
     index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
     // A key's head is its first entry here, and the next key's head the first entry past it: claims
     // walk the keys one index lookup each, however long the backlog behind them (keyed-claim.ts).
-    index('deliveries_by_order_key')
-      .on(t.destination, t.orderKey, t.eventSeq)
-      .where(sql`${t.dueAt} IS NOT NULL`),
+    index('deliveries_by_order_key').on(t.destination, t.orderKey, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_finished').on(t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
     index('deliveries_finished_by_destination')
       .on(t.destination, t.status, t.finishedAt)
