@@ -134,6 +134,62 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect(new Set(claimed).size).toBe(60);
     });
 
+    it('two nodes claiming one destination by key never hold two deliveries of a key at once', async () => {
+      const [a, b] = [await node(), await node()];
+      await emptyJournalTables(a.pool);
+      // Four keys and the group without a key, 12 events each, interleaved.
+      const keys = ['a', 'b', 'c', 'd', null];
+      const keyOf = new Map<string, string>();
+      const ingestOrder = new Map<string, string[]>();
+      for (let i = 0; i < 60; i++) {
+        const key = keys[i % keys.length]!;
+        const orderKeys = key === null ? undefined : { crm: key };
+        const { id } = await a.append(makeEvent({ receivedAt: T0 + i, orderKeys }));
+        const group = key ?? '(none)';
+        keyOf.set(id, group);
+        ingestOrder.set(group, [...(ingestOrder.get(group) ?? []), id]);
+      }
+      const held = new Set<string>();
+      const overlaps: string[] = [];
+      const deliveredOrder = new Map<string, string[]>();
+      let delivered = 0;
+      let retried = 0;
+      const now = T0 + 1_000;
+      await Promise.all(
+        [a, b, a, b].map(async (j, worker) => {
+          for (let round = 0; delivered < 60 && round < 2_000; round++) {
+            const got = await j.claim({ destination: 'crm', limit: 3, now, leaseMs: 60_000, fifo: false, byKey: true });
+            for (const c of got) {
+              const key = keyOf.get(c.event.id)!;
+              if (held.has(key)) overlaps.push(`${key}: ${c.event.id}`);
+              held.add(key);
+            }
+            if (got.length === 0) await new Promise((r) => setTimeout(r, 2));
+            await Promise.all(
+              got.map(async (c, i) => {
+                await new Promise((r) => setTimeout(r, (worker + i) % 3));
+                const key = keyOf.get(c.event.id)!;
+                // Given up before the outcome is sent: from here on the database alone holds the key.
+                held.delete(key);
+                // Every fourth first attempt fails and is due again at once: its key must wait for it.
+                const retry = c.attempt === 1 && (c.deliveryId + worker) % 4 === 0;
+                const attempt = { attempt: c.attempt, startedAt: now, durationMs: 1, status: retry ? 503 : 200 };
+                const verdict = retry ? ({ kind: 'retry', at: now } as const) : ({ kind: 'delivered' } as const);
+                if (!retry) deliveredOrder.set(key, [...(deliveredOrder.get(key) ?? []), c.event.id]);
+                expect(await j.complete(c, attempt, verdict)).toBe(true);
+                if (retry) retried++;
+                else delivered++;
+              }),
+            );
+          }
+        }),
+      );
+      expect(overlaps).toEqual([]);
+      expect(delivered).toBe(60);
+      expect(retried).toBeGreaterThan(0);
+      expect(Object.fromEntries(deliveredOrder)).toEqual(Object.fromEntries(ingestOrder));
+    });
+
     it('a lease that ran out on one node is taken back by another', async () => {
       const [a, b] = [await node(), await node()];
       await emptyJournalTables(a.pool);
