@@ -176,6 +176,20 @@ export async function heldDestinations(db: Queryable, now: number): Promise<Reco
   return Object.fromEntries(found.map((r) => [r.name, r.heldUntil]));
 }
 
+/** See `Journal.destinationPaces`. */
+export async function destinationPaces(
+  db: Queryable,
+): Promise<Record<string, { rate: number | undefined; concurrency: number; at: number }>> {
+  const found = await rows<{ name: string; rate: number | null; concurrency: number; at: number | null }>(
+    db,
+    `SELECT name, pace_rate AS rate, pace_concurrency AS concurrency, pace_at AS at
+     FROM destination_state WHERE pace_concurrency IS NOT NULL`,
+  );
+  return Object.fromEntries(
+    found.map((r) => [r.name, { rate: r.rate ?? undefined, concurrency: r.concurrency, at: r.at ?? 0 }]),
+  );
+}
+
 /** See `Journal.recentSends` (the SQLite store's query, over every node's attempts and leases). */
 export async function recentSends(db: Queryable, destination: string, since: number): Promise<number> {
   const [row] = await rows<{ n: number }>(

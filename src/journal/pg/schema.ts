@@ -118,12 +118,19 @@ export const dedupeKeys = pgTable(
   (t) => [primaryKey({ columns: [t.source, t.key] }), index('dedupe_keys_expiry').on(t.expiresAt)],
 );
 
-/** State of a destination shared by every node: the operator's pause, the consumer's Retry-After hold. */
+/**
+ * State of a destination shared by every node: the operator's pause, the consumer's Retry-After
+ * hold, and the pace an adaptive destination learned (one per destination, whichever node saved it last).
+ */
 export const destinationState = pgTable('destination_state', {
   name: text('name').primaryKey(),
   paused: boolean('paused').notNull().default(false),
   /** A 429/503 Retry-After: nothing is sent before this time (epoch ms); null when none was asked. */
   heldUntil: millis('held_until'),
+  /** The learned pace (adaptive destinations): requests per second (null: not limited) and at once, and when. */
+  paceRate: doublePrecision('pace_rate'),
+  paceConcurrency: integer('pace_concurrency'),
+  paceAt: millis('pace_at'),
   updatedAt: millis('updated_at').notNull(),
 });
 
