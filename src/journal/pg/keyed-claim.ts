@@ -50,18 +50,21 @@ const DUE_HEADS = `${HEADS}
 
 /**
  * The quick path: heads among the $4 earliest due live deliveries, earliest due first, at most $3.
- * A delivery is a head when no older unfinished delivery has its key.
+ * A delivery is a head when it is the first unfinished one of its key. Asked as "the first of the
+ * key" (ORDER BY … LIMIT 1, which the index answers with one descent) rather than "no older one
+ * exists": PostgreSQL planned the latter, for a key holding much of the backlog, as a sequential
+ * scan, which has to read the whole table to prove that a head has nothing before it.
  */
 const DUE_HEADS_IN_WINDOW = `
   SELECT w.id FROM (
     SELECT id, event_seq, order_key, due_at FROM deliveries
     WHERE destination = $1 AND priority = 0 AND due_at IS NOT NULL AND due_at <= $2
     ORDER BY due_at, id LIMIT $4) w
-  WHERE CASE WHEN w.order_key IS NULL
-    THEN NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.destination = $1 AND o.order_key IS NULL
-                     AND o.due_at IS NOT NULL AND o.event_seq < w.event_seq)
-    ELSE NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.destination = $1 AND o.order_key = w.order_key
-                     AND o.due_at IS NOT NULL AND o.event_seq < w.event_seq)
+  WHERE w.event_seq = CASE WHEN w.order_key IS NULL
+    THEN (SELECT o.event_seq FROM deliveries o WHERE o.destination = $1 AND o.order_key IS NULL
+          AND o.due_at IS NOT NULL ORDER BY o.event_seq LIMIT 1)
+    ELSE (SELECT o.event_seq FROM deliveries o WHERE o.destination = $1 AND o.order_key = w.order_key
+          AND o.due_at IS NOT NULL ORDER BY o.event_seq LIMIT 1)
     END
   ORDER BY w.due_at, w.id LIMIT $3`;
 
