@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { DestinationMode } from './delivery/destination-mode.js';
+import type { PaceMode, PaceSignal } from './delivery/pacing/pace-mode.js';
 import type { StoredEvent } from './journal/port.js';
 
 /** What became of a request on a source's path: journaled, deduplicated, refused (4xx), or 503. */
@@ -22,6 +23,23 @@ export interface AttemptEvent {
   /** The consumer's status; absent when no answer came. */
   status: number | undefined;
   durationMs: number;
+}
+
+/** An adaptive destination's pace changed (see delivery/pacing/adaptive-pacer.ts). */
+export interface PaceEvent {
+  destination: string;
+  /** Requests per second allowed now; undefined when not limited. */
+  rate: number | undefined;
+  concurrency: number;
+  mode: PaceMode;
+  /** What moved it, and when. */
+  signal: PaceSignal | undefined;
+  at: number | undefined;
+  /**
+   * The pace moved by more than a quarter (rate or concurrency) since the last change that did, or
+   * changed mode: worth a log line, and kept in the journal for the next start.
+   */
+  notable: boolean;
 }
 
 /** What an operator did through the admin API or the dashboard. */
@@ -62,6 +80,8 @@ export interface GatewayEventMap {
   'delivery:attempt': [AttemptEvent];
   /** A destination's delivery loop changed mode (see delivery/destination-mode.ts). */
   'destination:mode': [{ destination: string; from: DestinationMode; to: DestinationMode; reason: string }];
+  /** An adaptive destination's rate, concurrency or pace mode changed. */
+  'destination:pace': [PaceEvent];
   /** An operator acted (pause, resume, replay, delete, ...). */
   'admin:action': [AdminActionEvent];
 }

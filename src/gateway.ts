@@ -32,7 +32,7 @@ import { createIngestApp } from './ingest/app.js';
 import { openJournal } from './journal/open.js';
 import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
-import type { Logger } from './log.js';
+import { type Logger, logGatewayEvents } from './log.js';
 import { createResigner } from './senders/resign.js';
 import { logStartupSummary } from './startup-summary.js';
 
@@ -106,6 +106,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
   });
   metrics.subscribe(events);
   logAdminActions(events, logger);
+  logGatewayEvents(events, logger);
   // The writer's queue needs no bound of its own: each waiting append is a request on an open
   // connection (server.max_connections), holding its body within server.max_inflight_body until
   // the journal answers.
@@ -118,11 +119,14 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
   // (a hold no longer than `retry.max_hold` from now: the delivery loop cuts one stored by an older version).
   const paused = (await journal.pausedDestinations()).filter((name) => name in config.destinations);
   const held = await journal.heldDestinations((options.clock ?? Date.now)());
+  // So is an adaptive destination's learned pace: a restart does not burst into a consumer that still struggles.
+  const paces = await journal.destinationPaces();
   const scheduler = startScheduler({
     destinations: config.destinations,
     journal,
     paused,
     held,
+    paces,
     logger,
     events,
     ...(options.clock && { clock: options.clock }),

@@ -305,6 +305,20 @@ export function destinationStatus(
     eta_seconds: backlog === 0 ? 0 : paused || drainRate === 0 ? null : Math.ceil(backlog / drainRate),
     held_until: at.state?.heldUntil === undefined ? null : new Date(at.state.heldUntil).toISOString(),
     held_by: at.state?.heldBy ?? null,
+    pace: at.state ? paceStatus(at.state) : null,
+  };
+}
+
+/** The pace a destination is sent at now: configured, or learned by its adaptive pacer, and what last moved it. */
+function paceStatus(state: NonNullable<ReturnType<Scheduler['state']>>) {
+  const rate = state.rate === undefined ? null : Number(state.rate.toPrecision(3));
+  return {
+    adaptive: state.pace !== undefined,
+    rate_per_second: rate,
+    concurrency: state.concurrency,
+    mode: state.pace?.mode ?? null,
+    last_signal: state.pace?.signal ?? null,
+    last_signal_at: state.pace?.signalAt === undefined ? null : new Date(state.pace.signalAt).toISOString(),
   };
 }
 

@@ -19,7 +19,12 @@
  *   sluice_destination_held{destination,reason}           1 while held: retry_after (the consumer's 429/503
  *                                                         Retry-After) or unreachable (no answer; probed after)
  *   sluice_destination_held_until_seconds{destination}    Unix time the hold ends (0 when not held)
+ *   sluice_destination_rate{destination}                  requests per second its pace allows now (+Inf: unlimited)
+ *   sluice_destination_concurrency{destination}           requests at once its pace allows now
+ *   sluice_consumer_refusals_total{destination,status}    the consumer's 429 and 503 answers
  *
+ * Rate and concurrency are the configured ones, or for an adaptive destination the learned ones
+ * (`destination:pace`).
  * The backlog gauges are read from the journal when scraped, at most once per `statsTtlMs` however
  * often or concurrently Prometheus scrapes: one `destinationStats` per destination per refresh.
  *
@@ -79,6 +84,9 @@ export interface MetricsOptions {
   /** Time of deliveries for `deliveredRate` (default Date.now; `bindJournal` sets it too). */
   clock?: () => number;
 }
+
+/** The consumer's answers counted as refusals. */
+const REFUSAL_STATUSES = [429, 503] as const;
 
 const RATE_WINDOW_MS = 60_000;
 const RATE_MIN_SPAN_MS = 10_000;
@@ -243,20 +251,60 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
     },
   });
+  const paceRate = new Gauge({
+    name: 'sluice_destination_rate',
+    help: 'Requests per second the destination may be sent now: the configured rate, or the adaptive pace under it (+Inf: unlimited).',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+  });
+  const paceConcurrency = new Gauge({
+    name: 'sluice_destination_concurrency',
+    help: 'Requests at once the destination may be sent now: the configured concurrency, or the adaptive pace under it.',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+  });
+  const refusals = new Counter({
+    name: 'sluice_consumer_refusals_total',
+    help: "The consumer's refusals (429 Too Many Requests, 503 Service Unavailable), by destination and status.",
+    labelNames: ['destination', 'status'] as const,
+    registers: [registry],
+  });
+  const setPace = (destination: string, rate: number | undefined, concurrency: number) => {
+    paceRate.set({ destination }, rate ?? Number.POSITIVE_INFINITY);
+    paceConcurrency.set({ destination }, concurrency);
+  };
+  const onPace = (pace: GatewayEventMap['destination:pace'][0]) =>
+    setPace(pace.destination, pace.rate, pace.concurrency);
 
   const initDestinations = (names: readonly string[]) => {
     for (const destination of names) {
       for (const outcome of ATTEMPT_OUTCOMES) attempts.inc({ destination, outcome }, 0);
       attemptDuration.zero({ destination });
+      for (const status of REFUSAL_STATUSES) refusals.inc({ destination, status }, 0);
     }
   };
   for (const s of options.sources ?? [])
     for (const outcome of RECEIVE_OUTCOMES) received.inc({ source: s, outcome }, 0);
   if (options.destinations) initDestinations(namesOf(options.destinations));
+  // A fixed pace is the configured one; an adaptive one is told by its loop when it starts.
+  for (const [destination, config] of Object.entries(
+    Array.isArray(options.destinations) ? {} : (options.destinations ?? {}),
+  )) {
+    const d = config as { rate?: number; concurrency?: number; adaptive?: unknown };
+    if (typeof d.concurrency === 'number' && !d.adaptive) setPace(destination, d.rate, d.concurrency);
+  }
+
+  // Label children looked up once per label set: prom-client hashes the label object on every
+  // `inc({...})`, and these run for every request and every attempt.
+  const receivedBy = labelled((source: string, outcome: string) => received.labels({ source, outcome }));
+  const attemptsBy = labelled((destination: string, outcome: string) => attempts.labels({ destination, outcome }));
+  const durationBy = labelled((destination: string, _: string) => attemptDuration.labels({ destination }));
 
   const onAttempt = (event: AttemptEvent) => {
-    attempts.inc({ destination: event.destination, outcome: event.outcome });
-    attemptDuration.observe({ destination: event.destination }, event.durationMs / 1000);
+    attemptsBy(event.destination, event.outcome).inc();
+    durationBy(event.destination, '').observe(event.durationMs / 1000);
+    if (event.status === 429 || event.status === 503)
+      refusals.inc({ destination: event.destination, status: event.status });
     if (event.outcome !== 'delivered') return;
     const at = clock();
     const second = Math.floor(at / 1000);
@@ -271,7 +319,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     while (seconds[0]!.second * 1000 < at - RATE_WINDOW_MS) seconds.shift();
   };
   const onReceived = ({ source, outcome }: GatewayEventMap['ingest:received'][0]) => {
-    received.inc({ source, outcome });
+    receivedBy(source, outcome).inc();
   };
   const onReclaimed = ({ count }: GatewayEventMap['journal:reclaimed'][0]) => reclaimed.inc(count);
   const onCommit = ({ batchSize, durationMs }: GatewayEventMap['journal:commit'][0]) => {
@@ -286,7 +334,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       events.on('delivery:attempt', onAttempt);
       events.on('journal:commit', onCommit);
       events.on('journal:reclaimed', onReclaimed);
+      events.on('destination:pace', onPace);
       return () => {
+        events.off('destination:pace', onPace);
         events.off('journal:reclaimed', onReclaimed);
         events.off('ingest:received', onReceived);
         events.off('delivery:attempt', onAttempt);
@@ -323,6 +373,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     bindScheduler(state, destinations) {
       live = { state, names: namesOf(destinations) };
     },
+  };
+}
+
+/** Memoizes `make` by its two string arguments. */
+function labelled<T>(make: (a: string, b: string) => T): (a: string, b: string) => T {
+  const byA = new Map<string, Map<string, T>>();
+  return (a, b) => {
+    let byB = byA.get(a);
+    if (!byB) {
+      byB = new Map();
+      byA.set(a, byB);
+    }
+    let child = byB.get(b);
+    if (child === undefined) {
+      child = make(a, b);
+      byB.set(b, child);
+    }
+    return child;
   };
 }
 

@@ -5,6 +5,7 @@
  * Field names are snake_case, times ISO-8601 strings in responses.
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { PACE_MODES, PACE_SIGNALS } from '../delivery/pacing/pace-mode.js';
 import { HOLD_REASONS } from '../delivery/scheduler.js';
 
 /** Security scheme name in the OpenAPI document. */
@@ -76,6 +77,26 @@ const IdParam = z.object({
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
 
+const PaceSchema = z
+  .object({
+    adaptive: z.boolean().openapi({
+      description:
+        "true when the pace is learned from the consumer's answers under the configured rate and concurrency",
+    }),
+    rate_per_second: z
+      .number()
+      .nullable()
+      .openapi({ description: 'Requests per second allowed now; null: not limited' }),
+    concurrency: z.number().int().openapi({ description: 'Requests at once allowed now (1 while probing)' }),
+    mode: z.enum(PACE_MODES).nullable().openapi({ description: "The adaptive pacer's mode; null for a fixed pace" }),
+    last_signal: z.enum(PACE_SIGNALS).nullable().openapi({
+      description:
+        'What last moved an adaptive pace: a refusal (429, 503), a burst of 5xx, a timeout, no connection, latency above no-load (a queue in the consumer), growth, idle (slow start again) or restored (from the previous run)',
+    }),
+    last_signal_at: isoTime.nullable(),
+  })
+  .openapi('Pace');
+
 export const DestinationSchema = z
   .object({
     name: z.string(),
@@ -117,6 +138,7 @@ export const DestinationSchema = z
       description:
         "retry_after: the consumer's 429/503 Retry-After; unreachable: attempts in a row got no answer, and the consumer is probed one request at a time after the hold",
     }),
+    pace: PaceSchema.nullable().openapi({ description: 'The pace it is sent at now; null when not known' }),
   })
   .openapi('Destination');
 

@@ -75,6 +75,7 @@ export function formatDestinations(rows: readonly ApiDestination[], now: number 
     'OLDEST',
     'RATE/S',
     'ETA',
+    'PACE',
     'ORDERING',
   ];
   const body = rows.map((d) => [
@@ -90,6 +91,7 @@ export function formatDestinations(rows: readonly ApiDestination[], now: number 
     formatSeconds(d.oldest_pending_age_seconds),
     formatRate(d.rate_per_second),
     formatSeconds(d.eta_seconds),
+    formatPace(d.pace),
     printable(d.ordering),
   ]);
   const notes = rows
@@ -103,6 +105,18 @@ export function formatDestinations(rows: readonly ApiDestination[], now: number 
     ? 'CLAIMED: taken from the journal ahead of a free slot (or leased by a stopped process), not sent yet\n'
     : '';
   return table(headers, body, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10])) + notes.join('') + claimed;
+}
+
+/**
+ * The pace a destination is sent at now: `12.5/s ×3 adaptive: 429 at 12:01:07` (learned, and what
+ * last moved it, time in UTC), `40/s ×8 fixed` (as configured), `-` when not known.
+ */
+function formatPace(pace: ApiDestination['pace']): string {
+  if (!pace) return '-';
+  const text = `${pace.rate_per_second === null ? 'unlimited' : `${pace.rate_per_second}/s`} ×${pace.concurrency}`;
+  if (!pace.adaptive) return `${text} fixed`;
+  const at = pace.last_signal_at === null ? '' : ` at ${pace.last_signal_at.slice(11, 19)}`;
+  return `${text} adaptive${pace.last_signal === null ? '' : `: ${pace.last_signal}${at}`}`;
 }
 
 /** `sluice events list`. */

@@ -159,6 +159,24 @@ const destinationForwardSchema = z.strictObject({
 });
 const sourceForwardSchema = z.strictObject({ credentials: z.boolean().default(false) });
 
+/**
+ * Adaptive pace: the destination's `rate` and `concurrency` become ceilings, and the pace under them
+ * is learned from the consumer's answers (src/delivery/pacing/adaptive-pacer.ts). `true` takes the
+ * defaults; the floors keep a struggling consumer from being starved altogether.
+ */
+const adaptiveOptionsSchema = z.strictObject({
+  /** Lowest rate the pace drops to. */
+  min_rate: rate.prefault('1/s'),
+  /** Fewest requests at once the pace drops to. */
+  min_concurrency: positiveInt.default(1),
+});
+const ADAPTIVE_DEFAULTS = adaptiveOptionsSchema.parse({});
+const adaptiveSchema = z
+  .union([z.boolean(), adaptiveOptionsSchema], {
+    error: 'use true, false, or { min_rate: 1/s, min_concurrency: 1 }',
+  })
+  .transform((a) => (a === true ? ADAPTIVE_DEFAULTS : a === false ? undefined : a));
+
 const destinationSchema = z
   .strictObject({
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
@@ -189,6 +207,8 @@ const destinationSchema = z
       )
       .default('unordered'),
     retry: retrySchema.prefault({}),
+    /** Learn the pace from the consumer's answers, `rate` and `concurrency` being ceilings (see adaptiveSchema). */
+    adaptive: adaptiveSchema.optional(),
     /**
      * Adds a Standard Webhooks signature (webhook-id = the event id, webhook-timestamp,
      * webhook-signature) made with this destination's own secret at each attempt, so the consumer
@@ -211,6 +231,20 @@ const destinationSchema = z
         code: 'custom',
         path: ['concurrency'],
         message: 'fifo ordering sends one event at a time: remove concurrency or set it to 1',
+      });
+    }
+    if (d.adaptive && d.rate !== undefined && d.adaptive.min_rate > d.rate) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['adaptive', 'min_rate'],
+        message: 'must not be above rate: rate is the ceiling the adaptive pace never passes',
+      });
+    }
+    if (d.adaptive && d.adaptive.min_concurrency > d.concurrency) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['adaptive', 'min_concurrency'],
+        message: 'must not be above concurrency: concurrency is the ceiling the adaptive pace never passes',
       });
     }
     if (d.retry.initial > d.retry.max) {
@@ -375,6 +409,8 @@ export type Config = z.output<typeof configSchema>;
 export type DestinationConfig = Config['destinations'][string];
 /** One source of a validated config. */
 export type SourceConfig = Config['sources'][string];
+/** The adaptive pace of a destination, when it has one (`destinations.*.adaptive`), defaults filled in. */
+export type AdaptiveConfig = NonNullable<DestinationConfig['adaptive']>;
 /** Retry policy of a destination. */
 export type RetryConfig = DestinationConfig['retry'];
 /** How a source's requests are verified (`sources.*.verify`). */

@@ -22,8 +22,6 @@ export type DestinationView = ReturnType<typeof destinationStatus> & {
   backlog: number;
   in_per_second: number;
   out_per_second: number;
-  /** The pace the pacer allows now: requests per second (null: unlimited) and at once. */
-  pace: { rate: number | null; concurrency: number };
 };
 
 export interface LiveSnapshot {
@@ -68,7 +66,6 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
           backlog: status.pending + status.retrying + status.in_flight,
           in_per_second: rates.in,
           out_per_second: rates.out,
-          pace: { rate: state?.rate ?? null, concurrency: state?.concurrency ?? 0 },
         };
       }),
     );

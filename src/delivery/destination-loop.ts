@@ -1,7 +1,8 @@
 /**
  * The delivery loop of one destination: claims due deliveries, sends them at the pace the
  * destination can take (its pacer: by default a token bucket for rate and burst and a concurrency
- * cap, neither ever exceeded), and records each outcome. What the loop does at any time is its
+ * cap, neither ever exceeded; with `adaptive:`, a pace learned from the consumer's answers under
+ * those ceilings, pacing/adaptive-pacer.ts), and records each outcome. What the loop does at any time is its
  * mode (destination-mode.ts): running, held, probing, paused or stopping.
  *
  * A delivery (one event × one destination) moves through these states:
@@ -37,9 +38,10 @@ import { type OutcomeSinks, paceSample, recordOutcome } from './attempt-outcome.
 import { ClaimAhead } from './claim-ahead.js';
 import { canTransition, type DestinationMode, ModeTransitionError } from './destination-mode.js';
 import { type AttemptResult, createDeliveryClient, type DeliveryClient } from './http-client.js';
+import { PaceReport } from './pace-report.js';
 import { CircuitBreaker } from './pacing/circuit-breaker.js';
+import { createPacer } from './pacing/create-pacer.js';
 import type { Pacer } from './pacing/pacer.js';
-import { createStaticPacer } from './pacing/static-pacer.js';
 import { decide, maxHold } from './retry-policy.js';
 import type { HoldReason, SchedulerOptions } from './types.js';
 import { Waiter } from './waiter.js';
@@ -91,6 +93,7 @@ export class DestinationLoop {
   /** What set `heldUntil`. */
   heldBy: HoldReason = 'retry_after';
   private readonly breaker: CircuitBreaker;
+  private readonly paceReport: PaceReport;
 
   constructor(
     readonly name: string,
@@ -104,8 +107,12 @@ export class DestinationLoop {
     const now = this.clock();
     // A hold restored from the journal keeps to today's bound: an older version stored Retry-After as given.
     this.heldUntil = Math.min(options.held?.[name] ?? 0, now + maxHold(destination.retry));
-    this.pacer = (options.createPacer ?? createStaticPacer)(destination, name, now);
     this.log = options.logger.child({ destination: name });
+    this.paceReport = new PaceReport(name, options.journal, events, this.log, this.clock);
+    this.pacer = (options.createPacer ?? createPacer)(destination, name, now, {
+      learned: options.paces?.[name],
+      onChange: (status, previous) => this.paceReport.changed(status, previous),
+    });
     this.leaseMs = destination.timeout + LEASE_MARGIN_MS;
     this.fifo = destination.ordering === 'fifo';
     this.byKey = typeof destination.ordering === 'object';
@@ -133,6 +140,10 @@ export class DestinationLoop {
     const from = this.current;
     if (!canTransition(from, to)) throw new ModeTransitionError(this.name, from, to);
     this.current = to;
+    // After a pause or a hold the consumer may have changed: an adaptive pace starts slowly again.
+    if ((from === 'paused' || from === 'held') && (to === 'running' || to === 'probing')) {
+      this.pacer.resume?.(this.clock());
+    }
     this.events.emit('destination:mode', { destination: this.name, from, to, reason });
   }
 
@@ -200,10 +211,15 @@ export class DestinationLoop {
     else signal.addEventListener('abort', stop, { once: true });
     try {
       await this.restoreHistory();
+      // Where an adaptive pace starts (its gauges, and the base its notable moves are measured from).
+      const { status } = this.pacer;
+      if (status) this.paceReport.changed(status, status);
       await this.loop(signal);
     } finally {
       signal.removeEventListener('abort', stop);
       await this.releaseReady();
+      const { status } = this.pacer;
+      if (status) await this.paceReport.save(status);
     }
   }
 

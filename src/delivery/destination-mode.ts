@@ -14,6 +14,14 @@
  *   any ──shutdown──▶ stopping (final)
  *
  * running ──▶ probing directly only when the breaker opens with a zero delay (`retry.initial: 0s`).
+ *
+ * Within running (and probing), an adaptive destination's pacer has modes of its own
+ * (pacing/pace-mode.ts), checked the same way; the loop only leaves them through `Pacer.resume`:
+ *
+ *   slow_start ──refusal, timeout or queueing──▶ backing_off ──a clean window──▶ steady
+ *   slow_start ──what held sending back is at its target──▶ steady ──refusal, timeout or queueing──▶ backing_off
+ *   steady, backing_off ──nothing sent for 10 s──▶ slow_start (from half the pace)
+ *   held, paused ──▶ running or probing: the pacer goes back to slow_start from half its pace
  */
 import { SluiceError } from '../errors.js';
 

@@ -94,23 +94,30 @@ export function forwardedHeaders(
     if (dropped === NOT_FORWARDED) dropped = new Set(NOT_FORWARDED);
     for (const token of value.split(',')) dropped.add(token.trim().toLowerCase());
   }
-  const replace = new Map<string, HeaderPair>();
-  for (const pair of replacements) if (!dropped.has(pair[0].toLowerCase())) replace.set(pair[0].toLowerCase(), pair);
-  const placed = new Set<string>();
+  // Built only when something replaces a header: most attempts have no replacement, and these
+  // run for every attempt on the thread that a drain keeps busy.
+  let replace: Map<string, HeaderPair> | undefined;
+  for (const pair of replacements) {
+    const lower = pair[0].toLowerCase();
+    if (dropped.has(lower)) continue;
+    replace ??= new Map();
+    replace.set(lower, pair);
+  }
+  const placed = replace && new Set<string>();
   const out: string[] = [];
   for (const [name, value] of event.headers as HeaderPair[]) {
     const lower = name.toLowerCase();
     if (dropped.has(lower)) continue;
-    const replacement = replace.get(lower);
+    const replacement = replace?.get(lower);
     if (replacement === undefined) {
       if (!senderOnly.has(lower)) out.push(name, value);
-    } else if (!placed.has(lower)) {
+    } else if (!placed!.has(lower)) {
       // The first header of that name keeps its place and spelling; repeats go.
       out.push(name, replacement[1]);
-      placed.add(lower);
+      placed!.add(lower);
     }
   }
-  for (const [lower, [name, value]] of replace) if (!placed.has(lower)) out.push(name, value);
+  if (replace) for (const [lower, [name, value]] of replace) if (!placed!.has(lower)) out.push(name, value);
   out.push(
     'sluice-event-id',
     event.id,
@@ -150,6 +157,7 @@ export function createDeliveryClient(
   const forward = destinationForward(destination);
   const senderOnly = forward.client_headers ? NONE : CLIENT_HEADERS;
   const ownParams = new Set(url.searchParams.keys());
+  const ownPath = url.pathname + url.search;
   const pool = new Pool(url.origin, {
     connections: destination.concurrency,
     connectTimeout: Math.min(destination.timeout, 10_000),
@@ -190,19 +198,14 @@ export function createDeliveryClient(
     const unwatch = signal && watch(signal, attempt);
     try {
       const { event } = claim;
-      const body = event.body.byteLength > 0 || !['GET', 'HEAD'].includes(event.method) ? event.body : null;
+      const body = event.body.byteLength > 0 || (event.method !== 'GET' && event.method !== 'HEAD') ? event.body : null;
+      const replacements = forward.client_headers ? [] : clientHeaders(event);
+      for (const sign of signers) for (const pair of sign(claim, startedAt)) replacements.push(pair);
       pool.dispatch(
         {
-          path: forward.query ? targetPath(url, ownParams, event.query) : url.pathname + url.search,
+          path: forward.query ? targetPath(url, ownParams, event.query) : ownPath,
           method: event.method as 'POST',
-          headers: forwardedHeaders(
-            claim,
-            [
-              ...(forward.client_headers ? [] : clientHeaders(event)),
-              ...signers.flatMap((sign) => sign(claim, startedAt)),
-            ],
-            senderOnly,
-          ),
+          headers: forwardedHeaders(claim, replacements, senderOnly),
           body,
         },
         attempt,
@@ -210,10 +213,13 @@ export function createDeliveryClient(
     } catch (error) {
       attempt.fail(error);
     }
-    const outcome = await attempt.done;
+    const outcome = (await attempt.done) as AttemptResult;
     clearTimeout(timer);
     unwatch?.();
-    return { startedAt, durationMs: performance.now() - began, ...outcome };
+    // The outcome is the attempt's own object: completed here rather than spread into a new one.
+    outcome.startedAt = startedAt;
+    outcome.durationMs = performance.now() - began;
+    return outcome;
   }
 
   return { send, close: () => pool.close() };

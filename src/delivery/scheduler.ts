@@ -81,6 +81,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         heldBy: held ? loop.heldBy : undefined,
         rate: loop.pacer.rate,
         concurrency: loop.cap,
+        pace: loop.pacer.status,
       };
     },
     async stop(graceMs) {

@@ -8,7 +8,7 @@ import type { Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
 import type { DestinationMode } from './destination-mode.js';
 import type { DeliveryClient } from './http-client.js';
-import type { PacerFactory } from './pacing/pacer.js';
+import type { LearnedPace, PacerFactory, PaceStatus } from './pacing/pacer.js';
 
 /** What the scheduler needs. */
 export interface SchedulerOptions {
@@ -25,7 +25,9 @@ export interface SchedulerOptions {
   paused?: readonly string[];
   /** Retry-After holds still running when the scheduler starts, by destination (`Journal.heldDestinations`). */
   held?: Readonly<Record<string, number>>;
-  /** Where `delivery:attempt` and `destination:mode` go; the scheduler makes its own when absent. */
+  /** Paces adaptive destinations learned in an earlier run, by destination (`Journal.destinationPaces`). */
+  paces?: Readonly<Record<string, LearnedPace>>;
+  /** Where `delivery:attempt`, `destination:mode` and `destination:pace` go; the scheduler makes its own when absent. */
   events?: GatewayEvents;
 }
 
@@ -47,4 +49,6 @@ export interface DestinationState {
   rate: number | undefined;
   /** Most requests at once its pacer allows now (one while probing). */
   concurrency: number;
+  /** An adaptive destination's pace mode and what last moved its pace; undefined for a fixed pace. */
+  pace: PaceStatus | undefined;
 }

@@ -17,7 +17,7 @@
  */
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import { type Config, type SourceConfig, sourceForward, type TrustProxy } from '../config/schema.js';
+import { type Config, sourceForward, type TrustProxy } from '../config/schema.js';
 import type { GatewayEvents } from '../events.js';
 import type { AppendResult, HeaderPair, Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
@@ -26,7 +26,7 @@ import { createHandshakes, type Handshakes } from '../senders/handshakes.js';
 import type { HandshakeAnswer, VerifyRequest } from '../senders/provider.js';
 import { authenticateChallenge, createVerifier } from '../senders/registry.js';
 import { clientAddress, createAllowList, createProxyTrust, type ProxyTrust } from './allow-ips.js';
-import { type BodyBudget, type BodyHold, createBodyBudget, readBody } from './body.js';
+import { type BodyHold, createBodyBudget, readBody } from './body.js';
 import { extractDedupeKey, resolveDedupe } from './dedupe.js';
 import { createOrderKeyReader } from './order-keys.js';
 
@@ -59,7 +59,7 @@ export interface IngestOptions {
 /** Seconds a sender is asked to wait when the journal cannot take its event. */
 export const RETRY_AFTER_SECONDS = 5;
 
-type Env = { Bindings: Partial<HttpBindings>; Variables: { bodyHold: BodyHold } };
+type Env = { Bindings: Partial<HttpBindings> };
 
 /** Builds the ingest Hono app (mount it on the public listener). */
 export function createIngestApp(options: IngestOptions): Hono<Env> {
@@ -89,11 +89,33 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
     const rejected = () => events.emit('ingest:received', { source: sourceName, outcome: 'rejected' });
     if (source.allow_ips) app.use(source.path, ipGuard(sourceName, source.allow_ips, proxyTrust, logger, rejected));
     if (handshakes) app.use(source.path, handshakeGuard(sourceName, handshakes, logger));
-    app.all(source.path, methodGuard(source, rejected), acceptingGuard(isAccepting), holdBody(budget), async (c) => {
+    const allow = source.methods.join(', ');
+    // One handler, not a chain of middlewares: each link of Hono's chain costs a promise and a
+    // closure per request, on the thread that is the ingest limit.
+    app.all(source.path, async (c) => {
+      if (!(source.methods as readonly string[]).includes(c.req.method)) {
+        // 405 with `Allow` for methods the source does not take.
+        c.header('Allow', allow);
+        rejected();
+        return errorResponse(c, 405, 'method_not_allowed', `${c.req.method} is not accepted here; use ${allow}`);
+      }
+      // 503 while shutting down, before the body is read.
+      if (!isAccepting()) return unavailable(c, 'shutting down');
+      // The request's share of `server.max_inflight_body`, given back once the handler is done with
+      // the body: after the journal has answered, or when reading failed (a sender cut off by request_timeout).
+      const hold = budget.open();
+      try {
+        return await accept(c, hold);
+      } finally {
+        hold.release();
+      }
+    });
+
+    const accept = async (c: Context<Env>, hold: BodyHold): Promise<Response> => {
       const incoming = c.env?.incoming;
       let body: Uint8Array | 'too_large' | 'over_budget';
       try {
-        body = await readBody(c, options.maxBody, c.get('bodyHold'));
+        body = await readBody(c, options.maxBody, hold);
       } catch (error) {
         logger.debug({ err: error, source: sourceName }, 'request body could not be read');
         rejected();
@@ -163,7 +185,7 @@ export function createIngestApp(options: IngestOptions): Hono<Env> {
       }
       // A duplicate gets the same answer as the original: the same status and the original's id.
       return c.json({ id: stored.id }, source.response.status as 200);
-    });
+    };
   }
   return app;
 }
@@ -223,43 +245,6 @@ function requestHeaders(c: Context<Env>): Pick<Headers, 'get'> {
       const value = incoming.headers[name.toLowerCase()];
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     },
-  };
-}
-
-/** 405 with `Allow` for methods the source does not take. */
-function methodGuard(source: SourceConfig, rejected: () => void) {
-  const allow = source.methods.join(', ');
-  return async function methodGuard(c: Context<Env>, next: () => Promise<void>) {
-    if (!source.methods.some((m) => m === c.req.method)) {
-      c.header('Allow', allow);
-      rejected();
-      return errorResponse(c, 405, 'method_not_allowed', `${c.req.method} is not accepted here; use ${allow}`);
-    }
-    await next();
-  };
-}
-
-/**
- * The request's share of `server.max_inflight_body`, given back once the handler is done with the
- * body: after the journal has answered, or when reading failed (a sender cut off by request_timeout).
- */
-function holdBody(budget: BodyBudget) {
-  return async function holdBody(c: Context<Env>, next: () => Promise<void>) {
-    const hold = budget.open();
-    c.set('bodyHold', hold);
-    try {
-      await next();
-    } finally {
-      hold.release();
-    }
-  };
-}
-
-/** 503 while shutting down, before the body is read. */
-function acceptingGuard(isAccepting: () => boolean) {
-  return async function acceptingGuard(c: Context<Env>, next: () => Promise<void>) {
-    if (!isAccepting()) return unavailable(c, 'shutting down');
-    await next();
   };
 }
 

@@ -162,6 +162,16 @@ export interface JournalCapabilities {
 }
 
 /** Storage port for events, deliveries and attempts. */
+/** The pace an adaptive destination learned (see `Journal.setPace`). */
+export interface StoredPace {
+  /** Requests per second; undefined when the rate was not limited. */
+  rate: number | undefined;
+  /** Requests at once. */
+  concurrency: number;
+  /** When it was recorded (epoch ms). */
+  at: number;
+}
+
 export interface Journal {
   /** What this backend supports. */
   readonly capabilities: JournalCapabilities;
@@ -229,6 +239,14 @@ export interface Journal {
   setHold(destination: string, until: number, now: number): Promise<void>;
   /** Holds that have not ended by `now`, by destination name. */
   heldDestinations(now: number): Promise<Record<string, number>>;
+  /**
+   * Records the pace an adaptive destination learned (`undefined` forgets it), so that a restart
+   * starts from it instead of from the configured ceilings. A later call replaces it; pause and
+   * hold are left as they are. One row per destination, like the pause and the hold.
+   */
+  setPace(destination: string, pace: StoredPace | undefined, now: number): Promise<void>;
+  /** The paces recorded by `setPace`, by destination name (destinations without one are absent). */
+  destinationPaces(): Promise<Record<string, StoredPace>>;
   /**
    * Requests to `destination` that may have gone out since `since`: attempts started at or after
    * it, plus deliveries in flight whose lease runs past it (claimed, perhaps sent, no outcome yet).

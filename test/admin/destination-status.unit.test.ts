@@ -22,6 +22,7 @@ const state: DestinationState = {
   heldBy: undefined,
   rate: 5,
   concurrency: 2,
+  pace: undefined,
 };
 
 describe('destinationStatus', () => {

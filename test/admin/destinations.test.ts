@@ -74,6 +74,14 @@ describe('GET /destinations', () => {
       held_until: null,
       held_by: null,
       ordering: 'unordered',
+      pace: {
+        adaptive: false,
+        rate_per_second: null,
+        concurrency: 4,
+        mode: null,
+        last_signal: null,
+        last_signal_at: null,
+      },
     });
     expect(crm!.oldest_pending_age_seconds).toBeLessThanOrEqual(maxAge);
     // 3 in the last minute, counted over the time since the first of them (10 s at least).
@@ -95,6 +103,14 @@ describe('GET /destinations', () => {
       held_until: null,
       held_by: null,
       ordering: 'unordered',
+      pace: {
+        adaptive: false,
+        rate_per_second: 0.000278, // 1/h
+        concurrency: 1,
+        mode: null,
+        last_signal: null,
+        last_signal_at: null,
+      },
     });
     expect(erp!.oldest_pending_age_seconds).toBeLessThanOrEqual(maxAge);
     expect(erp!.rate_per_second).toBeGreaterThanOrEqual(0.05);

@@ -23,6 +23,7 @@ export interface DestinationSpec {
   concurrency?: number;
   timeout?: string;
   ordering?: 'unordered' | 'fifo' | { key: string };
+  adaptive?: boolean;
   retry?: { initial?: string; max?: string; max_attempts?: number };
 }
 
@@ -72,9 +73,12 @@ export function removeAllWorkspaces(): void {
   workspaces.clear();
 }
 
-/** Starts `sluice start -c <workspace config>` and waits until it listens. */
-export function startSluice(ws: Workspace, timeoutMs = 30_000): Promise<Server> {
-  return startServer(() => spawnCli('sluice', ['start', '-c', ws.configPath]), timeoutMs);
+/**
+ * Starts `sluice start -c <workspace config>` and waits until it listens; `from`: another checkout
+ * whose build to run instead (bench:cpu's BENCH_CPU_COMPARE).
+ */
+export function startSluice(ws: Workspace, timeoutMs = 30_000, from?: string): Promise<Server> {
+  return startServer(() => spawnCli('sluice', ['start', '-c', ws.configPath], {}, from), timeoutMs);
 }
 
 /** The admin API's bearer token in every bench config. */
@@ -249,6 +253,21 @@ export class JournalReader {
   /** Deliveries not finished yet (pending or in flight): the backlog. */
   open(): number {
     return this.unfinished.get()!.n;
+  }
+
+  /** Attempts the consumer refused (429 or 503). */
+  refusals(): number {
+    return this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM attempts WHERE status IN (429, 503)').get()!.n;
+  }
+
+  /** When each delivery finished as delivered (epoch ms), oldest first. */
+  deliveredTimes(): number[] {
+    return this.db
+      .prepare<[], { t: number }>(
+        "SELECT finished_at AS t FROM deliveries WHERE status = 'delivered' ORDER BY finished_at",
+      )
+      .all()
+      .map((r) => r.t);
   }
 
   /** Start times (epoch ms) of every recorded delivery attempt, oldest first: when Sluice sent. */

@@ -3,7 +3,7 @@
  * load generator's warm-up ends: closed loop at full speed from autocannon (workers/load.ts), or
  * open loop at a fixed rate (workers/paced.ts).
  */
-import { CpuMeter, type CpuUse, MachineMeter, type MachineUse } from './proc.js';
+import { CpuMeter, type CpuUse, MachineMeter, type MachineUse, type ThreadCpu, ThreadCpuMeter } from './proc.js';
 import { spawnWorker } from './processes.js';
 
 /** The load of the HTTP cases: 50 connections, 1.5 KB JSON bodies. */
@@ -20,6 +20,12 @@ export interface LoadSpec {
   body: string;
   /** Requests per second, evenly spaced (open loop); absent: as fast as the server answers. */
   rate?: number;
+  /**
+   * A fixed amount of work instead of durations (closed loop only): `warmupRequests`, then
+   * `requests` measured ones. CPU per request is then counted over the same work on every server.
+   */
+  requests?: number;
+  warmupRequests?: number;
 }
 
 /** What the load worker measured (latencies in ms, of 2xx answers). */
@@ -45,6 +51,8 @@ export interface LoadRun extends LoadResult {
   measuredTo: number;
   /** CPU use by watched pid. */
   cpu: Map<number, CpuUse>;
+  /** CPU seconds by watched pid and thread kind, over the measured run. */
+  threads: Map<number, ThreadCpu>;
   /** CPU use of the load generator itself. */
   loadCpu: CpuUse;
   machine: MachineUse;
@@ -91,9 +99,11 @@ export async function runLoad(spec: LoadSpec, watch: number[] = [], hooks: LoadH
       ? spawnWorker('load', 'load.ts', [JSON.stringify(spec)])
       : spawnWorker('paced load', 'paced.ts', [JSON.stringify(spec)]);
   const meters = watch.map((pid) => [pid, new CpuMeter(pid)] as const);
+  const threadMeters = watch.map((pid) => [pid, new ThreadCpuMeter(pid)] as const);
   const loadMeter = new CpuMeter(worker.pid);
   const machine = new MachineMeter();
   let cpu = new Map<number, CpuUse>();
+  let threads = new Map<number, ThreadCpu>();
   let loadCpu: CpuUse = { process: NaN, mainThread: NaN };
   let machineUse: MachineUse = { busy: NaN, iowait: NaN, cores: 1 };
   let result: LoadResult | undefined;
@@ -104,6 +114,7 @@ export async function runLoad(spec: LoadSpec, watch: number[] = [], hooks: LoadH
     const message = JSON.parse(line) as { phase: string } & LoadResult;
     if (message.phase === 'measuring') {
       for (const [, meter] of meters) meter.start();
+      for (const [, meter] of threadMeters) meter.start();
       loadMeter.start();
       machine.start();
       measuredFrom = Date.now();
@@ -111,6 +122,7 @@ export async function runLoad(spec: LoadSpec, watch: number[] = [], hooks: LoadH
     } else if (message.phase === 'result') {
       // Read the meters now, while every watched process is surely still running.
       cpu = new Map(meters.map(([pid, meter]) => [pid, meter.stop()]));
+      threads = new Map(threadMeters.map(([pid, meter]) => [pid, meter.stop()]));
       loadCpu = loadMeter.stop();
       machineUse = machine.stop();
       measuredTo = Date.now();
@@ -120,7 +132,7 @@ export async function runLoad(spec: LoadSpec, watch: number[] = [], hooks: LoadH
     }
   });
   // Bounded: the load's own duration, autocannon's 1 s sampling tick, start-up and a margin.
-  const timeoutMs = (spec.warmupS + spec.durationS) * 1000 + 30_000;
+  const timeoutMs = spec.requests === undefined ? (spec.warmupS + spec.durationS) * 1000 + 30_000 : 300_000;
   const timer = setTimeout(() => worker.process.kill('SIGKILL'), timeoutMs);
   const code = await worker.exited;
   clearTimeout(timer);
@@ -131,6 +143,7 @@ export async function runLoad(spec: LoadSpec, watch: number[] = [], hooks: LoadH
     measuredFrom,
     measuredTo,
     cpu,
+    threads,
     loadCpu,
     machine: machineUse,
     otherCpu: Math.max(0, machineUse.busy * machineUse.cores - ours),

@@ -5,7 +5,7 @@
  * generator or by the other processes; iowait points at the disk.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Kernel clock ticks per second, the unit of the CPU times in /proc/<pid>/stat. */
 const TICKS_PER_SECOND = (() => {
@@ -132,4 +132,75 @@ function machineTicks(): number[] {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   // Guest times are already counted in user/nice: leave them out of the total.
   return line.trim().split(/\s+/).slice(1, 9).map(Number);
+}
+
+/**
+ * CPU seconds of a process, split by thread: the main thread (the event loop: HTTP, delivery),
+ * the journal's writer and reader threads (they name themselves `sluice-writer`, `sluice-reader`),
+ * and the rest (V8's GC and compiler helpers, libuv's pool). `total` is the whole process.
+ */
+export interface ThreadCpu {
+  main: number;
+  writer: number;
+  reader: number;
+  other: number;
+  total: number;
+}
+
+export const THREAD_KINDS = ['main', 'writer', 'reader', 'other'] as const;
+
+/** CPU seconds used so far by each thread of `pid`, by thread id, with the thread's kind. */
+function sampleThreads(pid: number): Map<number, { kind: (typeof THREAD_KINDS)[number]; seconds: number }> {
+  const threads = new Map<number, { kind: (typeof THREAD_KINDS)[number]; seconds: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    const seconds = cpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+    if (seconds === undefined) continue;
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const kind =
+      Number(tid) === pid
+        ? 'main'
+        : comm === 'sluice-writer'
+          ? 'writer'
+          : comm === 'sluice-reader'
+            ? 'reader'
+            : 'other';
+    threads.set(Number(tid), { kind, seconds });
+  }
+  return threads;
+}
+
+/**
+ * Measures a process's CPU per thread kind between `start()` and `stop()`, in CPU seconds (a
+ * thread started in between counts from 0; one that ended in between is lost, which the journal's
+ * threads do not do while a gateway runs).
+ */
+export class ThreadCpuMeter {
+  private first = new Map<number, { kind: (typeof THREAD_KINDS)[number]; seconds: number }>();
+
+  constructor(private readonly pid: number) {}
+
+  start(): void {
+    this.first = sampleThreads(this.pid);
+  }
+
+  stop(): ThreadCpu {
+    const out: ThreadCpu = { main: 0, writer: 0, reader: 0, other: 0, total: 0 };
+    for (const [tid, { kind, seconds }] of sampleThreads(this.pid)) {
+      const used = seconds - (this.first.get(tid)?.seconds ?? 0);
+      out[kind] += used;
+      out.total += used;
+    }
+    return out;
+  }
 }

@@ -136,8 +136,8 @@ export function spawnWorker(
 }
 
 /** Starts `node dist/cli.js ...args` (or the snapshot's). */
-export function spawnCli(name: string, args: string[], env: Record<string, string> = {}): Child {
-  return spawnNode(name, [cli, ...args], env);
+export function spawnCli(name: string, args: string[], env: Record<string, string> = {}, from?: string): Child {
+  return spawnNode(name, [from ? join(from, 'dist', 'cli', 'main.js') : cli, ...args], env);
 }
 
 /**

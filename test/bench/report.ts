@@ -34,6 +34,8 @@ export const fmt = {
   count: (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–'),
   /** 1.23 ms */
   ms: (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} ms` : '–'),
+  /** 123.4 µs */
+  micros: (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} µs` : '–'),
   /** 0.62 */
   ratio: (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–'),
   /** 87% */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: Sluice's six performance cases (test/bench/README.md), each a warm-up then a
+ * `npm run bench`: Sluice's performance cases (test/bench/README.md), each a warm-up then a
  * fixed-duration run, done twice; prints a markdown table of the runs, their medians and the targets.
  * A benchmark, not a test: it exits 0 whatever the verdicts (a case that cannot run gets an
  * ERROR row); only a malformed BENCH_* variable exits 2.
@@ -13,6 +13,7 @@
  * deleted, however the run ends.
  */
 import { cpus } from 'node:os';
+import { adaptiveFastCase, adaptiveNginxCase, adaptivePoolCase, adaptiveRecoveryCase } from './cases/adaptive.js';
 import { backlogCase } from './cases/backlog.js';
 import { deliveryCase } from './cases/delivery.js';
 import { ingestCase } from './cases/ingest.js';
@@ -25,7 +26,18 @@ import { installExitHooks, scoped, snapshotBuild, stopAll } from './processes.js
 import { failedCase, fmt, markdownTable, type Row } from './report.js';
 import { type BenchCase, readSettings, type Settings, selectCases } from './settings.js';
 
-const ALL: BenchCase[] = [ingestCase, backlogCase, deliveryCase, pacingCase, slowCrmCase, orderingCase];
+const ALL: BenchCase[] = [
+  ingestCase,
+  backlogCase,
+  deliveryCase,
+  pacingCase,
+  slowCrmCase,
+  orderingCase,
+  adaptiveNginxCase,
+  adaptivePoolCase,
+  adaptiveRecoveryCase,
+  adaptiveFastCase,
+];
 
 /** Machine use (% of all cores) under which a case starts at once. */
 const QUIET_BUSY = 15;

@@ -25,6 +25,7 @@ const row = {
   held_until: null,
   held_by: null,
   ordering: 'key json:/customer_id',
+  pace: null,
 } as const;
 
 describe('sluice status: ordering', () => {
@@ -84,6 +85,31 @@ describe('sluice status: holds', () => {
     expect(out).toContain(
       'crm: the consumer is not answering; held until 2026-11-28T21:00:00.000Z, then probed one request at a time',
     );
+  });
+});
+
+describe('sluice status: pace', () => {
+  const pace = {
+    adaptive: true,
+    rate_per_second: 12.5,
+    concurrency: 3,
+    mode: 'backing_off',
+    last_signal: '429',
+    last_signal_at: '2026-12-01T12:01:07.431Z',
+  } as const;
+
+  it('shows an adaptive pace with the signal that last moved it', () => {
+    const out = formatDestinations([{ ...row, pace }]);
+    expect(out).toMatch(/PACE/);
+    expect(out).toContain('12.5/s ×3 adaptive: 429 at 12:01:07');
+  });
+
+  it('shows a fixed pace as configured, and an unlimited rate as such', () => {
+    const fixed = { ...pace, adaptive: false, mode: null, last_signal: null, last_signal_at: null };
+    expect(formatDestinations([{ ...row, pace: { ...fixed, rate_per_second: 40, concurrency: 8 } }])).toContain(
+      '40/s ×8 fixed',
+    );
+    expect(formatDestinations([{ ...row, pace: { ...fixed, rate_per_second: null } }])).toContain('unlimited ×3 fixed');
   });
 });
 

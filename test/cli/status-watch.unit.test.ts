@@ -22,6 +22,7 @@ const row: ApiDestination = {
   held_until: null,
   held_by: null,
   ordering: 'unordered',
+  pace: null,
 };
 
 describe('status --watch', () => {

@@ -130,7 +130,7 @@ describe('config errors', () => {
         [1, 30, 'server.host', 'must be text, not a number'],
         [1, 46, 'server.trust_proxy', 'must be true or false or a number'],
         [5, 18, 'destinations.crm.concurrency', 'must be more than 0'],
-        [6, 15, 'destinations.crm.ordering', 'must be one of unordered, fifo'],
+        [6, 15, 'destinations.crm.ordering', 'use unordered, fifo, or { key: header:<name> | json:<JSON pointer> }'],
       ]);
     });
   });

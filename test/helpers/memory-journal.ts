@@ -12,6 +12,7 @@ import type {
   DeliveryStatus,
   Journal,
   StoredEvent,
+  StoredPace,
   Verdict,
 } from '../../src/journal/port.js';
 
@@ -36,6 +37,8 @@ export interface MemoryJournal extends Journal {
   /** Holds recorded by `setHold`. */
   readonly holds: { destination: string; until: number }[];
   readonly paused: Set<string>;
+  /** Paces recorded by `setPace`, by destination. */
+  readonly paces: Map<string, StoredPace>;
 }
 
 export function createMemoryJournal(): MemoryJournal {
@@ -43,6 +46,7 @@ export function createMemoryJournal(): MemoryJournal {
   const released: Claim[] = [];
   const holds: { destination: string; until: number }[] = [];
   const paused = new Set<string>();
+  const paces = new Map<string, StoredPace>();
   let seq = 0;
   const unsupported = (name: string) => () => Promise.reject(new Error(`memory journal: ${name} is not implemented`));
   /** The delivery `claim` still holds the lease of, if it does. */
@@ -58,6 +62,7 @@ export function createMemoryJournal(): MemoryJournal {
     released,
     holds,
     paused,
+    paces,
     add(destination, now, body = '{}') {
       seq += 1;
       const event: StoredEvent = {
@@ -169,6 +174,11 @@ export function createMemoryJournal(): MemoryJournal {
     deleteEvent: unsupported('deleteEvent'),
     pausedDestinations: async () => [...paused],
     heldDestinations: unsupported('heldDestinations'),
+    async setPace(destination: string, pace: StoredPace | undefined) {
+      if (pace) paces.set(destination, pace);
+      else paces.delete(destination);
+    },
+    destinationPaces: async () => Object.fromEntries(paces),
     probe: async () => {},
     close: async () => {},
   };

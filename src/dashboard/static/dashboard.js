@@ -54,9 +54,13 @@ function showDestination(d, replay) {
         : `after ${d.view_state === 'held' ? 'the hold' : 'resume'}`;
   field('in').textContent = rate(d.in_per_second);
   field('out').textContent = rate(d.out_per_second);
-  const pace = d.pace.rate === null ? 'unlimited' : `${rate(d.pace.rate)}`;
-  field('pace').textContent = `${pace} × ${d.pace.concurrency}`;
-  field('pace').title = `Effective pace: ${pace}, at most ${d.pace.concurrency} at once`;
+  // The pace its pacer allows now (learned under the ceilings when adaptive), and what last moved it.
+  const pace = !d.pace ? '–' : d.pace.rate_per_second === null ? 'unlimited' : rate(d.pace.rate_per_second);
+  const signal = d.pace?.last_signal ? `; last moved by ${d.pace.last_signal} at ${d.pace.last_signal_at}` : '';
+  field('pace').textContent = d.pace ? `${pace} × ${d.pace.concurrency}` : pace;
+  field('pace').title = d.pace
+    ? `${d.pace.adaptive ? 'Adaptive' : 'Fixed'} pace: ${pace}, at most ${d.pace.concurrency} at once${signal}`
+    : '';
   field('dead').textContent = number(d.dead);
   field('replay').textContent = replay
     ? replay.left === 0

@@ -8,6 +8,7 @@
  * probed by the circuit breaker (circuit-breaker.ts), whatever the pacer allows.
  */
 import type { DestinationConfig } from '../../config/schema.js';
+import type { PaceMode, PaceSignal } from './pace-mode.js';
 
 /** What one finished attempt says about how the consumer copes. */
 export interface PaceSample {
@@ -42,7 +43,36 @@ export interface Pacer {
   readonly historyMs?: number;
   /** `sent` requests went out in the last `historyMs` before `now` (by an earlier process, or before a crash). */
   restore?(sent: number, now: number): void;
+  /** Sending starts again after a pause or a hold (an adaptive pacer starts slowly again). */
+  resume?(now: number): void;
+  /** An adaptive pacer's pace and what last moved it; absent for a fixed pace. */
+  readonly status?: PaceStatus;
+}
+
+/** The pace of an adaptive pacer now, and what last moved it. */
+export interface PaceStatus {
+  /** Requests per second allowed; undefined when not limited. */
+  rate: number | undefined;
+  concurrency: number;
+  mode: PaceMode;
+  signal: PaceSignal | undefined;
+  /** When `signal` moved the pace (epoch ms). */
+  signalAt: number | undefined;
+}
+
+/** The pace a destination learned before (a previous run's, from the journal). */
+export interface LearnedPace {
+  rate: number | undefined;
+  concurrency: number;
+}
+
+/** What a pacer is made with besides its destination. */
+export interface PacerContext {
+  /** Where an adaptive pacer starts from (ignored by a fixed one). */
+  learned?: LearnedPace | undefined;
+  /** Told after every change of an adaptive pacer's rate, concurrency or mode, with the rate and concurrency before. */
+  onChange?: (status: PaceStatus, previous: { rate: number | undefined; concurrency: number }) => void;
 }
 
 /** Makes the pacer of one destination, at `now`. */
-export type PacerFactory = (destination: DestinationConfig, name: string, now: number) => Pacer;
+export type PacerFactory = (destination: DestinationConfig, name: string, now: number, context?: PacerContext) => Pacer;

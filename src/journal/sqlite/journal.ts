@@ -30,6 +30,7 @@ import type {
   ReplayFilter,
   RetentionCutoffs,
   StoredEvent,
+  StoredPace,
   Verdict,
 } from '../port.js';
 import { migrateJournal, openConnection } from './connection.js';
@@ -185,6 +186,14 @@ export class SqliteJournal implements Journal {
 
   async setHold(destination: string, until: number, now: number): Promise<void> {
     await this.write({ kind: 'setHold', destination, until, now });
+  }
+
+  async setPace(destination: string, pace: StoredPace | undefined, now: number): Promise<void> {
+    await this.write({ kind: 'setPace', destination, pace, now });
+  }
+
+  async destinationPaces(): Promise<Record<string, StoredPace>> {
+    return this.reader.destinationPaces();
   }
 
   async heldDestinations(now: number): Promise<Record<string, number>> {

@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DestinationStats, EventQuery } from '../port.js';
 import { type ConnectionOptions, openConnection } from './connection.js';
 import { SqliteStore } from './store.js';
-import { errorResult, type Result } from './thread-client.js';
+import { errorResult, nameThread, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
 export interface ReaderData extends ConnectionOptions {
@@ -45,6 +45,7 @@ export function runRead(store: SqliteStore, read: ReadOp): unknown {
 }
 
 if (parentPort) {
+  nameThread('sluice-reader');
   const port = parentPort;
   const data = workerData as ReaderData;
   const store = new SqliteStore(openConnection(data.path, data));

@@ -8,7 +8,7 @@
  * so claims stay fast however many finished events are kept.
  */
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const events = sqliteTable('events', {
   seq: integer('seq').primaryKey({ autoIncrement: true }),
@@ -95,11 +95,18 @@ export const dedupeKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.source, t.key] }), index('dedupe_keys_expiry').on(t.expiresAt)],
 );
 
-/** State of a destination that must survive restarts: the operator's pause, the consumer's Retry-After hold. */
+/**
+ * State of a destination that must survive restarts: the operator's pause, the consumer's
+ * Retry-After hold, and the pace an adaptive destination learned.
+ */
 export const destinationState = sqliteTable('destination_state', {
   name: text('name').primaryKey(),
   paused: integer('paused', { mode: 'boolean' }).notNull().default(false),
   /** A 429/503 Retry-After: nothing is sent before this time (epoch ms); null when none was asked. */
   heldUntil: integer('held_until'),
+  /** The learned pace (adaptive destinations): requests per second (null: not limited) and at once, and when. */
+  paceRate: real('pace_rate'),
+  paceConcurrency: integer('pace_concurrency'),
+  paceAt: integer('pace_at'),
   updatedAt: integer('updated_at').notNull(),
 });

@@ -16,7 +16,7 @@ import { type ConnectionOptions, openConnection } from './connection.js';
 import { GroupCommitWriter } from './group-commit.js';
 import { StorageGuard, type StorageState, walLimitPages } from './storage-guard.js';
 import { SqliteStore, type WriteOp } from './store.js';
-import { errorResult, type Result } from './thread-client.js';
+import { errorResult, nameThread, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
 export interface WriterData extends ConnectionOptions {
@@ -34,6 +34,7 @@ export interface WriterAnswer {
 }
 
 if (parentPort) {
+  nameThread('sluice-writer');
   const port = parentPort;
   const data = workerData as WriterData;
   const sqlite = openConnection(data.path, data);
@@ -47,40 +48,50 @@ if (parentPort) {
   let commits: [number, number][] = [];
   const writer = new GroupCommitWriter(store.sqlite, (size, ms) => commits.push([size, ms]));
 
-  const answering = new Set<Promise<void>>();
+  /** Messages not answered yet: the close waits for them. */
+  let unanswered = 0;
+  let onAllAnswered: (() => void) | undefined;
 
   port.on('message', (message: { id: number; ops: WriteOp[] } | { close: true }) => {
     if ('close' in message) {
-      writer.close(); // commits what is queued
-      // Answer every batch (their promises settle on the microtasks after the commit), then end.
-      void Promise.all(answering).then(() => {
+      writer.close(); // commits what is queued, and so answers every message taken
+      const end = () => {
         store.sqlite.close();
         port.postMessage({ closed: true });
         port.close();
-      });
+      };
+      if (unanswered === 0) end();
+      else onAllAnswered = end;
       return;
     }
     // Read the space before new events go in, and after deletions may have freed some.
     const storage = message.ops.some((op) => op.kind === 'append' || op.kind === 'purge')
       ? guard.check()
       : guard.current;
-    const settled = message.ops.map((op) => {
-      if (op.kind === 'append' && storage.full) return Promise.resolve(errorResult(storageFull(storage)));
-      return writer.run(() => store.apply(op), op.kind === 'append').then(ok, errorResult);
-    });
-    const answer = Promise.all(settled).then((results) => {
+    // Every op of the message lands in the same commit; the answer goes once the last has settled.
+    const { ops } = message;
+    const results: Result[] = new Array(ops.length);
+    let left = ops.length;
+    unanswered += 1;
+    const answer = () => {
       const done = commits;
       commits = [];
       const reply: WriterAnswer & { id: number } = { id: message.id, results, commits: done, storage: guard.current };
       port.postMessage(reply);
-      answering.delete(answer);
-    });
-    answering.add(answer);
+      unanswered -= 1;
+      if (unanswered === 0) onAllAnswered?.();
+    };
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      const settle = (ok: boolean, value: unknown) => {
+        results[i] = ok ? { ok: true, value } : errorResult(value);
+        if (--left === 0) answer();
+      };
+      if (op.kind === 'append' && storage.full) settle(false, storageFull(storage));
+      else writer.enqueue(() => store.apply(op), op.kind === 'append', settle);
+    }
+    if (ops.length === 0) answer();
   });
-}
-
-function ok(value: unknown): Result {
-  return { ok: true, value };
 }
 
 function storageFull(storage: StorageState): JournalUnavailableError {

@@ -17,7 +17,7 @@
 
 import { createJournal, type DestinationSpec, JournalReader, preload, startSluice, workspace } from '../journal.js';
 import { BODY_BYTES, webhookBody } from '../load.js';
-import { CpuMeter, type CpuUse, MachineMeter } from '../proc.js';
+import { CpuMeter, type CpuUse, MachineMeter, type ThreadCpu, ThreadCpuMeter } from '../proc.js';
 import { type Child, freePort, sleep, spawnCli, spawnWorker, waitForPort } from '../processes.js';
 import { atLeast, fmt, type Row, zeroInEveryRun } from '../report.js';
 import type { BenchCase, Settings } from '../settings.js';
@@ -33,6 +33,8 @@ interface Drain {
   delivered: number;
   seconds: number;
   gatewayCpu: CpuUse;
+  /** CPU seconds of the gateway's threads over the window. */
+  gatewayThreads: ThreadCpu;
   sinkCpu: CpuUse;
   /** CPU the machine spent on anything but the gateway and the receiver, in % of one core. */
   otherCpu: number;
@@ -57,6 +59,7 @@ async function drain(
     const gateway = await startSluice(ws);
     const reader = new JournalReader(ws.dbPath);
     const gatewayMeter = new CpuMeter(gateway.pid);
+    const threadMeter = new ThreadCpuMeter(gateway.pid);
     const sinkMeter = new CpuMeter(sink.pid);
     const machine = new MachineMeter();
     try {
@@ -81,16 +84,19 @@ async function drain(
           delivered: count - first.delivered,
           seconds,
           gatewayCpu: unmeasured,
+          gatewayThreads: { main: NaN, writer: NaN, reader: NaN, other: NaN, total: NaN },
           sinkCpu: unmeasured,
           otherCpu: NaN,
           dead: reader.progress().dead,
         };
       }
       gatewayMeter.start();
+      threadMeter.start();
       sinkMeter.start();
       machine.start();
       const closed = await poll((d, at) => d >= count || at >= opened.at + durationS * 1000);
       const gatewayCpu = gatewayMeter.stop();
+      const gatewayThreads = threadMeter.stop();
       const sinkCpu = sinkMeter.stop();
       const { busy, cores } = machine.stop();
       const otherCpu = Math.max(0, busy * cores - gatewayCpu.process - sinkCpu.process);
@@ -100,6 +106,7 @@ async function drain(
         delivered: closed.delivered - opened.delivered,
         seconds,
         gatewayCpu,
+        gatewayThreads,
         sinkCpu,
         otherCpu,
         dead: reader.progress().dead,
@@ -118,7 +125,7 @@ async function undiciLoop(
   settings: Settings,
   url: string,
   sink: Child,
-): Promise<{ rps: number; sinkCpu: CpuUse; loopCpu: CpuUse }> {
+): Promise<{ rps: number; ok: number; sinkCpu: CpuUse; loopCpu: CpuUse; loopThreads: ThreadCpu }> {
   const spec = {
     url,
     concurrency: CONCURRENCY,
@@ -129,13 +136,16 @@ async function undiciLoop(
   const worker = spawnWorker('undici-loop', 'undici-loop.ts', [JSON.stringify(spec)]);
   const sinkMeter = new CpuMeter(sink.pid);
   const loopMeter = new CpuMeter(worker.pid);
-  let result: { rps: number; sinkCpu: CpuUse; loopCpu: CpuUse } | undefined;
+  const loopThreadMeter = new ThreadCpuMeter(worker.pid);
+  let result: { rps: number; ok: number; sinkCpu: CpuUse; loopCpu: CpuUse; loopThreads: ThreadCpu } | undefined;
   worker.onLine((line) => {
     if (line.includes('"phase":"measuring"')) {
       sinkMeter.start();
       loopMeter.start();
+      loopThreadMeter.start();
     } else if (line.includes('"phase":"result"')) {
-      result = { rps: (JSON.parse(line) as { rps: number }).rps, sinkCpu: sinkMeter.stop(), loopCpu: loopMeter.stop() };
+      const { rps, ok } = JSON.parse(line) as { rps: number; ok: number };
+      result = { rps, ok, sinkCpu: sinkMeter.stop(), loopCpu: loopMeter.stop(), loopThreads: loopThreadMeter.stop() };
     }
   });
   const timer = setTimeout(() => worker.process.kill('SIGKILL'), (spec.warmupS + spec.durationS) * 1000 + 30_000);
@@ -208,6 +218,36 @@ export const deliveryCase: BenchCase = {
           runs: each((r) => r.sluice.dead),
           format: fmt.count,
           ...zeroInEveryRun,
+        },
+        // µs of CPU per delivered event (per request for the loop): the figure to compare across days.
+        ...(['main', 'writer', 'other', 'total'] as const).map(
+          (kind): Row => ({
+            case: name,
+            metric: `Sluice CPU per delivery, ${kind === 'total' ? 'whole process' : `${kind} thread${kind === 'other' ? 's' : ''}`}`,
+            runs: each((r) => (r.sluice.gatewayThreads[kind] * 1e6) / r.sluice.delivered),
+            format: fmt.micros,
+          }),
+        ),
+        {
+          case: name,
+          metric: 'undici loop CPU per request, whole process',
+          runs: each((r) => (r.loop.loopThreads.total * 1e6) / r.loop.ok),
+          format: fmt.micros,
+        },
+        {
+          case: name,
+          metric: 'CPU per delivery, ratio Sluice / undici loop',
+          runs: each(
+            (r) => r.sluice.gatewayThreads.total / r.sluice.delivered / (r.loop.loopThreads.total / r.loop.ok),
+          ),
+          format: fmt.ratio,
+          target: '≤ 2 (goal)',
+        },
+        {
+          case: name,
+          metric: 'receiver CPU per delivery (Sluice run)',
+          runs: each((r) => (r.sluice.sinkCpu.process * r.sluice.seconds * 1e4) / r.sluice.delivered),
+          format: fmt.micros,
         },
         {
           case: name,

@@ -14,7 +14,7 @@ import {
   workspace,
 } from '../journal.js';
 import { CONNECTIONS, type LoadRun, runLoad, webhookBody } from '../load.js';
-import { memoryMb } from '../proc.js';
+import { memoryMb, THREAD_KINDS, type ThreadCpu } from '../proc.js';
 import { type Server, sleep, spawnWorker, startServer } from '../processes.js';
 import { atLeast, below, fmt, type Row, zeroInEveryRun } from '../report.js';
 import type { BenchCase, Settings } from '../settings.js';
@@ -169,6 +169,7 @@ function ingestRows(name: string, runs: { bare: LoadRun; sluice: LoadRun; missin
       format: fmt.count,
       ...zeroInEveryRun,
     },
+    ...cpuPerRequestRows(name, runs),
     {
       case: name,
       metric: 'Sluice CPU, main thread (% of a core)',
@@ -212,5 +213,43 @@ function ingestRows(name: string, runs: { bare: LoadRun; sluice: LoadRun; missin
       runs: each((r) => r.bare.otherCpu),
       format: fmt.percent,
     },
+  ];
+}
+
+/** µs of CPU per acknowledged request, per thread, on both sides: the figure to compare across days. */
+function cpuPerRequestRows(name: string, runs: { bare: LoadRun; sluice: LoadRun }[]): Row[] {
+  const perRequest = (run: LoadRun, kind: keyof ThreadCpu) =>
+    (([...run.threads.values()][0]?.[kind] ?? NaN) * 1e6) / run.ok;
+  const row = (metric: string, values: number[], target?: string): Row => ({
+    case: name,
+    metric,
+    runs: values,
+    format: metric.startsWith('CPU per request, ratio') ? fmt.ratio : fmt.micros,
+    ...(target && { target }),
+  });
+  return [
+    ...THREAD_KINDS.filter((k) => k !== 'reader').map((kind) =>
+      row(
+        `Sluice CPU per request, ${kind} thread${kind === 'other' ? 's' : ''}`,
+        runs.map((r) => perRequest(r.sluice, kind)),
+      ),
+    ),
+    row(
+      'Sluice CPU per request, whole process',
+      runs.map((r) => perRequest(r.sluice, 'total')),
+    ),
+    row(
+      'bare CPU per request, main thread',
+      runs.map((r) => perRequest(r.bare, 'main')),
+    ),
+    row(
+      'bare CPU per request, whole process',
+      runs.map((r) => perRequest(r.bare, 'total')),
+    ),
+    row(
+      'CPU per request, ratio Sluice / bare',
+      runs.map((r) => perRequest(r.sluice, 'total') / perRequest(r.bare, 'total')),
+      '≤ 1.6 (goal)',
+    ),
   ];
 }

@@ -16,7 +16,8 @@ import { loadResult, type Round } from './latency.js';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 
-function round(durationS: number, keepLatencies: boolean): Promise<Round> {
+/** One round: `durationS` seconds, or `amount` requests when given. */
+function round(durationS: number, keepLatencies: boolean, amount?: number): Promise<Round> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
     let ok = 0;
@@ -28,6 +29,7 @@ function round(durationS: number, keepLatencies: boolean): Promise<Round> {
         url: spec.url,
         connections: spec.connections,
         duration: durationS,
+        ...(amount !== undefined && { amount }),
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: spec.body,
@@ -50,7 +52,14 @@ function round(durationS: number, keepLatencies: boolean): Promise<Round> {
   });
 }
 
-const warm = spec.warmupS > 0 ? await round(spec.warmupS, false) : { ok: 0, non2xx: 0, errors: 0 };
+const warm =
+  spec.requests !== undefined
+    ? spec.warmupRequests
+      ? await round(0, false, spec.warmupRequests)
+      : { ok: 0, non2xx: 0, errors: 0 }
+    : spec.warmupS > 0
+      ? await round(spec.warmupS, false)
+      : { ok: 0, non2xx: 0, errors: 0 };
 process.stdout.write(`${JSON.stringify({ phase: 'measuring' })}\n`);
-const run = await round(spec.durationS, true);
+const run = await round(spec.durationS, true, spec.requests);
 process.stdout.write(`${JSON.stringify({ phase: 'result', ...loadResult(run, warm.ok) })}\n`);

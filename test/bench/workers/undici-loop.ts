@@ -5,6 +5,9 @@
  *
  *   node --import tsx workers/undici-loop.ts '{"url":…,"concurrency":32,"warmupS":3,"durationS":10,"body":…}'
  *
+ * With `requests` (and `warmupRequests`), a fixed amount of work instead: that many answers after
+ * that many for warm-up, whatever the time they take.
+ *
  * Prints {"phase":"measuring"} after the warm-up and {"phase":"result","ok":…,"seconds":…,"rps":…}.
  */
 import { Pool } from 'undici';
@@ -15,6 +18,8 @@ interface Spec {
   warmupS: number;
   durationS: number;
   body: string;
+  requests?: number;
+  warmupRequests?: number;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
@@ -40,14 +45,29 @@ let ok = 0;
 let failed = 0;
 let measuring = false;
 let stopAt = Infinity;
+/** Fixed amount of work: requests started so far, answers so far, and the answer that starts the measured part. */
+const counted = spec.requests !== undefined;
+const total = (spec.warmupRequests ?? 0) + (spec.requests ?? 0);
+let started = 0;
+let answered = 0;
+let measuredFrom = 0;
+
+function startMeasuring(): void {
+  measuring = true;
+  measuredFrom = performance.now();
+  process.stdout.write(`${JSON.stringify({ phase: 'measuring' })}\n`);
+}
 
 async function loop(): Promise<void> {
-  while (performance.now() < stopAt) {
+  while (counted ? started < total : performance.now() < stopAt) {
+    started += 1;
     const answer = await pool.request({ path: url.pathname, method: 'POST', headers, body });
     // Read the answer to the end, as Sluice does, so the connection can be reused.
     for await (const _chunk of answer.body) {
       // drained
     }
+    answered += 1;
+    if (counted && !measuring && answered >= (spec.warmupRequests ?? 0)) startMeasuring();
     if (!measuring) continue;
     if (answer.statusCode >= 200 && answer.statusCode < 300) ok += 1;
     else failed += 1;
@@ -55,12 +75,13 @@ async function loop(): Promise<void> {
 }
 
 const begin = performance.now();
-stopAt = begin + (spec.warmupS + spec.durationS) * 1000;
+if (!counted) stopAt = begin + (spec.warmupS + spec.durationS) * 1000;
+if (counted && !spec.warmupRequests) startMeasuring();
 const loops = Array.from({ length: spec.concurrency }, loop);
-await new Promise((resolve) => setTimeout(resolve, spec.warmupS * 1000));
-measuring = true;
-const measuredFrom = performance.now();
-process.stdout.write(`${JSON.stringify({ phase: 'measuring' })}\n`);
+if (!counted) {
+  await new Promise((resolve) => setTimeout(resolve, spec.warmupS * 1000));
+  startMeasuring();
+}
 await Promise.all(loops);
 const seconds = (performance.now() - measuredFrom) / 1000;
 process.stdout.write(`${JSON.stringify({ phase: 'result', ok, failed, seconds, rps: ok / seconds })}\n`);

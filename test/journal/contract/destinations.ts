@@ -1,4 +1,4 @@
-/** `Journal` contract: per-destination state: independence, pause and Retry-After holds. */
+/** `Journal` contract: per-destination state: independence, pause, Retry-After holds and learned paces. */
 import { describe, expect, it } from 'vitest';
 import { type JournalBackend, journalPerTest, makeEvent, T0 } from './support.js';
 
@@ -85,6 +85,45 @@ export function describeDestinations(backend: JournalBackend): void {
     it('does not pause: a held destination is not in pausedDestinations', async () => {
       await journal.setHold('crm', T0 + 1_000, T0);
       expect(await journal.pausedDestinations()).toEqual([]);
+    });
+  });
+
+  describe('pace', () => {
+    const { journal, reopen } = journalPerTest(backend);
+
+    it('setPace records a learned pace per destination; a later call replaces it, undefined forgets it', async () => {
+      expect(await journal.destinationPaces()).toEqual({});
+      await journal.setPace('crm', { rate: 12.5, concurrency: 3, at: T0 }, T0);
+      await journal.setPace('billing', { rate: undefined, concurrency: 8, at: T0 + 1 }, T0 + 1);
+      expect(await journal.destinationPaces()).toEqual({
+        crm: { rate: 12.5, concurrency: 3, at: T0 },
+        billing: { rate: undefined, concurrency: 8, at: T0 + 1 },
+      });
+      await journal.setPace('crm', { rate: 4, concurrency: 1, at: T0 + 2 }, T0 + 2);
+      await journal.setPace('billing', undefined, T0 + 3);
+      expect(await journal.destinationPaces()).toEqual({ crm: { rate: 4, concurrency: 1, at: T0 + 2 } });
+    });
+
+    it('is independent of pause and hold, both ways', async () => {
+      await journal.setPaused('crm', true, T0);
+      await journal.setHold('crm', T0 + 5_000, T0);
+      await journal.setPace('crm', { rate: 2, concurrency: 1, at: T0 + 1 }, T0 + 1);
+      expect(await journal.pausedDestinations()).toEqual(['crm']);
+      expect(await journal.heldDestinations(T0 + 2)).toEqual({ crm: T0 + 5_000 });
+      await journal.setPaused('crm', false, T0 + 2);
+      await journal.setHold('crm', 0, T0 + 3);
+      expect(await journal.destinationPaces()).toEqual({ crm: { rate: 2, concurrency: 1, at: T0 + 1 } });
+      // A pace alone pauses and holds nothing.
+      await journal.setPace('billing', { rate: 1, concurrency: 1, at: T0 }, T0);
+      expect(await journal.pausedDestinations()).toEqual([]);
+      expect(await journal.heldDestinations(T0)).toEqual({});
+    });
+
+    it.runIf(backend.supports.reopen)('survives closing and reopening the journal', async () => {
+      await journal.setPace('crm', { rate: 7.25, concurrency: 2, at: T0 }, T0);
+      await journal.close();
+      const reopened = await reopen();
+      expect(await reopened.destinationPaces()).toEqual({ crm: { rate: 7.25, concurrency: 2, at: T0 } });
     });
   });
 }

@@ -128,6 +128,8 @@ export function journalPerTest(backend: JournalBackend) {
     pausedDestinations: () => current().journal.pausedDestinations(),
     setHold: (destination, until, now) => current().journal.setHold(destination, until, now),
     heldDestinations: (now) => current().journal.heldDestinations(now),
+    setPace: (destination, pace, now) => current().journal.setPace(destination, pace, now),
+    destinationPaces: () => current().journal.destinationPaces(),
     recentSends: (destination, since) => current().journal.recentSends(destination, since),
     probe: () => current().journal.probe(),
     close: () => current().journal.close(),
