@@ -3,7 +3,7 @@
  * destination state (pause, Retry-After hold, learned pace) that every node reads from here. Replays,
  * pauses and holds are announced on NOTIFY channels, so the other nodes act on them at once.
  */
-import type { DeliveryStatus, ReplayFilter, RetentionCutoffs } from '../port.js';
+import type { DeliveryStatus, ReplayFilter, RetentionCutoffs, StoredPace } from '../port.js';
 import { WAKEUP_CHANNEL } from './append.js';
 import { changes, type Queryable, rows } from './connection.js';
 
@@ -102,12 +102,7 @@ export async function setDestinationState(
  * See `Journal.setPace` (`undefined` forgets it). Not announced: a node reads the learned pace only
  * when it starts, and an adaptive pacer keeps learning from its own answers meanwhile.
  */
-export async function setPace(
-  db: Queryable,
-  name: string,
-  pace: { rate: number | undefined; concurrency: number; at: number } | undefined,
-  now: number,
-): Promise<void> {
+export async function setPace(db: Queryable, name: string, pace: StoredPace | undefined, now: number): Promise<void> {
   await changes(
     db,
     `INSERT INTO destination_state (name, pace_rate, pace_concurrency, pace_at, updated_at) VALUES ($1, $2, $3, $4, $5)

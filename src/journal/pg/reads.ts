@@ -3,7 +3,15 @@
  * SQLite store's (../sqlite/store.ts), over the whole shared journal, so that any node shows the
  * cluster's numbers.
  */
-import type { DeliveryRecord, DeliveryStatus, DestinationStats, EventPage, EventQuery, StoredEvent } from '../port.js';
+import type {
+  DeliveryRecord,
+  DeliveryStatus,
+  DestinationStats,
+  EventPage,
+  EventQuery,
+  StoredEvent,
+  StoredPace,
+} from '../port.js';
 import { toStoredEvent } from './claims.js';
 import { type Queryable, rows } from './connection.js';
 
@@ -177,9 +185,7 @@ export async function heldDestinations(db: Queryable, now: number): Promise<Reco
 }
 
 /** See `Journal.destinationPaces`. */
-export async function destinationPaces(
-  db: Queryable,
-): Promise<Record<string, { rate: number | undefined; concurrency: number; at: number }>> {
+export async function destinationPaces(db: Queryable): Promise<Record<string, StoredPace>> {
   const found = await rows<{ name: string; rate: number | null; concurrency: number; at: number | null }>(
     db,
     `SELECT name, pace_rate AS rate, pace_concurrency AS concurrency, pace_at AS at
