@@ -6,11 +6,13 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sharedPacerFactory } from '../../src/delivery/pacing/shared-pacer.js';
 import { JournalTooNewError, JournalUnavailableError } from '../../src/errors.js';
 import { createGatewayEvents } from '../../src/events.js';
 import { openJournal } from '../../src/journal/open.js';
 import { openPgJournal, PgJournal } from '../../src/journal/pg/journal.js';
 import { newestShippedMigration } from '../../src/journal/pg/migrate.js';
+import { testConfig } from '../helpers/gateway.js';
 import { createTestDatabase, emptyJournalTables, requirePostgres, type TestDatabase } from '../helpers/postgres.js';
 import { waitUntil } from '../helpers/wait.js';
 import { describeJournalContract, makeEvent } from './contract/index.js';
@@ -309,6 +311,43 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect(taken).toBeLessThanOrEqual(bucket.capacity + (bucket.rate * elapsed) / 1000 + 1);
       // And the nodes did get tokens (the bound is not met by granting nothing).
       expect(taken).toBeGreaterThanOrEqual(bucket.capacity + (bucket.rate * runMs) / 1000 / 2);
+    });
+
+    it('an adaptive destination keeps its adaptive pacer under the shared bucket, from the learned pace', async () => {
+      const journal = await node();
+      await emptyJournalTables(journal.pool);
+      const config = testConfig(
+        {
+          destinations: {
+            crm: { url: 'http://127.0.0.1:9/', rate: '50/s', concurrency: 16, adaptive: true },
+            fixed: { url: 'http://127.0.0.1:9/', rate: '50/s', concurrency: 16 },
+          },
+          sources: { shop: { path: '/in/shop', to: ['crm', 'fixed'] } },
+        },
+        '/nonexistent',
+      );
+      await journal.setPace('crm', { rate: 8, concurrency: 4, at: T0 }, T0);
+      const learned = (await journal.destinationPaces()).crm;
+      const create = sharedPacerFactory(journal.reserveSendTokens.bind(journal));
+      const now = Date.now();
+      const adaptive = create(config.destinations.crm!, 'crm', now, { learned });
+      // It starts from the learned pace (at most), far under the ceilings, and reports itself adaptive.
+      expect(adaptive.status).toBeDefined();
+      expect(adaptive.rate).toBeLessThanOrEqual(8);
+      expect(adaptive.concurrency).toBeLessThanOrEqual(4);
+      expect(adaptive.resume).toBeTypeOf('function');
+      const fixed = create(config.destinations.fixed!, 'fixed', now, { learned });
+      expect(fixed.status).toBeUndefined();
+      expect(fixed.rate).toBe(50);
+      // It sends, on tokens of the shared bucket, at its own learned pace (about 4/s here), far from the ceiling.
+      let taken = 0;
+      for (const end = Date.now() + 1_500; Date.now() < end; ) {
+        const at = Date.now();
+        if (adaptive.tryTake(at)) taken++;
+        await new Promise((r) => setTimeout(r, Math.min(20, adaptive.msUntilNext(at))));
+      }
+      expect(taken).toBeGreaterThanOrEqual(1);
+      expect(taken).toBeLessThanOrEqual(8 * 1.5 + 4);
     });
 
     it("a destination's concurrency holds across nodes: claims take only what live leases leave", async () => {
