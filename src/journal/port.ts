@@ -161,7 +161,6 @@ export interface JournalCapabilities {
   readonly crossProcessWakeups: boolean;
 }
 
-/** Storage port for events, deliveries and attempts. */
 /** The pace an adaptive destination learned (see `Journal.setPace`). */
 export interface StoredPace {
   /** Requests per second; undefined when the rate was not limited. */
@@ -172,6 +171,7 @@ export interface StoredPace {
   at: number;
 }
 
+/** Storage port for events, deliveries and attempts. */
 export interface Journal {
   /** What this backend supports. */
   readonly capabilities: JournalCapabilities;

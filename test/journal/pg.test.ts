@@ -6,11 +6,13 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sharedPacerFactory } from '../../src/delivery/pacing/shared-pacer.js';
 import { JournalTooNewError, JournalUnavailableError } from '../../src/errors.js';
 import { createGatewayEvents } from '../../src/events.js';
 import { openJournal } from '../../src/journal/open.js';
 import { openPgJournal, PgJournal } from '../../src/journal/pg/journal.js';
 import { newestShippedMigration } from '../../src/journal/pg/migrate.js';
+import { testConfig } from '../helpers/gateway.js';
 import { createTestDatabase, emptyJournalTables, requirePostgres, type TestDatabase } from '../helpers/postgres.js';
 import { waitUntil } from '../helpers/wait.js';
 import { describeJournalContract, makeEvent } from './contract/index.js';
@@ -134,6 +136,62 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect(new Set(claimed).size).toBe(60);
     });
 
+    it('two nodes claiming one destination by key never hold two deliveries of a key at once', async () => {
+      const [a, b] = [await node(), await node()];
+      await emptyJournalTables(a.pool);
+      // Four keys and the group without a key, 12 events each, interleaved.
+      const keys = ['a', 'b', 'c', 'd', null];
+      const keyOf = new Map<string, string>();
+      const ingestOrder = new Map<string, string[]>();
+      for (let i = 0; i < 60; i++) {
+        const key = keys[i % keys.length]!;
+        const orderKeys = key === null ? undefined : { crm: key };
+        const { id } = await a.append(makeEvent({ receivedAt: T0 + i, orderKeys }));
+        const group = key ?? '(none)';
+        keyOf.set(id, group);
+        ingestOrder.set(group, [...(ingestOrder.get(group) ?? []), id]);
+      }
+      const held = new Set<string>();
+      const overlaps: string[] = [];
+      const deliveredOrder = new Map<string, string[]>();
+      let delivered = 0;
+      let retried = 0;
+      const now = T0 + 1_000;
+      await Promise.all(
+        [a, b, a, b].map(async (j, worker) => {
+          for (let round = 0; delivered < 60 && round < 2_000; round++) {
+            const got = await j.claim({ destination: 'crm', limit: 3, now, leaseMs: 60_000, fifo: false, byKey: true });
+            for (const c of got) {
+              const key = keyOf.get(c.event.id)!;
+              if (held.has(key)) overlaps.push(`${key}: ${c.event.id}`);
+              held.add(key);
+            }
+            if (got.length === 0) await new Promise((r) => setTimeout(r, 2));
+            await Promise.all(
+              got.map(async (c, i) => {
+                await new Promise((r) => setTimeout(r, (worker + i) % 3));
+                const key = keyOf.get(c.event.id)!;
+                // Given up before the outcome is sent: from here on the database alone holds the key.
+                held.delete(key);
+                // Every fourth first attempt fails and is due again at once: its key must wait for it.
+                const retry = c.attempt === 1 && (c.deliveryId + worker) % 4 === 0;
+                const attempt = { attempt: c.attempt, startedAt: now, durationMs: 1, status: retry ? 503 : 200 };
+                const verdict = retry ? ({ kind: 'retry', at: now } as const) : ({ kind: 'delivered' } as const);
+                if (!retry) deliveredOrder.set(key, [...(deliveredOrder.get(key) ?? []), c.event.id]);
+                expect(await j.complete(c, attempt, verdict)).toBe(true);
+                if (retry) retried++;
+                else delivered++;
+              }),
+            );
+          }
+        }),
+      );
+      expect(overlaps).toEqual([]);
+      expect(delivered).toBe(60);
+      expect(retried).toBeGreaterThan(0);
+      expect(Object.fromEntries(deliveredOrder)).toEqual(Object.fromEntries(ingestOrder));
+    });
+
     it('a lease that ran out on one node is taken back by another', async () => {
       const [a, b] = [await node(), await node()];
       await emptyJournalTables(a.pool);
@@ -253,6 +311,43 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect(taken).toBeLessThanOrEqual(bucket.capacity + (bucket.rate * elapsed) / 1000 + 1);
       // And the nodes did get tokens (the bound is not met by granting nothing).
       expect(taken).toBeGreaterThanOrEqual(bucket.capacity + (bucket.rate * runMs) / 1000 / 2);
+    });
+
+    it('an adaptive destination keeps its adaptive pacer under the shared bucket, from the learned pace', async () => {
+      const journal = await node();
+      await emptyJournalTables(journal.pool);
+      const config = testConfig(
+        {
+          destinations: {
+            crm: { url: 'http://127.0.0.1:9/', rate: '50/s', concurrency: 16, adaptive: true },
+            fixed: { url: 'http://127.0.0.1:9/', rate: '50/s', concurrency: 16 },
+          },
+          sources: { shop: { path: '/in/shop', to: ['crm', 'fixed'] } },
+        },
+        '/nonexistent',
+      );
+      await journal.setPace('crm', { rate: 8, concurrency: 4, at: T0 }, T0);
+      const learned = (await journal.destinationPaces()).crm;
+      const create = sharedPacerFactory(journal.reserveSendTokens.bind(journal));
+      const now = Date.now();
+      const adaptive = create(config.destinations.crm!, 'crm', now, { learned });
+      // It starts from the learned pace (at most), far under the ceilings, and reports itself adaptive.
+      expect(adaptive.status).toBeDefined();
+      expect(adaptive.rate).toBeLessThanOrEqual(8);
+      expect(adaptive.concurrency).toBeLessThanOrEqual(4);
+      expect(adaptive.resume).toBeTypeOf('function');
+      const fixed = create(config.destinations.fixed!, 'fixed', now, { learned });
+      expect(fixed.status).toBeUndefined();
+      expect(fixed.rate).toBe(50);
+      // It sends, on tokens of the shared bucket, at its own learned pace (about 4/s here), far from the ceiling.
+      let taken = 0;
+      for (const end = Date.now() + 1_500; Date.now() < end; ) {
+        const at = Date.now();
+        if (adaptive.tryTake(at)) taken++;
+        await new Promise((r) => setTimeout(r, Math.min(20, adaptive.msUntilNext(at))));
+      }
+      expect(taken).toBeGreaterThanOrEqual(1);
+      expect(taken).toBeLessThanOrEqual(8 * 1.5 + 4);
     });
 
     it("a destination's concurrency holds across nodes: claims take only what live leases leave", async () => {

@@ -9,11 +9,15 @@
  * rate is under-used, never exceeded). Sends in a window of 1 s thus spend tokens reserved within
  * 1 s + holdMs: at most capacity + rate·(1 + holdMs). `reservationPlan` picks capacity and holdMs
  * so that this stays within rate + burst (see there).
+ *
+ * An adaptive destination (`adaptive:`) keeps its adaptive pacer as the node's own: the shared bucket
+ * holds the cluster to the configured rate, the ceiling, and each node's pacer learns below it from
+ * the answers it gets. Every node sees the consumer's refusals once their sum is too much, so each
+ * settles near its share; the pace kept in the journal is thus one node's (whichever saved last).
  */
-import type { DestinationConfig } from '../../config/schema.js';
 import type { Journal } from '../../journal/port.js';
+import { createPacer } from './create-pacer.js';
 import type { Pacer, PacerFactory } from './pacer.js';
-import { createStaticPacer } from './static-pacer.js';
 
 /** How a destination's shared bucket is cut. */
 export interface ReservationPlan {
@@ -49,12 +53,13 @@ export function reservationPlan(rate: number, burst: number): ReservationPlan {
 /** Makes pacers that keep to the destination's rate across every node of `journal`. */
 export function sharedPacerFactory(
   reserve: NonNullable<Journal['reserveSendTokens']>,
-  inner: PacerFactory = createStaticPacer,
+  inner: PacerFactory = createPacer,
   clock: () => number = Date.now,
   onError?: (error: unknown, destination: string) => void,
 ): PacerFactory {
-  return (destination: DestinationConfig, name: string, now: number): Pacer => {
-    const local = inner(destination, name, now);
+  return (destination, name, now, context): Pacer => {
+    // The context carries an adaptive pacer's learned pace and its reports: the local pacer's.
+    const local = inner(destination, name, now, context);
     if (destination.rate === undefined) return local;
     const rate = destination.rate;
     const plan = reservationPlan(rate, destination.burst);
@@ -88,9 +93,12 @@ export function sharedPacerFactory(
       return granted;
     };
 
-    return {
+    const pacer: Pacer = {
       get rate() {
         return local.rate;
+      },
+      get status() {
+        return local.status;
       },
       get concurrency() {
         return local.concurrency;
@@ -115,5 +123,7 @@ export function sharedPacerFactory(
       // No `restore`: the shared bucket outlives every node, so what was sent before this start is
       // already out of it.
     };
+    if (local.resume) pacer.resume = (at) => local.resume!(at);
+    return pacer;
   };
 }

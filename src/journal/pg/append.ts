@@ -11,6 +11,7 @@
  * `INSERT … ON CONFLICT`, which makes two nodes accepting the same key at once meet on the primary
  * key (the second waits for the first's COMMIT, then sees its key and answers with its event).
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { IncomingEvent } from '../port.js';
 import { changes, type Queryable, rows, toJournalError, transaction } from './connection.js';
@@ -34,6 +35,21 @@ interface Pending {
   event: IncomingEvent;
   resolve: (outcome: AppendOutcome) => void;
   reject: (error: unknown) => void;
+}
+
+/** Longest ordering key stored as is, in UTF-8 bytes (see `storedOrderKey`). */
+const MAX_STORED_ORDER_KEY = 256;
+
+/**
+ * An ordering key as the deliveries table holds it. A key comes from the sender (a header or a
+ * body field) and may be of any length, while a btree entry of PostgreSQL must fit in a third of a
+ * page, and text cannot hold NUL: either would fail the whole group commit, and every event in it.
+ * Such a key is stored as its SHA-256 instead; only equality of keys matters to a claim.
+ */
+export function storedOrderKey(key: string | undefined): string | null {
+  if (key === undefined) return null;
+  if (Buffer.byteLength(key) <= MAX_STORED_ORDER_KEY && !key.includes('\0')) return key;
+  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
 /** Observes each group commit: how many appends it held and how long it took. */
@@ -172,8 +188,8 @@ async function claimKey(client: pg.PoolClient, p: Pending): Promise<{ id: string
 
 /**
  * One statement: the events (multi-row VALUES, bodies sent as binary parameters), one pending
- * delivery per destination, and a NOTIFY of the destinations (delivered to listeners at COMMIT).
- * Resolves each event's seq by id.
+ * delivery per destination (with the event's ordering key for it, if any), and a NOTIFY of the
+ * destinations (delivered to listeners at COMMIT). Resolves each event's seq by id.
  */
 async function insertEvents(db: Queryable, group: Pending[], nodeId: string): Promise<Map<string, number>> {
   const params: unknown[] = [];
@@ -181,6 +197,7 @@ async function insertEvents(db: Queryable, group: Pending[], nodeId: string): Pr
   const deliveryIds: string[] = [];
   const deliveryDestinations: string[] = [];
   const deliveryDue: number[] = [];
+  const deliveryKeys: (string | null)[] = [];
   const woken = new Set<string>();
   for (const { id, event: e } of group) {
     const n = params.length;
@@ -193,22 +210,24 @@ async function insertEvents(db: Queryable, group: Pending[], nodeId: string): Pr
       deliveryIds.push(id);
       deliveryDestinations.push(destination);
       deliveryDue.push(e.receivedAt);
+      deliveryKeys.push(storedOrderKey(e.orderKeys?.[destination]));
       woken.add(destination);
     }
   }
   const n = group.length * COLUMNS;
-  params.push(deliveryIds, deliveryDestinations, deliveryDue, `${nodeId}|${[...woken].join(',')}`);
+  params.push(deliveryIds, deliveryDestinations, deliveryDue, deliveryKeys, `${nodeId}|${[...woken].join(',')}`);
   const result = await rows<{ id: string; seq: number }>(
     db,
     `WITH e AS (
        INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at)
        VALUES ${values.join(', ')} RETURNING seq, id),
      d AS (
-       INSERT INTO deliveries (event_seq, destination, status, due_at)
-       SELECT e.seq, x.destination, 'pending', x.due_at
-       FROM unnest($${n + 1}::text[], $${n + 2}::text[], $${n + 3}::bigint[]) WITH ORDINALITY AS x(event_id, destination, due_at, o)
+       INSERT INTO deliveries (event_seq, destination, status, due_at, order_key)
+       SELECT e.seq, x.destination, 'pending', x.due_at, x.order_key
+       FROM unnest($${n + 1}::text[], $${n + 2}::text[], $${n + 3}::bigint[], $${n + 4}::text[])
+         WITH ORDINALITY AS x(event_id, destination, due_at, order_key, o)
        JOIN e ON e.id = x.event_id ORDER BY x.o)
-     SELECT e.id, e.seq FROM e, (SELECT pg_notify('${WAKEUP_CHANNEL}', $${n + 4})) AS wakeup`,
+     SELECT e.id, e.seq FROM e, (SELECT pg_notify('${WAKEUP_CHANNEL}', $${n + 5})) AS wakeup`,
     params,
   );
   return new Map(result.map((r) => [r.id, r.seq]));

@@ -7,12 +7,15 @@
  * - A fifo claim locks the destination's head with plain `FOR UPDATE`: skipping a locked head would
  *   hand out the second event while the first is being claimed elsewhere. The waiting node then
  *   reads the head as leased (not due) and claims nothing.
+ * - A claim ordered by key finds each key's head without locks, then locks only those heads with
+ *   `SKIP LOCKED` (keyed-claim.ts): a head being claimed elsewhere is skipped, never what is behind it.
  * - `complete` and `release` are fenced by (id, attempts, in_flight), as in SQLite: a node whose
  *   lease was taken over changes nothing.
  */
 import type pg from 'pg';
 import type { AttemptRecord, Claim, ClaimRequest, HeaderPair, StoredEvent, Verdict } from '../port.js';
 import { changes, type Queryable, rows, transaction } from './connection.js';
+import { lockDueKeyHeads, nextKeyHeadDue } from './keyed-claim.js';
 
 /** A due delivery with its event, as a claim reads it. */
 interface ClaimRow {
@@ -89,6 +92,8 @@ export function claim(
     let due: ClaimRow[];
     if (request.fifo) {
       due = (await rows<ClaimRow>(client, FIFO_HEAD_SQL, [destination])).filter((d) => d.dueAt <= now);
+    } else if (request.byKey) {
+      due = await lockDueKeyHeads<ClaimRow>(client, CLAIM_COLUMNS, { destination, now, limit });
     } else {
       // Live deliveries first; replayed ones only fill what live traffic leaves of `limit`.
       due = await rows<ClaimRow>(client, DUE_SQL, [destination, 0, now, limit]);
@@ -201,8 +206,17 @@ export function release(db: Queryable, refs: readonly Pick<Claim, 'deliveryId' |
   );
 }
 
-/** See `Journal.nextDueAt`: one index lookup per priority (or the fifo head's due time). */
-export async function nextDueAt(db: Queryable, destination: string, fifo: boolean): Promise<number | undefined> {
+/**
+ * See `Journal.nextDueAt`: one index lookup per priority (or the fifo head's due time, or with
+ * `byKey` the earliest due head).
+ */
+export async function nextDueAt(
+  db: Queryable,
+  destination: string,
+  fifo: boolean,
+  byKey = false,
+): Promise<number | undefined> {
+  if (!fifo && byKey) return nextKeyHeadDue(db, destination);
   const [row] = fifo
     ? await rows<{ dueAt: number | null }>(
         db,

@@ -33,6 +33,7 @@ import type {
   ReplayFilter,
   RetentionCutoffs,
   StoredEvent,
+  StoredPace,
   Verdict,
 } from '../port.js';
 import { AppendGroups } from './append.js';
@@ -157,9 +158,9 @@ export class PgJournal implements Journal {
     return n;
   }
 
-  async nextDueAt(destination: string, fifo: boolean): Promise<number | undefined> {
+  async nextDueAt(destination: string, fifo: boolean, byKey?: boolean): Promise<number | undefined> {
     this.open();
-    return claims.nextDueAt(this.pool, destination, fifo);
+    return claims.nextDueAt(this.pool, destination, fifo, byKey);
   }
 
   async purge(cutoffs: RetentionCutoffs, limit: number): Promise<number> {
@@ -191,6 +192,16 @@ export class PgJournal implements Journal {
   async setHold(destination: string, until: number, now: number): Promise<void> {
     this.open();
     return maintenance.setDestinationState(this.pool, destination, { heldUntil: until }, now, this.nodeId);
+  }
+
+  async setPace(destination: string, pace: StoredPace | undefined, now: number): Promise<void> {
+    this.open();
+    return maintenance.setPace(this.pool, destination, pace, now);
+  }
+
+  async destinationPaces(): Promise<Record<string, StoredPace>> {
+    this.open();
+    return reads.destinationPaces(this.pool);
   }
 
   async pausedDestinations(): Promise<string[]> {

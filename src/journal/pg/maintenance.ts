@@ -1,9 +1,9 @@
 /**
  * The PostgreSQL journal's operator and housekeeping writes: retention, replay, deletion, and the
- * destination state (pause, Retry-After hold) that every node reads from here. Replays and state
- * changes are announced on NOTIFY channels, so the other nodes act on them at once.
+ * destination state (pause, Retry-After hold, learned pace) that every node reads from here. Replays,
+ * pauses and holds are announced on NOTIFY channels, so the other nodes act on them at once.
  */
-import type { DeliveryStatus, ReplayFilter, RetentionCutoffs } from '../port.js';
+import type { DeliveryStatus, ReplayFilter, RetentionCutoffs, StoredPace } from '../port.js';
 import { WAKEUP_CHANNEL } from './append.js';
 import { changes, type Queryable, rows } from './connection.js';
 
@@ -95,6 +95,20 @@ export async function setDestinationState(
        ON CONFLICT (name) DO UPDATE SET ${column} = excluded.${column}, updated_at = excluded.updated_at RETURNING name)
      SELECT s.name FROM s, (SELECT pg_notify('${STATE_CHANNEL}', $4)) AS announced`,
     [name, value, now, `${nodeId}|${name}`],
+  );
+}
+
+/**
+ * See `Journal.setPace` (`undefined` forgets it). Not announced: a node reads the learned pace only
+ * when it starts, and an adaptive pacer keeps learning from its own answers meanwhile.
+ */
+export async function setPace(db: Queryable, name: string, pace: StoredPace | undefined, now: number): Promise<void> {
+  await changes(
+    db,
+    `INSERT INTO destination_state (name, pace_rate, pace_concurrency, pace_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (name) DO UPDATE SET pace_rate = excluded.pace_rate, pace_concurrency = excluded.pace_concurrency,
+       pace_at = excluded.pace_at, updated_at = excluded.updated_at`,
+    [name, pace?.rate ?? null, pace?.concurrency ?? null, pace?.at ?? null, now],
   );
 }
 

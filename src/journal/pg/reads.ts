@@ -3,7 +3,15 @@
  * SQLite store's (../sqlite/store.ts), over the whole shared journal, so that any node shows the
  * cluster's numbers.
  */
-import type { DeliveryRecord, DeliveryStatus, DestinationStats, EventPage, EventQuery, StoredEvent } from '../port.js';
+import type {
+  DeliveryRecord,
+  DeliveryStatus,
+  DestinationStats,
+  EventPage,
+  EventQuery,
+  StoredEvent,
+  StoredPace,
+} from '../port.js';
 import { toStoredEvent } from './claims.js';
 import { type Queryable, rows } from './connection.js';
 
@@ -174,6 +182,18 @@ export async function heldDestinations(db: Queryable, now: number): Promise<Reco
     [now],
   );
   return Object.fromEntries(found.map((r) => [r.name, r.heldUntil]));
+}
+
+/** See `Journal.destinationPaces`. */
+export async function destinationPaces(db: Queryable): Promise<Record<string, StoredPace>> {
+  const found = await rows<{ name: string; rate: number | null; concurrency: number; at: number | null }>(
+    db,
+    `SELECT name, pace_rate AS rate, pace_concurrency AS concurrency, pace_at AS at
+     FROM destination_state WHERE pace_concurrency IS NOT NULL`,
+  );
+  return Object.fromEntries(
+    found.map((r) => [r.name, { rate: r.rate ?? undefined, concurrency: r.concurrency, at: r.at ?? 0 }]),
+  );
 }
 
 /** See `Journal.recentSends` (the SQLite store's query, over every node's attempts and leases). */

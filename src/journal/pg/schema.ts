@@ -65,10 +65,18 @@ export const deliveries = pgTable(
     /** Set by a replay: the retry budget (max_attempts, max_age) counts from here again. */
     replayedAt: millis('replayed_at'),
     attemptsBeforeReplay: integer('attempts_before_replay').notNull().default(0),
+    /**
+     * The event's ordering key for this destination (`IncomingEvent.orderKeys`), stored at ingest;
+     * NULL when it has none. Read only by destinations ordered by key (keyed-claim.ts).
+     */
+    orderKey: text('order_key'),
   },
   (t) => [
     index('deliveries_due_by_priority').on(t.destination, t.priority, t.dueAt, t.id).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
+    // A key's head is its first entry here, and the next key's head the first entry past it: claims
+    // walk the keys one index lookup each, however long the backlog behind them (keyed-claim.ts).
+    index('deliveries_by_order_key').on(t.destination, t.orderKey, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_finished').on(t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
     index('deliveries_finished_by_destination')
       .on(t.destination, t.status, t.finishedAt)
@@ -110,12 +118,19 @@ export const dedupeKeys = pgTable(
   (t) => [primaryKey({ columns: [t.source, t.key] }), index('dedupe_keys_expiry').on(t.expiresAt)],
 );
 
-/** State of a destination shared by every node: the operator's pause, the consumer's Retry-After hold. */
+/**
+ * State of a destination shared by every node: the operator's pause, the consumer's Retry-After
+ * hold, and the pace an adaptive destination learned (one per destination, whichever node saved it last).
+ */
 export const destinationState = pgTable('destination_state', {
   name: text('name').primaryKey(),
   paused: boolean('paused').notNull().default(false),
   /** A 429/503 Retry-After: nothing is sent before this time (epoch ms); null when none was asked. */
   heldUntil: millis('held_until'),
+  /** The learned pace (adaptive destinations): requests per second (null: not limited) and at once, and when. */
+  paceRate: doublePrecision('pace_rate'),
+  paceConcurrency: integer('pace_concurrency'),
+  paceAt: millis('pace_at'),
   updatedAt: millis('updated_at').notNull(),
 });
 

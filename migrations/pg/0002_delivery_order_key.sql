@@ -1,0 +1,2 @@
+ALTER TABLE "deliveries" ADD COLUMN "order_key" text;--> statement-breakpoint
+CREATE INDEX "deliveries_by_order_key" ON "deliveries" USING btree ("destination","order_key","event_seq") WHERE "deliveries"."due_at" IS NOT NULL;
