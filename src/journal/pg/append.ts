@@ -37,18 +37,17 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** Longest ordering key stored as is, in UTF-8 bytes (see `storedOrderKey`). */
-const MAX_STORED_ORDER_KEY = 256;
+/** Longest ordering or dedupe key stored as is, in UTF-8 bytes (see `storedKey`). */
+const MAX_STORED_KEY = 256;
 
 /**
- * An ordering key as the deliveries table holds it. A key comes from the sender (a header or a
- * body field) and may be of any length, while a btree entry of PostgreSQL must fit in a third of a
- * page, and text cannot hold NUL: either would fail the whole group commit, and every event in it.
- * Such a key is stored as its SHA-256 instead; only equality of keys matters to a claim.
+ * An ordering or dedupe key as the tables hold it. A key comes from the sender (a header or a body
+ * field) and may be of any length, while a btree entry of PostgreSQL must fit in a third of a page,
+ * and text cannot hold NUL: either would fail the whole group commit, and every event in it. Such a
+ * key is stored as its SHA-256 instead; only equality of keys matters (to a claim, to dedupe).
  */
-export function storedOrderKey(key: string | undefined): string | null {
-  if (key === undefined) return null;
-  if (Buffer.byteLength(key) <= MAX_STORED_ORDER_KEY && !key.includes('\0')) return key;
+export function storedKey(key: string): string {
+  if (Buffer.byteLength(key) <= MAX_STORED_KEY && !key.includes('\0')) return key;
   return `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
@@ -161,7 +160,8 @@ export class AppendGroups {
  */
 async function claimKey(client: pg.PoolClient, p: Pending): Promise<{ id: string; seq: number } | undefined> {
   const { source, receivedAt } = p.event;
-  const { key, until } = p.event.dedupe!;
+  const until = p.event.dedupe!.until;
+  const key = storedKey(p.event.dedupe!.key);
   const taken = await changes(
     client,
     `INSERT INTO dedupe_keys (source, key, event_id, expires_at) VALUES ($1, $2, $3, $4)
@@ -210,7 +210,8 @@ async function insertEvents(db: Queryable, group: Pending[], nodeId: string): Pr
       deliveryIds.push(id);
       deliveryDestinations.push(destination);
       deliveryDue.push(e.receivedAt);
-      deliveryKeys.push(storedOrderKey(e.orderKeys?.[destination]));
+      const orderKey = e.orderKeys?.[destination];
+      deliveryKeys.push(orderKey === undefined ? null : storedKey(orderKey));
       woken.add(destination);
     }
   }

@@ -1,4 +1,5 @@
 /** `Journal` contract: deduplication keys on append. */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { IncomingEvent } from '../../../src/journal/port.js';
 import { hex, type JournalBackend, journalPerTest, makeEvent, T0 } from './support.js';
@@ -35,6 +36,29 @@ export function describeDedupe(backend: JournalBackend): void {
       expect(await journal.countDeliveries('crm')).toEqual({ pending: 1, in_flight: 0, delivered: 0, dead: 0 });
       expect(await journal.countDeliveries('billing')).toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 0 });
       expect((await journal.listEvents({ limit: 10 })).events.map((e) => e.id)).toEqual([original.id]);
+    });
+
+    it('takes any key a sender can send (very long, or with NUL), without failing the events committed with it', async () => {
+      // Random, so that no compression makes it small (a btree entry must fit in a third of a page).
+      const long = randomBytes(10_000).toString('hex');
+      const nul = 'a\u0000b';
+      // Appended together, so that they share a group commit where the backend has one.
+      const [a, b, plain] = await Promise.all([
+        journal.append(keyed(long, T0 + 1_000)),
+        journal.append(keyed(nul, T0 + 1_000)),
+        journal.append(makeEvent()),
+      ]);
+      expect([a!.duplicate, b!.duplicate, plain!.duplicate]).toEqual([false, false, false]);
+      expect(await journal.append(keyed(long, T0 + 1_000, { receivedAt: T0 + 1 }))).toMatchObject({
+        duplicate: true,
+        id: a!.id,
+      });
+      expect(await journal.append(keyed(nul, T0 + 1_000, { receivedAt: T0 + 1 }))).toMatchObject({
+        duplicate: true,
+        id: b!.id,
+      });
+      // A key differing only past the stored prefix is another key.
+      expect((await journal.append(keyed(`${long}x`, T0 + 1_000, { receivedAt: T0 + 1 }))).duplicate).toBe(false);
     });
 
     it('the window is the original one, compared with receivedAt: after `until` a new event is stored and becomes the original', async () => {
