@@ -10,9 +10,10 @@
  * recover by themselves: ingest answers 2xx again and the backlog drains, with no restart of
  * Sluice. The longest stretch without a 2xx and without a delivery, and the 503 count, are reported.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayProcess, startGatewayProcess } from '../../helpers/child.js';
@@ -139,8 +140,8 @@ sources:
     if (cluster) {
       // `restart` stops the server (fast mode: sessions are ended) and starts it again.
       const started = performance.now();
-      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'restart'], {
-        stdio: 'ignore',
+      // Not execFileSync: the senders and the consumer run in this process and must go on meanwhile.
+      await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'restart'], {
         timeout: 60_000,
       });
       await waitUntil(postgresReachable, 60_000, 'PostgreSQL to answer after its restart', { intervalMs: 200 });
