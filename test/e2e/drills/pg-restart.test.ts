@@ -187,7 +187,6 @@ sources:
       `PostgreSQL outage (${FULL ? 'server restart' : 'connections cut'}: ${outages.join('; ')}): ` +
         `${answers.length} posts, ${acked.length} acknowledged, all delivered; ${refused.length} refused (status ${statuses}); ` +
         `longest stretch without a 2xx ${Math.round(ingestStall)} ms, without a delivery ${Math.round(deliveryStall)} ms; ` +
-        `first 2xx ${Math.round(recoveredAt - outageTo)} ms after the outage ended; ` +
         `${receiver.received.length - arrived().size} duplicates`,
     );
 
