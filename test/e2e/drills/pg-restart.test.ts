@@ -1,9 +1,10 @@
 /**
  * Drill: the PostgreSQL journal goes away under load. Two `sluice` processes on one database take a
  * steady stream of events and drain them while the database side breaks. In the test suite every
- * connection to the drill's own database is cut (pg_terminate_backend), several times; in the full
- * drills (SLUICE_DRILL=full, as root) the PostgreSQL server itself is restarted with pg_ctlcluster,
- * which would break every other test using that server at the same time, hence only there.
+ * connection to the drill's own database is cut (pg_terminate_backend), four times, and then the
+ * database refuses connections for 3 s (ALLOW_CONNECTIONS false); in the full drills
+ * (SLUICE_DRILL=full, as root) the PostgreSQL server itself is restarted with pg_ctlcluster, which
+ * would break every other test using that server at the same time, hence only there.
  *
  * No false 2xx: every request answered 2xx has its event delivered in the end. A refused request
  * gets 503 with Retry-After (never a dropped connection: the processes stay up). The gateways
@@ -64,6 +65,17 @@ async function cutConnections(database: string): Promise<number> {
       [database],
     );
     return rows.filter((r) => r.ended).length;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Lets `database` take new connections, or refuses them (existing ones are left open). */
+async function allowConnections(database: string, allow: boolean): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS ${allow}`);
   } finally {
     await admin.end();
   }
@@ -147,10 +159,21 @@ sources:
       await waitUntil(postgresReachable, 60_000, 'PostgreSQL to answer after its restart', { intervalMs: 200 });
       outages.push(`server restarted in ${Math.round(performance.now() - started)} ms`);
     } else {
-      for (let cut = 0; cut < 6; cut++) {
+      for (let cut = 0; cut < 4; cut++) {
         outages.push(`${await cutConnections(db.name)} connections cut`);
         await sleep(700);
       }
+      // Then an outage of seconds, as long as a server restart, without touching the server: the
+      // database refuses new connections, and the open ones are cut.
+      const refusedFrom = performance.now();
+      await allowConnections(db.name, false);
+      try {
+        outages.push(`${await cutConnections(db.name)} connections cut and refused for 3 s`);
+        await sleep(3_000);
+      } finally {
+        await allowConnections(db.name, true);
+      }
+      outages.push(`refused ${Math.round(performance.now() - refusedFrom)} ms`);
     }
     const outageTo = performance.now();
     // Ingest must answer 2xx again without anyone touching Sluice.
@@ -198,7 +221,5 @@ sources:
     // The same two processes did it all: no restart, no crash.
     expect(nodes.map((n) => n.process.exitCode)).toEqual([null, null]);
     expect(nodes.map((n) => n.process.pid)).toEqual(pids);
-    // Most posts are acknowledged: the outage is a few seconds of a run several times longer.
-    expect(acked.length).toBeGreaterThan(answers.length / 2);
   });
 });
