@@ -1,13 +1,18 @@
 /**
  * Drill: three `sluice` processes on one PostgreSQL journal. Events are posted through all three;
  * while the backlog drains at the destination's pace, two nodes are killed with kill -9, one after
- * the other. Every acknowledged event must arrive, no one-second window at the consumer may hold
- * more than rate + burst requests (the pace is the cluster's, not each node's), and delivery must
- * go on within seconds of each kill (the longest silence at the consumer after each is reported).
+ * the other, and the first one killed is started again on the same database while the backlog
+ * still drains. Every acknowledged event must arrive, no one-second window at the consumer may hold
+ * more than rate + burst requests (the pace is the cluster's, not each node's, and a node that
+ * rejoins takes its share of it, not a pace of its own), delivery must go on within seconds of each
+ * kill (the longest silence at the consumer after each is reported), and the restarted node must
+ * be ready and deliver part of the backlog. Each node's config sends to its own URL on the one
+ * consumer (`/hooks?node=<i>`), so the consumer can tell which node sent each request.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayProcess, startGatewayProcess } from '../../helpers/child.js';
 import { eventNumbers, FULL, postN } from '../../helpers/drill.js';
@@ -45,7 +50,12 @@ function longestSilence(times: number[], from: number, to: number): number {
   return longest;
 }
 
-describe.skipIf(!available)('drill: three nodes on PostgreSQL, two killed while draining', () => {
+/** Which node sent a request: the `node` query parameter of the URL its config sends to. */
+function sentBy(url: string): number {
+  return Number(new URL(url, 'http://consumer').searchParams.get('node'));
+}
+
+describe.skipIf(!available)('drill: three nodes on PostgreSQL, two killed while draining, one rejoining', () => {
   let db: TestDatabase;
   let receiver: Receiver | undefined;
   let tmp: ReturnType<typeof tempDir> | undefined;
@@ -64,7 +74,10 @@ describe.skipIf(!available)('drill: three nodes on PostgreSQL, two killed while 
     await db?.drop();
   });
 
-  it('delivers every acknowledged event, at the cluster pace, through two kills', { timeout: 240_000 }, async () => {
+  it('delivers every acknowledged event, at the cluster pace, through two kills and a rejoin', {
+    timeout: 240_000,
+  }, async () => {
+    // At 40/s, 10 s of backlog: several seconds of it are left once the restarted node is up.
     const events = FULL ? 1_200 : 400;
     receiver = await startReceiver(() => ({ delayMs: 20 }));
     tmp = tempDir();
@@ -79,7 +92,7 @@ admin: { enabled: false }
 storage: { path: ${join(dir, 'unused.db')}, url: "${db.url}" }
 log: { level: info }
 destinations:
-  crm: { url: ${receiver!.url}/hooks, rate: ${RATE}/s, burst: ${BURST}, concurrency: 8, timeout: 2s }
+  crm: { url: "${receiver!.url}/hooks?node=${i}", rate: ${RATE}/s, burst: ${BURST}, concurrency: 8, timeout: 2s }
 sources:
   shop: { path: /in/shop, to: crm }
 `,
@@ -108,7 +121,15 @@ sources:
     const firstKill = performance.now();
     nodes[0]!.process.kill('SIGKILL');
     await nodes[0]!.exited;
-    await sleep(3_000);
+    // Node 0 comes back on the same database and config while the others drain; the second kill
+    // waits for it, so that it drains beside node 2 afterwards.
+    const restarted = await startGatewayProcess(configs[0]!, 30_000);
+    nodes.push(restarted);
+    const rejoinedAt = performance.now();
+    const ready = await request(`http://127.0.0.1:${restarted.port}/readyz`);
+    await ready.body.dump();
+    expect(ready.statusCode).toBe(200);
+    await sleep(Math.max(0, 3_000 - (performance.now() - firstKill)));
     killedAt.push(Date.now());
     const secondKill = performance.now();
     nodes[1]!.process.kill('SIGKILL');
@@ -129,6 +150,9 @@ sources:
     const silenceAfterSecond = longestSilence(times(), secondKill, end);
     const busiest = busiestSecond(times());
     const duplicates = receiver.received.length - arrived().size;
+    // Requests node 0 sent after its restart (its first process was dead by then: none of them is its).
+    const byRejoined = receiver.received.filter((r) => sentBy(r.url) === 0 && r.at >= rejoinedAt).length;
+    const perNode = [0, 1, 2].map((i) => receiver!.received.filter((r) => sentBy(r.url) === i).length);
     // What the killed nodes held: deliveries whose lease ran out, and when another node took each back.
     // They are due from the end of their (3 s) lease, so behind the backlog received before the kill:
     // the first is taken back 3 s after a kill at the earliest, the last once that backlog is through.
@@ -148,7 +172,8 @@ sources:
       `3 nodes, ${events} events at ${RATE}/s burst ${BURST}: all delivered; busiest second ${busiest} (limit ${RATE + BURST}); ` +
         `longest silence after kill 1: ${Math.round(silenceAfterFirst)} ms, after kill 2: ${Math.round(silenceAfterSecond)} ms; ` +
         `${duplicates} duplicates; ${takenBack.length} leases taken back, ${failover(0)} ms after kill 1, ` +
-        `${failover(1)} ms after kill 2`,
+        `${failover(1)} ms after kill 2; restarted node 0 ready ${Math.round(rejoinedAt - firstKill)} ms after kill 1, ` +
+        `sent ${byRejoined} after its restart; requests per node ${perNode.join('/')}`,
     );
     expect(busiest).toBeLessThanOrEqual(RATE + BURST);
     // Delivery goes on within 5 s of a kill; wide margin for a loaded machine.
@@ -156,5 +181,8 @@ sources:
     expect(silenceAfterSecond).toBeLessThan(8_000);
     // Only what the killed nodes had in flight may come twice.
     expect(duplicates).toBeLessThanOrEqual(2 * 3 * 8);
+    // The restarted node takes part: it claims from the shared backlog (several seconds of it were
+    // left, at least half of which it drained beside only node 2).
+    expect(byRejoined).toBeGreaterThan(0);
   });
 });
