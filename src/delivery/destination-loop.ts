@@ -366,11 +366,21 @@ export class DestinationLoop {
       this.waiter.wake();
     };
     this.claimAhead.sent(claim.event.body.byteLength);
-    const slot: Promise<void> = sending.then((result) => {
-      this.claimAhead.answered(result.durationMs);
-      this.observe(result);
-      free();
-    }, free);
+    // The slot is freed whatever happens (at once, in the same turn as the answer), and nothing here
+    // may reject unhandled, which would end the process: a failed send is logged with its outcome
+    // below, a throw while taking in the answer here.
+    const slot: Promise<void> = sending
+      .then((result) => {
+        try {
+          this.claimAhead.answered(result.durationMs);
+          this.observe(result);
+        } finally {
+          free();
+        }
+      }, free)
+      .catch((error: unknown) =>
+        this.log.error({ err: error, eventId: claim.event.id }, 'could not take in the consumer’s answer'),
+      );
     this.inFlight.add(slot);
     const recorded: Promise<void> = sending
       .then((result) => this.record(claim, result))

@@ -189,6 +189,36 @@ describe('destination loop: pacing', () => {
   });
 });
 
+describe('destination loop: a failure while taking in an answer', () => {
+  it('still frees the slot and goes on, without an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const pacer: Pacer = {
+        rate: undefined,
+        concurrency: 1,
+        tryTake: () => true,
+        msUntilNext: () => 0,
+        affordable: () => Number.POSITIVE_INFINITY,
+        record() {
+          throw new Error('a pacer bug');
+        },
+      };
+      const run = start({ concurrency: 1 }, () => ok(), 3, { createPacer: () => pacer });
+      await vi.advanceTimersByTimeAsync(1_000);
+      // One slot: each request waited for the previous one's slot, so a lost slot would stop at 1.
+      expect(run.consumer.requests).toHaveLength(3);
+      expect(run.journal.deliveries.filter((d) => d.status === 'delivered')).toHaveLength(3);
+      await run.stop();
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
 describe('destination loop: Retry-After', () => {
   it('holds the whole destination until the time the consumer asked for, then runs again', async () => {
     const run = start({ concurrency: 1 }, (_claim, n) => (n === 1 ? { status: 429, retryAfter: '2' } : ok()), 5);
