@@ -46,7 +46,8 @@ describe('adaptive pacing', () => {
     expect(consumer.refused).toBeLessThanOrEqual(60);
     const state = g.scheduler.state('crm')!;
     expect(state.pace).toBeDefined();
-    expect(state.concurrency).toBeLessThan(32);
+    // It starts at a quarter of the ceiling (8): it must have learned the pool's 8 (4 + a queue of 4), not grown past.
+    expect(state.concurrency).toBeLessThanOrEqual(16);
     expect(paces.every((p) => p.concurrency <= 32 && (p.rate ?? 0) <= 500)).toBe(true);
   });
 
@@ -61,7 +62,8 @@ describe('adaptive pacing', () => {
     const span = consumer.accepted.at(-1)! - consumer.accepted[0]!;
     expect(span).toBeLessThanOrEqual(15_000);
     const state = g.scheduler.state('crm')!;
-    expect(state.rate!).toBeLessThan(60);
+    // Within twice the limiter's 20/s (it starts at a quarter of the ceiling, 25/s, and must not have grown past).
+    expect(state.rate!).toBeLessThanOrEqual(40);
     const metrics = await g.metrics.registry.getSingleMetricAsString('sluice_consumer_refusals_total');
     if (consumer.refused > 0) expect(metrics).toMatch(/status="429"\} [1-9]/);
     const rate = await g.metrics.registry.getSingleMetricAsString('sluice_destination_rate');
@@ -76,13 +78,14 @@ describe('adaptive pacing', () => {
     // All of them: with a backlog left, the second start would grow its pace before it is read here.
     await waitUntil(() => consumer.accepted.length >= 60, 30_000, 'the limiter to take the 60 events');
     const learned = first.scheduler.state('crm')!.rate!;
-    expect(learned).toBeLessThan(100);
+    // Within 2.5 times the limiter's 10/s (it starts at 50/s, a quarter of the ceiling).
+    expect(learned).toBeLessThanOrEqual(25);
     await first.close();
     const stored = (
       await (await gateway(consumer.url, t.dir.dir, { rate: '200/s', concurrency: 8 })).journal.destinationPaces()
     ).crm;
     expect(stored).toBeDefined();
-    expect(stored!.rate!).toBeLessThan(100);
+    expect(stored!.rate!).toBeLessThanOrEqual(25);
     const second = t.gateways!.at(-1)!;
     const state = second.scheduler.state('crm')!;
     expect(state.pace).toMatchObject({ signal: 'restored', mode: 'slow_start' });
