@@ -26,7 +26,8 @@ import { safeEqual } from '../senders/signature.js';
 import { healthHandlers, type ReadinessCheck } from './health.js';
 import type { Metrics } from './metrics.js';
 import { hostGuard, jsonOnly, LOOPBACK_NAMES } from './request-guard.js';
-import { BEARER, routes } from './schemas.js';
+import { BEARER } from './routes/shared.js';
+import { routes } from './schemas.js';
 
 /** What the admin app needs. */
 export interface AdminOptions {
