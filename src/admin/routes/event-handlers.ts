@@ -83,7 +83,7 @@ export function eventHandlers({ journal, scheduler, destinations, clock, audit }
   return { listEvents, getEvent, deleteEvent, replayEvent };
 }
 
-/** The fields every view of an event starts with (`eventIdentity` in schemas.ts). */
+/** The fields every view of an event starts with (`eventIdentity` in event-routes.ts). */
 function eventIdentity(e: Pick<EventSummary, 'id' | 'seq' | 'source' | 'method' | 'path'>) {
   return { id: e.id, seq: e.seq, source: e.source, method: e.method, path: e.path };
 }
