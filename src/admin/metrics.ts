@@ -25,15 +25,12 @@
  *
  * Rate and concurrency are the configured ones, or for an adaptive destination the learned ones
  * (`destination:pace`).
- * The backlog gauges are read from the journal when scraped, at most once per `statsTtlMs` however
- * often or concurrently Prometheus scrapes: one `destinationStats` per destination per refresh.
- *
- * `deliveredRate` is this process's delivery rate per destination, over the last minute but only
- * since the first delivery in it: right after a start or a resume, dividing by a full minute
- * would understate the rate (and overstate the time to drain) for up to a minute.
+ * This module holds the event-fed counters and histograms and puts the rest together: the backlog,
+ * pause and storage gauges are read from the journal at scrape time (journal-gauges.ts), the hold
+ * gauges from the scheduler (hold-gauges.ts), and `deliveredRate` comes from delivery-rates.ts.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { type DestinationState, HOLD_REASONS } from '../delivery/types.js';
+import type { DestinationState } from '../delivery/types.js';
 import {
   ATTEMPT_OUTCOMES,
   type AttemptEvent,
@@ -41,7 +38,10 @@ import {
   type GatewayEvents,
   RECEIVE_OUTCOMES,
 } from '../events.js';
-import type { DestinationStats, Journal } from '../journal/port.js';
+import type { Journal } from '../journal/port.js';
+import { DeliveryRates } from './delivery-rates.js';
+import { registerHoldGauges } from './hold-gauges.js';
+import { registerJournalGauges } from './journal-gauges.js';
 
 /** The metrics of one gateway. */
 export interface Metrics {
@@ -88,10 +88,6 @@ export interface MetricsOptions {
 /** The consumer's answers counted as refusals. */
 const REFUSAL_STATUSES = [429, 503] as const;
 
-const RATE_WINDOW_MS = 60_000;
-const RATE_MIN_SPAN_MS = 10_000;
-const SENDING_MIN_SPAN_MS = 1_000;
-
 /** Creates the metrics and their registry. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
@@ -135,122 +131,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Delivered events deleted before their retention ended, because the journal was short of space.',
     registers: [registry],
   });
-  new Gauge({
-    name: 'sluice_journal_storage_full',
-    help: '1 while the journal refuses new events for lack of space (delivery goes on), else 0.',
-    registers: [registry],
-    collect() {
-      this.set(source?.journal.storageFull() ? 1 : 0);
-    },
-  });
-
+  // Registered here, between the counters above and the pace gauges below: a registry lists its
+  // metrics in the order they were registered, and /metrics keeps the order it always had.
+  const journalGauges = registerJournalGauges(registry, statsTtlMs);
+  const holdGauges = registerHoldGauges(registry);
   let clock: () => number = options.clock ?? Date.now;
-  /** Per destination, deliveries by whole second of the last minute (oldest first). */
-  const deliveredBySecond = new Map<
-    string,
-    { second: number; count: number; firstAt: number; firstStartedAt: number }[]
-  >();
+  const rates = new DeliveryRates();
 
-  let source: { journal: Journal; names: string[]; clock: () => number } | undefined;
-  let snapshot: { at: number; stats: Promise<Map<string, DestinationStats>>; paused: Promise<Set<string>> } | undefined;
-  /** Backlog figures shared by every gauge of one scrape, refreshed at most once per `statsTtlMs`. */
-  const refresh = () => {
-    if (!source) return undefined;
-    const now = Date.now();
-    if (!snapshot || now - snapshot.at >= statsTtlMs) {
-      const { journal, names, clock } = source;
-      const at = clock();
-      snapshot = {
-        at: now,
-        stats: Promise.all(names.map(async (name) => [name, await journal.destinationStats(name, at)] as const)).then(
-          (entries) => new Map(entries),
-        ),
-        paused: journal.pausedDestinations().then((list) => new Set(list)),
-      };
-      // A failed read is not cached: the next scrape tries again.
-      const failed = snapshot;
-      Promise.all([failed.stats, failed.paused]).catch(() => {
-        if (snapshot === failed) snapshot = undefined;
-      });
-    }
-    return { ...snapshot, now: source.clock() };
-  };
-
-  const backlogGauge = (name: string, help: string, value: (stats: DestinationStats, now: number) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['destination'] as const,
-      registers: [registry],
-      async collect() {
-        const current = refresh();
-        if (!current) return;
-        // When the journal cannot be read (closed, locked), the previous values stay.
-        const stats = await current.stats.catch(() => undefined);
-        if (!stats) return;
-        for (const [destination, s] of stats) this.set({ destination }, value(s, current.now));
-      },
-    });
-  backlogGauge(
-    'sluice_deliveries_pending',
-    'Deliveries waiting for their first attempt (or replayed), by destination.',
-    (s) => s.pending,
-  );
-  backlogGauge(
-    'sluice_deliveries_retrying',
-    'Deliveries waiting for a retry after a failed attempt, by destination.',
-    (s) => s.retrying,
-  );
-  backlogGauge('sluice_deliveries_in_flight', 'Deliveries being attempted, by destination.', (s) => s.inFlight);
-  backlogGauge(
-    'sluice_deliveries_dead',
-    'Deliveries that failed for good (until replayed or past retention), by destination.',
-    (s) => s.dead,
-  );
-  backlogGauge(
-    'sluice_oldest_pending_age_seconds',
-    'Age of the oldest event not yet finished with the destination (0 when none).',
-    (s, now) => (s.oldestUnfinishedAt === undefined ? 0 : Math.max(0, (now - s.oldestUnfinishedAt) / 1000)),
-  );
-  new Gauge({
-    name: 'sluice_destination_paused',
-    help: '1 when an operator paused the destination (nothing is sent; ingest goes on).',
-    labelNames: ['destination'] as const,
-    registers: [registry],
-    async collect() {
-      const current = refresh();
-      if (!current || !source) return;
-      const paused = await current.paused.catch(() => undefined);
-      if (!paused) return;
-      for (const destination of source.names) this.set({ destination }, paused.has(destination) ? 1 : 0);
-    },
-  });
-
-  let live: { state: (destination: string) => DestinationState | undefined; names: string[] } | undefined;
-  new Gauge({
-    name: 'sluice_destination_held',
-    help: "1 while nothing is sent to the destination because of a hold, by reason: retry_after (the consumer's 429/503 Retry-After) or unreachable (attempts got no answer; probed one at a time after the hold).",
-    labelNames: ['destination', 'reason'] as const,
-    registers: [registry],
-    collect() {
-      for (const destination of live?.names ?? []) {
-        const state = live!.state(destination);
-        for (const reason of HOLD_REASONS) this.set({ destination, reason }, state?.heldBy === reason ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'sluice_destination_held_until_seconds',
-    help: 'Unix time (seconds) at which the hold of the destination ends; 0 when not held.',
-    labelNames: ['destination'] as const,
-    registers: [registry],
-    collect() {
-      for (const destination of live?.names ?? []) {
-        const until = live!.state(destination)?.heldUntil;
-        this.set({ destination }, until === undefined ? 0 : until / 1000);
-      }
-    },
-  });
   const paceRate = new Gauge({
     name: 'sluice_destination_rate',
     help: 'Requests per second the destination may be sent now: the configured rate, or the adaptive pace under it (+Inf: unlimited).',
@@ -306,17 +193,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     if (event.status === 429 || event.status === 503)
       refusals.inc({ destination: event.destination, status: event.status });
     if (event.outcome !== 'delivered') return;
-    const at = clock();
-    const second = Math.floor(at / 1000);
-    let seconds = deliveredBySecond.get(event.destination);
-    if (!seconds) {
-      seconds = [];
-      deliveredBySecond.set(event.destination, seconds);
-    }
-    const last = seconds.at(-1);
-    if (last?.second === second) last.count += 1;
-    else seconds.push({ second, count: 1, firstAt: at, firstStartedAt: at - event.durationMs });
-    while (seconds[0]!.second * 1000 < at - RATE_WINDOW_MS) seconds.shift();
+    rates.record(event.destination, clock(), event.durationMs);
   };
   const onReceived = ({ source, outcome }: GatewayEventMap['ingest:received'][0]) => {
     receivedBy(source, outcome).inc();
@@ -344,34 +221,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       };
     },
     sendingRate(destination, now = clock()) {
-      let count = 0;
-      let first = Infinity;
-      for (const s of deliveredBySecond.get(destination) ?? []) {
-        if (s.firstAt < now - RATE_WINDOW_MS || s.firstAt > now) continue;
-        count += s.count;
-        first = Math.min(first, s.firstStartedAt);
-      }
-      return count === 0 ? undefined : count / (Math.max(SENDING_MIN_SPAN_MS, now - first) / 1000);
+      return rates.sendingRate(destination, now);
     },
     deliveredRate(destination, now = clock()) {
-      let count = 0;
-      let first = Infinity;
-      for (const s of deliveredBySecond.get(destination) ?? []) {
-        if (s.firstAt < now - RATE_WINDOW_MS || s.firstAt > now) continue;
-        count += s.count;
-        first = Math.min(first, s.firstAt);
-      }
-      return count === 0 ? undefined : count / (Math.max(RATE_MIN_SPAN_MS, now - first) / 1000);
+      return rates.deliveredRate(destination, now);
     },
     bindJournal(journal, destinations, journalClock) {
       const names = namesOf(destinations);
       if (journalClock) clock = journalClock;
-      source = { journal, names, clock };
-      snapshot = undefined;
+      journalGauges.bind(journal, names, clock);
       initDestinations(names);
     },
     bindScheduler(state, destinations) {
-      live = { state, names: namesOf(destinations) };
+      holdGauges.bind(state, namesOf(destinations));
     },
   };
 }

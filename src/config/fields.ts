@@ -1,8 +1,10 @@
 /**
  * Zod field builders shared by the config schema (schema.ts) and the senders' own `verify:` variants
- * (src/senders/<provider>.ts): unit strings parsed to numbers, secrets, the replay tolerance. A leaf
- * module, so a provider can describe its config without importing the whole schema.
+ * (src/senders/<provider>.ts): unit strings parsed to numbers, secrets, the replay tolerance; and
+ * those the schema's own sections share (names, counts, address blocks). A leaf module, so a provider
+ * or a section can describe its config without importing the whole schema.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
@@ -70,3 +72,23 @@ export const standardWebhooksSecrets = z
 export const tolerance = duration
   .refine((ms) => ms >= 1000, 'must be at least 1s: signed timestamps are in whole seconds')
   .prefault('5m');
+
+/** A source's or destination's name. */
+export const name = z.string().regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" and "-" only');
+export const positiveInt = z.number().int().positive();
+
+/** An IP address or CIDR block, IPv4 or IPv6. */
+export const cidr = z
+  .string()
+  .refine((text) => parseCidr(text) !== undefined, 'must be an IP address or a CIDR block such as 10.0.0.0/8');
+
+/** `10.0.0.0/8` → address, prefix and family; a bare address is a /32 or /128. */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefixText, extra] = text.trim().split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return undefined;
+  const max = version === 4 ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  return prefix <= max ? { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' } : undefined;
+}

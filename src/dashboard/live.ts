@@ -5,8 +5,9 @@
  * moves). One snapshot is shared by every open page for up to a second, so that ten tabs do not
  * make ten times the journal reads.
  */
-import { destinationStatus } from '../admin/app.js';
+
 import type { Metrics } from '../admin/metrics.js';
+import { destinationStatus } from '../admin/routes/destination-handlers.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { AdminActionEvent } from '../events.js';

@@ -3,7 +3,8 @@
  * destination can take (its pacer: by default a token bucket for rate and burst and a concurrency
  * cap, neither ever exceeded; with `adaptive:`, a pace learned from the consumer's answers under
  * those ceilings, pacing/adaptive-pacer.ts), and records each outcome. What the loop does at any time is its
- * mode (destination-mode.ts): running, held, probing, paused or stopping.
+ * mode (destination-mode.ts): running, held, probing, paused or stopping, as the pause, the hold and
+ * the breaker decide it (destination-control.ts).
  *
  * A delivery (one event × one destination) moves through these states:
  *
@@ -16,7 +17,7 @@
  *
  * A destination claims a little ahead of its free slots (claim-ahead.ts), so that a slot freed
  * by an answer is refilled at once; a claim not sent yet when a pause, a hold or shutdown comes is
- * given back (`Journal.release`: pending again, its attempt uncounted). Tokens are taken when a
+ * given back (claim-buffer.ts; `Journal.release`: pending again, its attempt uncounted). Tokens are taken when a
  * request is sent, not when it is claimed.
  *
  * The claim counts the attempt, so an event that crashes the process on every try still dies
@@ -34,15 +35,16 @@ import type { DestinationConfig } from '../config/schema.js';
 import type { GatewayEvents } from '../events.js';
 import type { Claim } from '../journal/port.js';
 import type { Logger } from '../log.js';
-import { type OutcomeSinks, paceSample, recordOutcome } from './attempt-outcome.js';
+import { AnswerHandler } from './answer-handler.js';
 import { ClaimAhead } from './claim-ahead.js';
-import { canTransition, type DestinationMode, ModeTransitionError } from './destination-mode.js';
-import { type AttemptResult, createDeliveryClient, type DeliveryClient } from './http-client.js';
+import { ClaimBuffer } from './claim-buffer.js';
+import { DestinationControl } from './destination-control.js';
+import type { DestinationMode } from './destination-mode.js';
+import { createDeliveryClient, type DeliveryClient } from './http-client.js';
 import { PaceReport } from './pace-report.js';
-import { CircuitBreaker } from './pacing/circuit-breaker.js';
 import { createPacer } from './pacing/create-pacer.js';
 import type { Pacer } from './pacing/pacer.js';
-import { decide, maxHold } from './retry-policy.js';
+import { maxHold } from './retry-policy.js';
 import type { HoldReason, SchedulerOptions } from './types.js';
 import { Waiter } from './waiter.js';
 
@@ -56,10 +58,6 @@ const LEASE_MARGIN_MS = 5_000;
  * `LEASE_MARGIN_MS` that lets a claim wait up to 4 s in the buffer, several times `CLAIM_AHEAD_MS`.
  */
 const LEASE_GUARD_MS = 1_000;
-/** Unanswered attempts in a row after which the consumer is taken as down (see circuit-breaker.ts). */
-const BREAKER_THRESHOLD = 5;
-/** Longest wait between probes of a consumer that is down (or `retry.max`, when shorter). */
-const BREAKER_MAX_MS = 30_000;
 /** With nothing due, look again this often (events written by another process are seen this way). */
 const IDLE_POLL_MS = 5_000;
 /** Shortest sleep when nothing could be claimed. */
@@ -83,30 +81,26 @@ export class DestinationLoop {
   /** Ordered by key: strict order within each key, keys in parallel (`ClaimRequest.byKey`). */
   private readonly byKey: boolean;
   /** Claimed ahead, not sent yet: sent in claim order as slots and the pacer allow. */
-  private ready: Claim[] = [];
+  private readonly ready: ClaimBuffer;
   private readonly claimAhead: ClaimAhead;
-  private readonly sinks: OutcomeSinks;
-  /** What the loop does now; changed only by `setMode`. */
-  private current: DestinationMode;
-  /** Retry-After on 429/503, or the breaker: nothing is sent to this destination before this time. */
-  heldUntil = 0;
-  /** What set `heldUntil`. */
-  heldBy: HoldReason = 'retry_after';
-  private readonly breaker: CircuitBreaker;
+  /** What is done with each answer (answer-handler.ts). */
+  private readonly answers: AnswerHandler;
+  /** The mode, the hold and the breaker (destination-control.ts). */
+  private readonly control: DestinationControl;
   private readonly paceReport: PaceReport;
 
   constructor(
     readonly name: string,
     private readonly destination: DestinationConfig,
     private readonly options: SchedulerOptions,
-    private readonly events: GatewayEvents,
+    events: GatewayEvents,
     private readonly abortSignal: AbortSignal,
   ) {
     this.clock = options.clock ?? Date.now;
     this.client = options.createClient ? options.createClient(destination, name) : createDeliveryClient(destination);
     const now = this.clock();
     // A hold restored from the journal keeps to today's bound: an older version stored Retry-After as given.
-    this.heldUntil = Math.min(options.held?.[name] ?? 0, now + maxHold(destination.retry));
+    const heldUntil = Math.min(options.held?.[name] ?? 0, now + maxHold(destination.retry));
     this.log = options.logger.child({ destination: name });
     this.paceReport = new PaceReport(name, options.journal, events, this.log, this.clock);
     this.pacer = (options.createPacer ?? createPacer)(destination, name, now, {
@@ -117,61 +111,55 @@ export class DestinationLoop {
     this.fifo = destination.ordering === 'fifo';
     this.byKey = typeof destination.ordering === 'object';
     this.claimAhead = new ClaimAhead(this.fifo);
-    this.sinks = { destination: name, journal: options.journal, events, log: this.log };
-    this.breaker = new CircuitBreaker(
-      BREAKER_THRESHOLD,
-      destination.retry.initial,
-      Math.min(destination.retry.max, BREAKER_MAX_MS),
-    );
-    this.current = options.paused?.includes(name) ? 'paused' : this.heldUntil > now ? 'held' : 'running';
+    this.ready = new ClaimBuffer(options.journal, this.log, this.clock, destination.timeout + LEASE_GUARD_MS);
+    this.control = new DestinationControl({
+      name,
+      heldUntil,
+      paused: options.paused?.includes(name) ?? false,
+      retry: destination.retry,
+      events,
+      onResume: () => this.pacer.resume?.(this.clock()),
+      now,
+    });
+    this.answers = new AnswerHandler({
+      destination,
+      pacer: this.pacer,
+      control: this.control,
+      sinks: { destination: name, journal: options.journal, events, log: this.log },
+      log: this.log,
+      clock: this.clock,
+      random: options.random,
+      abortSignal,
+    });
   }
 
   get mode(): DestinationMode {
-    return this.current;
+    return this.control.mode;
+  }
+
+  /** Nothing is sent to this destination before this time (Retry-After, or the breaker). */
+  get heldUntil(): number {
+    return this.control.heldUntil;
+  }
+
+  /** What set `heldUntil`. */
+  get heldBy(): HoldReason {
+    return this.control.heldBy;
   }
 
   /** Most requests at the consumer now: the pacer's concurrency, or one while probing a consumer that was down. */
   get cap(): number {
-    return this.current === 'probing' ? 1 : this.pacer.concurrency;
-  }
-
-  /** Changes the mode; a change `MODE_TRANSITIONS` does not allow is a bug in this loop, and throws. */
-  private setMode(to: DestinationMode, reason: string): void {
-    const from = this.current;
-    if (!canTransition(from, to)) throw new ModeTransitionError(this.name, from, to);
-    this.current = to;
-    // After a pause or a hold the consumer may have changed: an adaptive pace starts slowly again.
-    if ((from === 'paused' || from === 'held') && (to === 'running' || to === 'probing')) {
-      this.pacer.resume?.(this.clock());
-    }
-    this.events.emit('destination:mode', { destination: this.name, from, to, reason });
-  }
-
-  /** Where the loop goes when nothing stops it: held until `heldUntil`, then probing while the breaker is open. */
-  private unpausedMode(now: number): DestinationMode {
-    if (this.heldUntil > now) return 'held';
-    return this.breaker.probing ? 'probing' : 'running';
-  }
-
-  /** After a hold or a breaker change; a paused or stopping loop stays so (resume looks again). */
-  private followHoldAndBreaker(now: number, reason: string): void {
-    if (this.current === 'paused' || this.current === 'stopping') return;
-    const to = this.unpausedMode(now);
-    if (to !== this.current) this.setMode(to, reason);
-  }
-
-  private endHoldIfOver(now: number): void {
-    if (this.current === 'held' && this.heldUntil <= now) this.setMode(this.unpausedMode(now), 'hold over');
+    return this.mode === 'probing' ? 1 : this.pacer.concurrency;
   }
 
   /** Stops claiming (in-flight attempts finish); what was claimed ahead goes back. */
   pause(): void {
-    if (this.current !== 'paused' && this.current !== 'stopping') this.setMode('paused', 'paused by the operator');
+    this.control.pause();
     this.waiter.wake(); // gives back what it claimed ahead
   }
 
   resume(): void {
-    if (this.current === 'paused') this.setMode(this.unpausedMode(this.clock()), 'resumed by the operator');
+    this.control.resume(this.clock());
     this.waiter.wake();
   }
 
@@ -180,10 +168,7 @@ export class DestinationLoop {
    * then starts at once); resolves the hold it ended, if one ran. A paused loop stays paused.
    */
   liftHold(): { until: number; by: HoldReason } | undefined {
-    const now = this.clock();
-    const lifted = this.heldUntil > now ? { until: this.heldUntil, by: this.heldBy } : undefined;
-    this.heldUntil = 0;
-    if (this.current === 'held') this.setMode(this.unpausedMode(now), 'hold lifted by the operator');
+    const lifted = this.control.lift(this.clock());
     this.waiter.wake();
     return lifted;
   }
@@ -194,11 +179,11 @@ export class DestinationLoop {
    * a lifted one, 0, ends a Retry-After hold here too; this node's own breaker stays its own).
    */
   adopt(shared: { paused: boolean; heldUntil: number }): void {
-    if (shared.paused && this.current !== 'paused') this.pause();
-    else if (!shared.paused && this.current === 'paused') this.resume();
+    if (shared.paused && this.mode !== 'paused') this.pause();
+    else if (!shared.paused && this.mode === 'paused') this.resume();
     const now = this.clock();
-    if (this.hold(Math.min(shared.heldUntil, now + maxHold(this.destination.retry)), 'retry_after')) {
-      this.followHoldAndBreaker(now, 'another node was asked to slow down (Retry-After)');
+    if (this.control.hold(Math.min(shared.heldUntil, now + maxHold(this.destination.retry)), 'retry_after')) {
+      this.control.followHoldAndBreaker(now, 'another node was asked to slow down (Retry-After)');
     } else if (shared.heldUntil <= now && this.heldBy === 'retry_after' && this.heldUntil > now) {
       this.liftHold();
     }
@@ -206,7 +191,7 @@ export class DestinationLoop {
 
   /** Runs until `signal` aborts: then nothing more is sent, and what is claimed ahead goes back. */
   async run(signal: AbortSignal): Promise<void> {
-    const stop = () => this.setMode('stopping', 'shutdown');
+    const stop = () => this.control.setMode('stopping', 'shutdown');
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
     try {
@@ -217,7 +202,7 @@ export class DestinationLoop {
       await this.loop(signal);
     } finally {
       signal.removeEventListener('abort', stop);
-      await this.releaseReady();
+      await this.ready.releaseAll();
       const { status } = this.pacer;
       if (status) await this.paceReport.save(status);
     }
@@ -246,14 +231,14 @@ export class DestinationLoop {
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
-    while (this.current !== 'stopping') {
+    while (this.mode !== 'stopping') {
       const now = this.clock();
-      this.endHoldIfOver(now);
-      if (this.current === 'paused' || this.current === 'held') {
+      this.control.endHoldIfOver(now);
+      if (this.mode === 'paused' || this.mode === 'held') {
         // Nothing claimed waits out a pause or a hold: its lease would run out meanwhile.
-        await this.releaseReady();
+        await this.ready.releaseAll();
         // resume wakes us
-        await this.waiter.wait(this.current === 'paused' ? IDLE_POLL_MS : this.heldUntil - now, signal);
+        await this.waiter.wait(this.mode === 'paused' ? IDLE_POLL_MS : this.heldUntil - now, signal);
         continue;
       }
       this.pump(now);
@@ -281,7 +266,7 @@ export class DestinationLoop {
         continue;
       }
       if (claims.length > 0) {
-        this.ready.push(...claims);
+        this.ready.add(claims);
         continue;
       }
       const due = await this.options.journal.nextDueAt(this.name, this.fifo, this.byKey).catch(() => undefined);
@@ -299,7 +284,7 @@ export class DestinationLoop {
    */
   private sendWait(now: number, claimable = false): number {
     if (this.pacer.rate === undefined || this.inFlight.size >= this.cap) return Infinity;
-    if (this.ready.length === 0 && !claimable) return Infinity;
+    if (this.ready.size === 0 && !claimable) return Infinity;
     return Math.max(1, this.pacer.msUntilNext(now));
   }
 
@@ -307,44 +292,20 @@ export class DestinationLoop {
     return this.claimAhead.limit(now, this.pacer, {
       cap: this.cap,
       inFlight: this.inFlight.size,
-      buffered: this.ready.length,
-      probing: this.current === 'probing',
+      buffered: this.ready.size,
+      probing: this.mode === 'probing',
     });
   }
 
   /** Sends buffered claims while slots and the pacer allow; claims too close to their lease end go back. */
   private pump(now: number): void {
-    this.endHoldIfOver(now);
-    const stale: Claim[] = [];
-    while (this.ready.length > 0 && this.inFlight.size < this.cap) {
-      if (this.current !== 'running' && this.current !== 'probing') break;
-      const claim = this.ready[0]!;
-      if (claim.leaseUntil - now < this.destination.timeout + LEASE_GUARD_MS) {
-        // Sent now, the attempt could outlive the lease and race a second claim of the same delivery.
-        stale.push(this.ready.shift()!);
-        continue;
-      }
-      if (!this.pacer.tryTake(now)) break;
-      this.dispatch(this.ready.shift()!);
-    }
-    if (stale.length > 0) void this.release(stale);
-  }
-
-  /** Gives every buffered claim back to the journal. */
-  private async releaseReady(): Promise<void> {
-    if (this.ready.length === 0) return;
-    const claims = this.ready;
-    this.ready = [];
-    await this.release(claims);
-  }
-
-  private async release(claims: Claim[]): Promise<void> {
-    try {
-      await this.options.journal.release(claims, this.clock());
-    } catch (error) {
-      // Their leases run out instead, and they are claimed again (each recorded as an abandoned attempt).
-      this.log.error({ err: error, count: claims.length }, 'could not give back claimed deliveries');
-    }
+    this.control.endHoldIfOver(now);
+    this.ready.send(
+      now,
+      () => this.inFlight.size < this.cap && (this.mode === 'running' || this.mode === 'probing'),
+      () => this.pacer.tryTake(now),
+      (claim) => this.dispatch(claim),
+    );
   }
 
   /** Resolves once nothing is in flight. */
@@ -373,7 +334,7 @@ export class DestinationLoop {
       .then((result) => {
         try {
           this.claimAhead.answered(result.durationMs);
-          this.observe(result);
+          this.answers.observe(result);
         } finally {
           free();
         }
@@ -383,7 +344,7 @@ export class DestinationLoop {
       );
     this.inFlight.add(slot);
     const recorded: Promise<void> = sending
-      .then((result) => this.record(claim, result))
+      .then((result) => this.answers.record(claim, result))
       .catch((error: unknown) =>
         this.log.error(
           { err: error, eventId: claim.event.id },
@@ -396,62 +357,5 @@ export class DestinationLoop {
         this.waiter.wake();
       });
     this.recording.add(recorded);
-  }
-
-  /** Holds the destination until `until`, unless a hold already runs longer; true when it did. */
-  private hold(until: number | undefined, reason: HoldReason): boolean {
-    if (until === undefined || until <= this.heldUntil) return false;
-    this.heldUntil = until;
-    this.heldBy = reason;
-    return true;
-  }
-
-  /**
-   * Tells the pacer and the breaker how the consumer answered; holds the destination while its
-   * consumer cannot be reached. Attempts cut short by our own shutdown say nothing about the consumer.
-   */
-  private observe(result: AttemptResult): void {
-    if (this.abortSignal.aborted) return;
-    const now = this.clock();
-    this.pacer.record(paceSample(result, now), now);
-    const change = this.breaker.record(result.status !== undefined, result.startedAt, now);
-    this.hold(change.holdUntil, 'unreachable');
-    if (change.holdUntil !== undefined || change.closed) {
-      this.followHoldAndBreaker(now, change.closed ? 'consumer answering again' : 'consumer unreachable');
-    }
-    if (change.opened) {
-      this.log.warn(
-        { error: result.error, probeInMs: change.holdUntil! - now },
-        `consumer unreachable (${BREAKER_THRESHOLD} attempts in a row without an answer): destination held, then probed one request at a time`,
-      );
-    } else if (change.closed) {
-      this.log.info('consumer answering again: destination back to full concurrency');
-    }
-  }
-
-  /** Decides what the attempt's result means (holding the destination on Retry-After), and records it. */
-  private async record(claim: Claim, result: AttemptResult): Promise<void> {
-    const now = this.clock();
-    const shutdown = this.abortSignal.aborted && result.status === undefined;
-    const decision = shutdown
-      ? { verdict: { kind: 'retry' as const, at: now }, reason: result.error }
-      : decide(result, {
-          attempt: claim.attempt - claim.budget.attemptsBefore,
-          receivedAt: claim.budget.since,
-          now,
-          retry: this.destination.retry,
-          ...(this.options.random && { random: this.options.random }),
-        });
-    if (this.hold(decision.holdUntil, 'retry_after')) {
-      this.followHoldAndBreaker(now, 'consumer asked to slow down (Retry-After)');
-      // Kept in the journal, so that a restart does not send before the time the consumer asked for.
-      this.options.journal
-        .setHold(this.name, this.heldUntil, now)
-        .catch((error: unknown) =>
-          this.log.error({ err: error }, 'could not record the hold; a restart will not keep it'),
-        );
-      this.log.warn({ until: new Date(this.heldUntil).toISOString() }, 'consumer asked to slow down: destination held');
-    }
-    await recordOutcome(this.sinks, claim, result, decision);
   }
 }

@@ -3,7 +3,8 @@
  * `server.trust_proxy`) deciding whose X-Forwarded-For is believed. Pure apart from node's BlockList.
  */
 import { BlockList, isIP } from 'node:net';
-import { DEFAULT_TRUSTED_PROXIES, parseCidr, type TrustProxy } from '../config/schema.js';
+import { parseCidr } from '../config/fields.js';
+import { DEFAULT_TRUSTED_PROXIES, type TrustProxy } from '../config/schema.js';
 
 /** The allow list of one source; `allows` is false for an address it cannot read. */
 export interface AllowList {

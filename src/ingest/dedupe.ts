@@ -64,7 +64,7 @@ function headerValue(headers: readonly HeaderPair[], name: string): string | und
 
 /**
  * What of a source's config deduplication reads (`SourceConfig` fits; spelled out here because
- * config/schema.ts imports this module to check `dedupe.key`).
+ * the config schema imports this module to check keys: config/source-schema.ts, destination-schema.ts).
  */
 export interface DedupeSource {
   dedupe?: false | { key?: string | undefined; window: number } | undefined;

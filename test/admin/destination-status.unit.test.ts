@@ -1,6 +1,6 @@
 /** One row of GET /destinations from the journal's figures and the loop's live state (`destinationStatus`). */
 import { describe, expect, it } from 'vitest';
-import { destinationStatus } from '../../src/admin/app.js';
+import { destinationStatus } from '../../src/admin/routes/destination-handlers.js';
 import type { DestinationState } from '../../src/delivery/scheduler.js';
 import type { DestinationStats } from '../../src/journal/port.js';
 

@@ -368,8 +368,9 @@ describe('destination loop: modes', () => {
 
     loop.pause(); // an operator's pause during shutdown: recorded by the journal, nothing for the loop to do
     expect(loop.mode).toBe('stopping');
-    // setMode is private: reached here only to show that a change the table forbids is refused.
-    const setMode = (loop as unknown as { setMode(to: DestinationMode, reason: string): void }).setMode.bind(loop);
+    // The loop's mode control is private: reached here only to show that a change the table forbids is refused.
+    const { control } = loop as unknown as { control: { setMode(to: DestinationMode, reason: string): void } };
+    const setMode = control.setMode.bind(control);
     expect(() => setMode('running', 'test')).toThrow(ModeTransitionError);
     expect(loop.mode).toBe('stopping');
   });

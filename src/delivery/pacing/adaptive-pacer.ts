@@ -27,48 +27,27 @@
  *
  * The no-load latency is the lowest window median of the last 30 to 60 s, so it follows a
  * consumer that got slower for good; the controller itself drains the queue it measures, so
- * windows near no-load keep coming. The modes are in pace-mode.ts.
+ * windows near no-load keep coming. The modes are in pace-mode.ts; the constants, with where each
+ * comes from, in adaptive-tuning.ts; the window of answers in answer-window.ts.
  */
 
+import {
+  BETA,
+  BURST_5XX,
+  BURST_5XX_SHARE,
+  CUBIC_C,
+  IDLE_MS,
+  LATENCY_BUFFER,
+  LATENCY_NOISE_MS,
+  NO_LOAD_SPAN_MS,
+  queueHigh,
+  queueLow,
+  RECENT_ANSWERS,
+} from './adaptive-tuning.js';
+import { type AnswerWindow, openWindow, windowMs } from './answer-window.js';
 import { median, RateMeter, WindowedMin } from './pace-measures.js';
 import { checkedPaceMode, type PaceMode, type PaceSignal } from './pace-mode.js';
 import type { LearnedPace, Pacer, PacerContext, PaceSample, PaceStatus } from './pacer.js';
-
-/** Cut factor on a refusal or failure (the AWS SDK's β). */
-const BETA = 0.7;
-/** CUBIC scaling constant (per s³), as in the AWS SDK. */
-const CUBIC_C = 0.4;
-/** Latency within this factor of the no-load latency is no queue (Envoy's 25 % buffer). */
-const LATENCY_BUFFER = 1.25;
-/**
- * Answers slower than no-load by less than this (ms) say nothing of a queue: the scheduling noise of
- * a busy machine, which made a fast consumer (5 ms) look queued and cut its concurrency for nothing.
- */
-const LATENCY_NOISE_MS = 15;
-/** Shortest and longest window over which answers are judged. */
-const MIN_WINDOW_MS = 200;
-const MAX_WINDOW_MS = 2_000;
-/** The no-load latency is the lowest window median over the last one to two of these. */
-const NO_LOAD_SPAN_MS = 30_000;
-/** A window with at least this many 5xx (not 503), and at least this share of answers, is a burst. */
-const BURST_5XX = 3;
-const BURST_5XX_SHARE = 0.3;
-/**
- * The queue inside the consumer (requests waiting there, estimated) under which concurrency may
- * grow, and over which it shrinks: VegasLimit's 3·log10 and 6·log10 of the limit, at least 3 and
- * 6, so that a few requests delayed by a busy machine do not read as a queue we caused.
- */
-function queueLow(limit: number): number {
-  return Math.max(3, 3 * Math.log10(Math.max(1, limit)));
-}
-function queueHigh(limit: number): number {
-  return Math.max(6, 6 * Math.log10(Math.max(1, limit)));
-}
-
-/** How many of the latest answers tell whether a refusal comes from a queue (see `queueing`). */
-const RECENT_ANSWERS = 8;
-/** Nothing sent for this long: slow start again from half the pace. */
-export const IDLE_MS = 10_000;
 
 /** The limits an adaptive pacer keeps to. */
 export interface AdaptiveLimits {
@@ -79,21 +58,6 @@ export interface AdaptiveLimits {
   minConcurrency: number;
   /** The configured burst: the token bucket holds at most this many. */
   burst: number;
-}
-
-/** Answers gathered since the window opened. */
-interface Window {
-  openedAt: number;
-  latencies: number[];
-  answers: number;
-  errors5xx: number;
-  /** Refusals (429, 503), timeouts and connection failures. */
-  refusals: number;
-  /** Sum of the requests at the consumer when each answer came (for their mean). */
-  inFlightSum: number;
-  /** A send found the rate limit empty; or filled the last concurrency slot. */
-  rateBound: boolean;
-  concurrencyBound: boolean;
 }
 
 /** See the module comment. `onChange` is told after every change of rate, concurrency or mode. */
@@ -110,7 +74,7 @@ export class AdaptivePacer implements Pacer {
   private lastSendAt: number;
   private readonly sends = new RateMeter();
   private readonly noLoad: WindowedMin;
-  private window: Window;
+  private window: AnswerWindow;
   /** The last window closed found the rate limit empty. */
   private previousRateBound = false;
   /** The last window's median latency (undefined before one closed with answers). */
@@ -146,7 +110,7 @@ export class AdaptivePacer implements Pacer {
     this.refilledAt = now;
     this.lastSendAt = now;
     this.noLoad = new WindowedMin(NO_LOAD_SPAN_MS, now);
-    this.window = this.openWindow(now);
+    this.window = openWindow(now);
   }
 
   get rate(): number | undefined {
@@ -243,7 +207,7 @@ export class AdaptivePacer implements Pacer {
         this.recentNext = (this.recentNext + 1) % RECENT_ANSWERS;
       }
     }
-    if (now - w.openedAt >= this.windowMs()) this.closeWindow(now);
+    if (now - w.openedAt >= windowMs(this.noLoad.value)) this.closeWindow(now);
   }
 
   /**
@@ -297,7 +261,7 @@ export class AdaptivePacer implements Pacer {
   private closeWindow(now: number): void {
     const w = this.window;
     this.previousRateBound = w.rateBound;
-    this.window = this.openWindow(now);
+    this.window = openWindow(now);
     const before = this.snapshot();
     const seconds = (now - w.openedAt) / 1000;
     if (w.latencies.length > 0) {
@@ -369,7 +333,7 @@ export class AdaptivePacer implements Pacer {
     this.concurrencyLimit = this.clampConcurrency(this.concurrencyLimit / 2);
     this.tokens = Math.min(this.tokens, 1);
     this.current = checkedPaceMode(this.current, 'slow_start');
-    this.window = this.openWindow(now);
+    this.window = openWindow(now);
     this.changed(signal, now, before);
   }
 
@@ -381,24 +345,6 @@ export class AdaptivePacer implements Pacer {
 
   private snapshot(): { rate: number | undefined; concurrency: number; mode: PaceMode } {
     return { rate: this.rate, concurrency: this.concurrency, mode: this.current };
-  }
-
-  private windowMs(): number {
-    const noLoad = this.noLoad.value;
-    return Number.isFinite(noLoad) ? Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, 2 * noLoad)) : MIN_WINDOW_MS;
-  }
-
-  private openWindow(now: number): Window {
-    return {
-      openedAt: now,
-      latencies: [],
-      answers: 0,
-      errors5xx: 0,
-      refusals: 0,
-      inFlightSum: 0,
-      rateBound: false,
-      concurrencyBound: false,
-    };
   }
 
   private refill(now: number): void {

@@ -34,6 +34,8 @@ import type {
   Verdict,
 } from '../port.js';
 import { migrateJournal, openConnection } from './connection.js';
+import { destinationPaces, heldDestinations, pausedDestinations } from './destination-state.js';
+import { recentSends } from './destination-stats.js';
 import { lockJournal, type ProcessLock } from './process-lock.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
 import { checkStorageAccess } from './storage-access.js';
@@ -193,19 +195,19 @@ export class SqliteJournal implements Journal {
   }
 
   async destinationPaces(): Promise<Record<string, StoredPace>> {
-    return this.reader.destinationPaces();
+    return destinationPaces(this.reader.db);
   }
 
   async heldDestinations(now: number): Promise<Record<string, number>> {
-    return this.reader.heldDestinations(now);
+    return heldDestinations(this.reader.db, now);
   }
 
   async recentSends(destination: string, since: number): Promise<number> {
-    return this.reader.recentSends(destination, since);
+    return recentSends(this.reader.sqlite, destination, since);
   }
 
   async pausedDestinations(): Promise<string[]> {
-    return this.reader.pausedDestinations();
+    return pausedDestinations(this.reader.db);
   }
 
   async destinationStats(destination: string, now: number): Promise<DestinationStats> {

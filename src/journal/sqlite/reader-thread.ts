@@ -10,9 +10,14 @@
  * Reads are answered in the order they arrive.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { DestinationStats, EventQuery } from '../port.js';
 import { type ConnectionOptions, openConnection } from './connection.js';
-import { SqliteStore } from './store.js';
+import { countDeliveries, destinationStats } from './destination-stats.js';
+import { getEvent } from './event-detail.js';
+import { findEventIds, listEvents } from './event-listing.js';
+import type { Db } from './rows.js';
+import * as schema from './schema.js';
 import { errorResult, nameThread, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
@@ -20,7 +25,10 @@ export interface ReaderData extends ConnectionOptions {
   path: string;
 }
 
-/** A read that the reader thread runs; each maps to the `SqliteStore` method of the same name. */
+/**
+ * A read that the reader thread runs; each maps to the function of the same name (in
+ * destination-stats.ts, event-listing.ts, event-detail.ts).
+ */
 export type ReadOp =
   | { kind: 'destinationStats'; destination: string; now: number }
   | { kind: 'listEvents'; query: EventQuery }
@@ -28,19 +36,19 @@ export type ReadOp =
   | { kind: 'findEventIds'; prefix: string; limit: number }
   | { kind: 'countDeliveries'; destination: string };
 
-/** Runs one read on `store`. */
-export function runRead(store: SqliteStore, read: ReadOp): unknown {
+/** Runs one read on `db`. */
+export function runRead(db: Db, read: ReadOp): unknown {
   switch (read.kind) {
     case 'destinationStats':
-      return store.destinationStats(read.destination, read.now) satisfies DestinationStats;
+      return destinationStats(db, read.destination, read.now) satisfies DestinationStats;
     case 'listEvents':
-      return store.listEvents(read.query);
+      return listEvents(db, read.query);
     case 'getEvent':
-      return store.getEvent(read.id);
+      return getEvent(db, read.id);
     case 'findEventIds':
-      return store.findEventIds(read.prefix, read.limit);
+      return findEventIds(db, read.prefix, read.limit);
     case 'countDeliveries':
-      return store.countDeliveries(read.destination);
+      return countDeliveries(db, read.destination);
   }
 }
 
@@ -48,16 +56,18 @@ if (parentPort) {
   nameThread('sluice-reader');
   const port = parentPort;
   const data = workerData as ReaderData;
-  const store = new SqliteStore(openConnection(data.path, data));
+  // Only reads run here: no write statements are prepared on this connection.
+  const sqlite = openConnection(data.path, data);
+  const db = drizzle(sqlite, { schema });
   port.on('message', (message: { id: number; read: ReadOp } | { close: true }) => {
     if ('close' in message) {
-      store.sqlite.close();
+      sqlite.close();
       port.close();
       return;
     }
     let result: Result;
     try {
-      result = { ok: true, value: runRead(store, message.read) };
+      result = { ok: true, value: runRead(db, message.read) };
     } catch (error) {
       result = errorResult(error);
     }

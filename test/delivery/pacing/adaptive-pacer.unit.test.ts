@@ -5,7 +5,8 @@
  * and each signal moves the limit it should.
  */
 import { describe, expect, it } from 'vitest';
-import { type AdaptiveLimits, AdaptivePacer, IDLE_MS } from '../../../src/delivery/pacing/adaptive-pacer.js';
+import { type AdaptiveLimits, AdaptivePacer } from '../../../src/delivery/pacing/adaptive-pacer.js';
+import { IDLE_MS } from '../../../src/delivery/pacing/adaptive-tuning.js';
 import type { PaceSample } from '../../../src/delivery/pacing/pacer.js';
 import { createStaticPacer } from '../../../src/delivery/pacing/static-pacer.js';
 import { limiter, pool, simulate } from './consumer-model.js';

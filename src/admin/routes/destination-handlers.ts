@@ -1,0 +1,130 @@
+/**
+ * The handlers of the destination routes (destination-routes.ts): the backlog and drain estimate of
+ * each destination, and an operator's replay, pause and resume. Each action is told to the audit log.
+ */
+import type { RouteHandler } from '@hono/zod-openapi';
+import { type Config, orderingLabel } from '../../config/schema.js';
+import type { Scheduler } from '../../delivery/scheduler.js';
+import type { DestinationStats } from '../../journal/port.js';
+import type { destinationRoutes as routes } from './destination-routes.js';
+import { type HandlerContext, iso, unknownDestination } from './handler-context.js';
+
+/** The destination routes' handlers, by route name. */
+export function destinationHandlers({ journal, scheduler, destinations, metrics, clock, audit }: HandlerContext) {
+  const listDestinations: RouteHandler<typeof routes.listDestinations> = async (c) => {
+    const now = clock();
+    const list = await Promise.all(
+      Object.entries(destinations).map(async ([name, destination]) =>
+        destinationStatus(name, await journal.destinationStats(name, now), {
+          state: scheduler.state(name),
+          now,
+          localRate: metrics.deliveredRate(name, now),
+          sendingRate: metrics.sendingRate(name, now),
+          configuredRate: destination.rate,
+          ordering: destination.ordering,
+        }),
+      ),
+    );
+    return c.json({ destinations: list }, 200);
+  };
+
+  const replayDestination: RouteHandler<typeof routes.replayDestination> = async (c) => {
+    const { name } = c.req.valid('param');
+    const body = c.req.valid('json');
+    if (!(name in destinations)) return unknownDestination(c, name);
+    const replayed = await journal.replay(
+      { destination: name, status: body.status, since: body.since, until: body.until },
+      clock(),
+    );
+    if (replayed > 0) scheduler.notify([name]);
+    audit('replay', name, replayed);
+    return c.json({ replayed }, 200);
+  };
+
+  const pause: RouteHandler<typeof routes.pause> = async (c) => {
+    const { name } = c.req.valid('param');
+    if (!(name in destinations)) return unknownDestination(c, name);
+    await scheduler.pause(name);
+    audit('pause', name);
+    return c.json({ name, state: 'paused' as const }, 200);
+  };
+
+  const resume: RouteHandler<typeof routes.resume> = async (c) => {
+    const { name } = c.req.valid('param');
+    if (!(name in destinations)) return unknownDestination(c, name);
+    // Resume means "send now": it ends a Retry-After hold (or the wait before probing) as well.
+    const lifted = await scheduler.liftHold(name);
+    await scheduler.resume(name);
+    if (lifted) audit('lift-hold', name);
+    audit('resume', name);
+    const hold = lifted && { held_until: iso(lifted.until), held_by: lifted.by };
+    return c.json({ name, state: 'running' as const, ...(hold && { hold_lifted: hold }) }, 200);
+  };
+
+  return { listDestinations, replayDestination, pause, resume };
+}
+
+/**
+ * One row of GET /destinations (and of `sluice status`).
+ *
+ * The rate is the journal's deliveries in the last minute over 60 s, or this process's own count
+ * over the time since its first delivery in that minute when that is higher (just after a start or
+ * a resume, a whole minute would understate it). The time to drain divides the backlog by that
+ * rate, or by the pace since this process's first send when higher (just after a restart), capped
+ * by the configured rate (a burst says nothing of the pace after it).
+ */
+export function destinationStatus(
+  name: string,
+  s: DestinationStats,
+  at: {
+    state: ReturnType<Scheduler['state']>;
+    now: number;
+    localRate?: number | undefined;
+    /** `Metrics.sendingRate`: this process's pace without the 10 s floor, for the time to drain. */
+    sendingRate?: number | undefined;
+    configuredRate?: number | undefined;
+    ordering?: Config['destinations'][string]['ordering'] | undefined;
+  },
+) {
+  const paused = at.state?.paused ?? false;
+  const rate = Math.max(s.deliveredLastMinute / 60, at.localRate ?? 0);
+  // Right after a start the floored local rate and the journal's minute (which spans the downtime)
+  // both understate the pace, by up to ten times: the ETA then used the unfloored pace since the
+  // first send, capped by the configured rate, which a burst cannot pass.
+  const drainRate = Math.min(Math.max(rate, at.sendingRate ?? 0), at.configuredRate ?? Infinity);
+  const backlog = s.pending + s.retrying + s.inFlight;
+  // The journal counts every claimed delivery as in flight, also those claimed ahead of a free slot
+  // (claim-ahead.ts) and the leases of a stopped process: only the loop knows which are at the consumer.
+  const sending = at.state === undefined ? s.inFlight : Math.min(s.inFlight, at.state.inFlight);
+  return {
+    name,
+    state: paused ? ('paused' as const) : ('running' as const),
+    ordering: orderingLabel(at.ordering ?? 'unordered'),
+    pending: s.pending,
+    in_flight: sending,
+    claimed: s.inFlight - sending,
+    retrying: s.retrying,
+    dead: s.dead,
+    delivered_last_hour: s.deliveredLastHour,
+    oldest_pending_age_seconds:
+      s.oldestUnfinishedAt === undefined ? null : Math.max(0, Math.floor((at.now - s.oldestUnfinishedAt) / 1000)),
+    rate_per_second: Math.round(rate * 1000) / 1000,
+    eta_seconds: backlog === 0 ? 0 : paused || drainRate === 0 ? null : Math.ceil(backlog / drainRate),
+    held_until: at.state?.heldUntil === undefined ? null : new Date(at.state.heldUntil).toISOString(),
+    held_by: at.state?.heldBy ?? null,
+    pace: at.state ? paceStatus(at.state) : null,
+  };
+}
+
+/** The pace a destination is sent at now: configured, or learned by its adaptive pacer, and what last moved it. */
+function paceStatus(state: NonNullable<ReturnType<Scheduler['state']>>) {
+  const rate = state.rate === undefined ? null : Number(state.rate.toPrecision(3));
+  return {
+    adaptive: state.pace !== undefined,
+    rate_per_second: rate,
+    concurrency: state.concurrency,
+    mode: state.pace?.mode ?? null,
+    last_signal: state.pace?.signal ?? null,
+    last_signal_at: state.pace?.signalAt === undefined ? null : new Date(state.pace.signalAt).toISOString(),
+  };
+}

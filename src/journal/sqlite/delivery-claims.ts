@@ -1,0 +1,156 @@
+/**
+ * Claiming due deliveries (`Journal.claim`) and finding when the next one falls due
+ * (`Journal.nextDueAt`), on statements prepared once per connection: every delivery runs them, and
+ * drizzle would otherwise build and map the SQL on each call. The writer thread claims; the main
+ * thread asks for the next due time on its own connection.
+ */
+import type Database from 'better-sqlite3';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import type { Claim, ClaimRequest, DeliveryStatus } from '../port.js';
+import { dueKeyHeads, type KeyedQueries, prepareKeyedQueries } from './keyed-claim.js';
+import { type Db, type EventRow, toStoredEvent } from './rows.js';
+import { attempts, deliveries } from './schema.js';
+
+/** The columns of a delivery that claiming needs, with its event's (read in the same query). */
+interface ClaimRow extends EventRow {
+  deliveryId: number;
+  status: DeliveryStatus;
+  attempts: number;
+  dueAt: number | null;
+  attemptsBeforeReplay: number;
+  replayedAt: number | null;
+}
+
+/**
+ * Why a due delivery may not be tried again, or `undefined` while it may: its attempts since the
+ * last replay reach `maxAttempts`, or it has been tried and is older than `maxAgeMs` (counted from
+ * receipt, or from the replay).
+ */
+function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: number }, now: number): string | undefined {
+  const made = d.attempts - d.attemptsBeforeReplay;
+  const lost = d.status === 'in_flight' ? 'the last attempt ended without an outcome (lease expired); ' : '';
+  if (made >= budget.maxAttempts) return `${lost}gave up after ${made} attempts`;
+  if (made > 0 && now > (d.replayedAt ?? d.receivedAt) + budget.maxAgeMs) return `${lost}past max_age`;
+  return undefined;
+}
+
+/** The claim queries of one connection. */
+export class DeliveryClaims {
+  private readonly dueQuery: Database.Statement<
+    [{ destination: string; priority: number; now: number; limit: number }],
+    ClaimRow
+  >;
+  private readonly fifoHeadQuery: Database.Statement<[string], ClaimRow>;
+  private readonly fifoHeadDue: Database.Statement<[string], { dueAt: number }>;
+  private readonly keyed: KeyedQueries<ClaimRow>;
+  private readonly leaseUpdate: Database.Statement<[number, number]>;
+  private readonly deadUpdate: Database.Statement<[number, string, number]>;
+  private readonly nextDueQuery;
+
+  constructor(
+    sqlite: Database.Database,
+    private readonly db: Db,
+  ) {
+    // Raw SQL on the per-delivery path: drizzle's prepared queries still map every row and
+    // parameter in JavaScript, on the writer thread that a drain keeps busy. One query reads the
+    // due deliveries and their events, rather than a statement per claimed delivery.
+    const claimColumns =
+      'd.id AS deliveryId, d.status, d.attempts, d.due_at AS dueAt, d.attempts_before_replay AS attemptsBeforeReplay, d.replayed_at AS replayedAt, ' +
+      'e.seq, e.id, e.source, e.method, e.path, e.query, e.headers, e.body, e.remote_addr AS remoteAddr, e.received_at AS receivedAt';
+    this.dueQuery = sqlite.prepare<{ destination: string; priority: number; now: number; limit: number }, ClaimRow>(
+      `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+       WHERE d.destination = @destination AND d.priority = @priority AND d.due_at <= @now ORDER BY d.due_at, d.id LIMIT @limit + 0`,
+    );
+    // `LIMIT @limit + 0`, not `LIMIT @limit`: SQLite's planner reads a bare bound LIMIT's value, and
+    // then prepares the statement again every time it is bound (every claim: 3.7 % of the writer's
+    // CPU under a drain). The plan is the same either way.
+    // The oldest unfinished delivery of a fifo destination: claimed with its event, or only its due time.
+    const fifoHead = 'WHERE d.destination = ? AND d.due_at IS NOT NULL ORDER BY d.event_seq LIMIT 1';
+    this.fifoHeadQuery = sqlite.prepare<[string], ClaimRow>(
+      `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq ${fifoHead}`,
+    );
+    this.fifoHeadDue = sqlite.prepare<[string], { dueAt: number }>(
+      `SELECT d.due_at AS dueAt FROM deliveries d ${fifoHead}`,
+    );
+    this.keyed = prepareKeyedQueries<ClaimRow>(sqlite, claimColumns);
+    // Positional parameters: binding named ones from an object costs more, on every delivery.
+    this.leaseUpdate = sqlite.prepare<[number, number]>(
+      "UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id = ?",
+    );
+    this.deadUpdate = sqlite.prepare<[number, string, number]>(
+      "UPDATE deliveries SET status = 'dead', due_at = NULL, finished_at = ?, last_error = ? WHERE id = ?",
+    );
+    // Per priority: the index (destination, priority, due_at) then answers with one lookup, where
+    // ordering all priorities by due_at scanned and sorted every unfinished delivery.
+    this.nextDueQuery = db
+      .select({ dueAt: sql<number | null>`min(${deliveries.dueAt})` })
+      .from(deliveries)
+      .where(
+        and(
+          eq(deliveries.destination, sql.placeholder('destination')),
+          eq(deliveries.priority, sql.placeholder('priority')),
+          isNotNull(deliveries.dueAt),
+        ),
+      )
+      .prepare();
+  }
+
+  /** See `Journal.claim`. */
+  claim(request: ClaimRequest): Claim[] {
+    const { destination, now, leaseMs } = request;
+    const due = request.fifo
+      ? this.fifoHeadQuery.all(destination).filter((d) => d.dueAt! <= now)
+      : request.byKey
+        ? dueKeyHeads(this.keyed, { destination, now, limit: request.limit })
+        : this.dueByPriority(destination, now, request.limit);
+    if (due.length === 0) return [];
+
+    const leaseUntil = now + leaseMs;
+    const claimed: ClaimRow[] = [];
+    for (const d of due) {
+      if (d.status === 'in_flight') {
+        // Its lease ran out: the process that held it stopped (or stalled) mid-attempt.
+        this.db
+          .insert(attempts)
+          .values({
+            deliveryId: d.deliveryId,
+            attempt: d.attempts,
+            startedAt: d.dueAt! - leaseMs,
+            durationMs: 0,
+            error:
+              'lease expired: no outcome recorded (the process stopped after claiming it; the request may or may not have been sent)',
+          })
+          .run();
+      }
+      const spent = request.budget && spentBudget(d, request.budget, now);
+      if (spent) {
+        this.deadUpdate.run(now, spent, d.deliveryId);
+        continue;
+      }
+      this.leaseUpdate.run(leaseUntil, d.deliveryId);
+      claimed.push(d);
+    }
+    return claimed.map((d) => {
+      const event = toStoredEvent(d);
+      const budget = { attemptsBefore: d.attemptsBeforeReplay, since: d.replayedAt ?? event.receivedAt };
+      return { deliveryId: d.deliveryId, destination, attempt: d.attempts + 1, leaseUntil, budget, event };
+    });
+  }
+
+  /** Due deliveries, live ones first: replayed ones only fill what live traffic leaves of `limit`. */
+  private dueByPriority(destination: string, now: number, limit: number) {
+    const due = (priority: number, n: number) => this.dueQuery.all({ destination, priority, now, limit: n });
+    const live = due(0, limit);
+    return live.length < limit ? [...live, ...due(1, limit - live.length)] : live;
+  }
+
+  /** See `Journal.nextDueAt`. */
+  nextDueAt(destination: string, fifo: boolean, byKey = false): number | undefined {
+    if (fifo) return this.fifoHeadDue.get(destination)?.dueAt ?? undefined;
+    if (byKey) return this.keyed.nextDue.get({ destination })?.dueAt ?? undefined;
+    const dues = [0, 1]
+      .map((priority) => this.nextDueQuery.get({ destination, priority })?.dueAt)
+      .filter((t): t is number => typeof t === 'number');
+    return dues.length > 0 ? Math.min(...dues) : undefined;
+  }
+}
