@@ -108,15 +108,23 @@ export function formatDestinations(rows: readonly ApiDestination[], now: number 
 }
 
 /**
- * The pace a destination is sent at now: `12.5/s ×3 adaptive: 429 at 12:01:07` (learned, and what
+ * The pace a destination is sent at now: `13/s ×3 adaptive: 429 at 12:01:07` (learned, and what
  * last moved it, time in UTC), `40/s ×8 fixed` (as configured), `-` when not known.
  */
 function formatPace(pace: ApiDestination['pace']): string {
   if (!pace) return '-';
-  const text = `${pace.rate_per_second === null ? 'unlimited' : `${pace.rate_per_second}/s`} ×${pace.concurrency}`;
+  const text = `${pace.rate_per_second === null ? 'unlimited' : paceRate(pace.rate_per_second)} ×${pace.concurrency}`;
   if (!pace.adaptive) return `${text} fixed`;
   const at = pace.last_signal_at === null ? '' : ` at ${pace.last_signal_at.slice(11, 19)}`;
   return `${text} adaptive${pace.last_signal === null ? '' : `: ${pace.last_signal}${at}`}`;
+}
+
+/** A pace's rate, rounded, in the unit that keeps it readable: `12.5/s`, `30/m`, `1/h`. */
+function paceRate(perSecond: number): string {
+  const round = (n: number) => String(n < 10 ? Math.round(n * 10) / 10 : Math.round(n));
+  if (perSecond >= 1) return `${round(perSecond)}/s`;
+  if (perSecond * 60 >= 1) return `${round(perSecond * 60)}/m`;
+  return `${round(perSecond * 3600)}/h`;
 }
 
 /** `sluice events list`. */

@@ -116,13 +116,28 @@ describe('sluice status', () => {
       'OLDEST',
       'RATE/S',
       'ETA',
+      'PACE',
       'ORDERING',
     ]);
     expect(lines).toHaveLength(3);
     const { destinations } = (await api('/destinations')) as {
       destinations: { oldest_pending_age_seconds: number; rate_per_second: number }[];
     };
-    expect(cells(lines[1])).toEqual(['crm', 'paused', '4', '0', '0', '0', '0', '0', '30s', '0', '-', 'unordered']);
+    expect(cells(lines[1])).toEqual([
+      'crm',
+      'paused',
+      '4',
+      '0',
+      '0',
+      '0',
+      '0',
+      '0',
+      '30s',
+      '0',
+      '-',
+      'unlimited ×1 fixed',
+      'unordered',
+    ]);
     const erp = destinations[1]!;
     expect(erp.oldest_pending_age_seconds).toBeLessThanOrEqual(30);
     expect(erp.rate_per_second).toBeGreaterThan(0);
@@ -139,6 +154,7 @@ describe('sluice status', () => {
       `${erp.oldest_pending_age_seconds}s`,
       formatRate(erp.rate_per_second),
       '2h00m',
+      '1/h ×1 fixed',
       'unordered',
     ]);
   });

@@ -101,7 +101,7 @@ describe('sluice status: pace', () => {
   it('shows an adaptive pace with the signal that last moved it', () => {
     const out = formatDestinations([{ ...row, pace }]);
     expect(out).toMatch(/PACE/);
-    expect(out).toContain('12.5/s ×3 adaptive: 429 at 12:01:07');
+    expect(out).toContain('13/s ×3 adaptive: 429 at 12:01:07');
   });
 
   it('shows a fixed pace as configured, and an unlimited rate as such', () => {
