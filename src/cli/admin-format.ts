@@ -119,7 +119,7 @@ function formatPace(pace: ApiDestination['pace']): string {
   return `${text} adaptive${pace.last_signal === null ? '' : `: ${pace.last_signal}${at}`}`;
 }
 
-/** A pace's rate, rounded, in the unit that keeps it readable: `12.5/s`, `30/m`, `1/h`. */
+/** A pace's rate, rounded, in the unit that keeps it readable: `13/s`, `2.5/s`, `30/m`, `1/h`. */
 function paceRate(perSecond: number): string {
   const round = (n: number) => String(n < 10 ? Math.round(n * 10) / 10 : Math.round(n));
   if (perSecond >= 1) return `${round(perSecond)}/s`;
