@@ -106,7 +106,7 @@ function drainRows(name: string, runs: { fixed: Drain[]; adaptive: Drain[] }, go
 }
 
 export const adaptiveNginxCase: BenchCase = {
-  id: '6',
+  id: '7',
   name: 'adaptive-nginx',
   title: 'Adaptive pace against nginx limit_req',
   budgetS: (s) => 60 + s.runs * 2 * 150,
@@ -128,7 +128,7 @@ export const adaptiveNginxCase: BenchCase = {
 };
 
 export const adaptivePoolCase: BenchCase = {
-  id: '7',
+  id: '8',
   name: 'adaptive-pool',
   title: 'Adaptive pace against a worker pool',
   budgetS: (s) => 60 + s.runs * 2 * 150,
@@ -166,7 +166,7 @@ interface Recovery {
 }
 
 export const adaptiveRecoveryCase: BenchCase = {
-  id: '8',
+  id: '9',
   name: 'adaptive-recovery',
   title: 'Adaptive pace when capacity drops and comes back',
   budgetS: (s) => 60 + s.runs * 2 * 120,
@@ -237,7 +237,7 @@ export const adaptiveRecoveryCase: BenchCase = {
 };
 
 export const adaptiveFastCase: BenchCase = {
-  id: '9',
+  id: '10',
   name: 'adaptive-fast',
   title: 'Adaptive pace against a fast consumer',
   budgetS: (s) => 60 + s.runs * 2 * 120,
