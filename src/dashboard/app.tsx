@@ -9,6 +9,7 @@
  * X-CSRF-Token header (the sign-out form: in a field), and the admin app has already refused a
  * foreign Origin. Without a session, nothing but the sign-in form and the static files answers.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
@@ -147,22 +148,30 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     streamSSE(c, async (stream) => {
       let sentSamples = -1;
       const stop = new AbortController();
-      stream.onAbort(() => stop.abort());
-      deps.signal?.addEventListener('abort', () => stop.abort(), { once: true });
-      while (!stop.signal.aborted) {
-        const snapshot = await deps.live.snapshot();
-        await stream.writeSSE({ event: 'live', data: JSON.stringify(snapshot) });
-        // The charts: all of the last hour at first, again after each new sample (every 10 s).
-        const samples = snapshot.destinations.reduce((n, d) => n + (deps.history.samples(d.name).at(-1)?.at ?? 0), 0);
-        if (samples !== sentSamples) {
-          sentSamples = samples;
-          const history = Object.fromEntries(snapshot.destinations.map((d) => [d.name, deps.history.samples(d.name)]));
-          await stream.writeSSE({ event: 'history', data: JSON.stringify(history) });
+      const end = () => stop.abort();
+      stream.onAbort(end);
+      // The gateway's signal outlives every stream: its listener goes when this stream ends, or a
+      // tab open for hours would leave one per stream it ever opened.
+      deps.signal?.addEventListener('abort', end, { once: true });
+      if (deps.signal?.aborted) end();
+      try {
+        while (!stop.signal.aborted) {
+          const snapshot = await deps.live.snapshot();
+          await stream.writeSSE({ event: 'live', data: JSON.stringify(snapshot) });
+          // The charts: all of the last hour at first, again after each new sample (every 10 s).
+          const samples = snapshot.destinations.reduce((n, d) => n + (deps.history.samples(d.name).at(-1)?.at ?? 0), 0);
+          if (samples !== sentSamples) {
+            sentSamples = samples;
+            const history = Object.fromEntries(
+              snapshot.destinations.map((d) => [d.name, deps.history.samples(d.name)]),
+            );
+            await stream.writeSSE({ event: 'history', data: JSON.stringify(history) });
+          }
+          // Removes its abort listener when the time is up, so ticks do not pile listeners up.
+          await sleep(interval, undefined, { signal: stop.signal }).catch(() => undefined);
         }
-        await new Promise((resolve) => {
-          const timer = setTimeout(resolve, interval);
-          stop.signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
-        });
+      } finally {
+        deps.signal?.removeEventListener('abort', end);
       }
     }),
   );
