@@ -6,7 +6,7 @@
  * to forget.
  */
 import { adminTokenPath } from './admin/token.js';
-import type { Config } from './config/schema.js';
+import { type Config, isLoopback } from './config/schema.js';
 import { formatRate } from './config/units.js';
 import type { Scheduler } from './delivery/scheduler.js';
 import type { Journal } from './journal/port.js';
@@ -38,6 +38,15 @@ export async function logStartupSummary(f: StartupFacts): Promise<void> {
       { url: f.adminUrl, token: token ?? 'admin.token' },
       `admin API on ${f.adminUrl} (admin.host, admin.port); token ${token ? `in ${token}` : 'from admin.token in the config'}`,
     );
+    if (!isLoopback(config.admin.host)) {
+      // The admin token crosses the network in plain HTTP, and the dashboard's session cookie cannot be
+      // Secure on a plain-HTTP listener (a browser would never send it back).
+      logger.warn(
+        { host: config.admin.host },
+        `admin API listens on ${config.admin.host}, beyond this machine, over plain HTTP: the token and the ` +
+          "dashboard's session cookie cross the network in clear; put a TLS proxy in front (or use 127.0.0.1)",
+      );
+    }
   } else {
     logger.info('admin API off (admin.enabled: false)');
   }

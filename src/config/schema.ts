@@ -98,7 +98,7 @@ const retentionSchema = z.strictObject({
 });
 
 /** True for addresses only this machine can reach. */
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 

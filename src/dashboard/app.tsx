@@ -1,7 +1,8 @@
 /**
  * The dashboard's routes, mounted at /ui on the admin listener (after its Host and Origin check).
  *
- * Sign-in takes the admin token once, in a password field, and answers a session cookie: HttpOnly
+ * Sign-in takes the admin token once, in a password field (an address that keeps sending wrong ones
+ * waits: sign-in-limit.ts), and answers a session cookie: HttpOnly
  * (no script reads it), SameSite=Strict (no other site's page sends it), Path=/ui (the API's routes
  * never see it: they take the bearer token only). It cannot be Secure: the admin listener speaks
  * plain HTTP on loopback, and a Secure cookie is never sent over plain HTTP (behind a TLS proxy,
@@ -9,6 +10,8 @@
  * X-CSRF-Token header (the sign-out form: in a field), and the admin app has already refused a
  * foreign Origin. Without a session, nothing but the sign-in form and the static files answers.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
@@ -22,6 +25,7 @@ import type { History } from './history.js';
 import type { LiveSnapshot } from './live.js';
 import { DashboardPage, SignInPage } from './page.js';
 import { csrfMatches, type Sessions } from './sessions.js';
+import { createSignInLimit, type SignInLimit } from './sign-in-limit.js';
 
 export const SESSION_COOKIE = 'sluice_session';
 
@@ -48,6 +52,8 @@ export interface DashboardAppDeps {
   liveIntervalMs?: number;
   /** Ends the live streams at shutdown. */
   signal?: AbortSignal;
+  /** The backoff on failed sign-ins; default `createSignInLimit()`. */
+  signInLimit?: SignInLimit;
 }
 
 /** Only this origin's files; no frames; forms post here only. */
@@ -66,6 +72,7 @@ const CSP = [
 export function createDashboardApp(deps: DashboardAppDeps): Hono {
   const app = new Hono();
   const interval = deps.liveIntervalMs ?? 1500;
+  const signInLimit = deps.signInLimit ?? createSignInLimit();
 
   app.use('*', async (c, next) => {
     await next();
@@ -110,10 +117,23 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
   });
 
   app.post('/login', async (c) => {
+    // The peer's address (absent under `app.request()`, where all callers share one backoff).
+    const env = c.env as Partial<HttpBindings> | undefined;
+    const address = env?.incoming?.socket?.remoteAddress ?? 'unknown';
+    const wait = signInLimit.retryAfter(address);
+    if (wait > 0) {
+      const error = `Too many wrong tokens from this address: try again in ${wait} s.`;
+      return c.html(document(<SignInPage assets={deps.assets} error={error} />), 429, {
+        'Retry-After': String(wait),
+      });
+    }
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
-    if (!token || !safeEqual(token, deps.token))
+    if (!token || !safeEqual(token, deps.token)) {
+      signInLimit.failed(address);
       return c.html(document(<SignInPage assets={deps.assets} error="That is not the admin token." />), 401);
+    }
+    signInLimit.succeeded(address);
     const session = deps.sessions.create();
     setCookie(c, cookieName(c), session.id, {
       path: '/ui',
@@ -147,22 +167,30 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     streamSSE(c, async (stream) => {
       let sentSamples = -1;
       const stop = new AbortController();
-      stream.onAbort(() => stop.abort());
-      deps.signal?.addEventListener('abort', () => stop.abort(), { once: true });
-      while (!stop.signal.aborted) {
-        const snapshot = await deps.live.snapshot();
-        await stream.writeSSE({ event: 'live', data: JSON.stringify(snapshot) });
-        // The charts: all of the last hour at first, again after each new sample (every 10 s).
-        const samples = snapshot.destinations.reduce((n, d) => n + (deps.history.samples(d.name).at(-1)?.at ?? 0), 0);
-        if (samples !== sentSamples) {
-          sentSamples = samples;
-          const history = Object.fromEntries(snapshot.destinations.map((d) => [d.name, deps.history.samples(d.name)]));
-          await stream.writeSSE({ event: 'history', data: JSON.stringify(history) });
+      const end = () => stop.abort();
+      stream.onAbort(end);
+      // The gateway's signal outlives every stream: its listener goes when this stream ends, or a
+      // tab open for hours would leave one per stream it ever opened.
+      deps.signal?.addEventListener('abort', end, { once: true });
+      if (deps.signal?.aborted) end();
+      try {
+        while (!stop.signal.aborted) {
+          const snapshot = await deps.live.snapshot();
+          await stream.writeSSE({ event: 'live', data: JSON.stringify(snapshot) });
+          // The charts: all of the last hour at first, again after each new sample (every 10 s).
+          const samples = snapshot.destinations.reduce((n, d) => n + (deps.history.samples(d.name).at(-1)?.at ?? 0), 0);
+          if (samples !== sentSamples) {
+            sentSamples = samples;
+            const history = Object.fromEntries(
+              snapshot.destinations.map((d) => [d.name, deps.history.samples(d.name)]),
+            );
+            await stream.writeSSE({ event: 'history', data: JSON.stringify(history) });
+          }
+          // Removes its abort listener when the time is up, so ticks do not pile listeners up.
+          await sleep(interval, undefined, { signal: stop.signal }).catch(() => undefined);
         }
-        await new Promise((resolve) => {
-          const timer = setTimeout(resolve, interval);
-          stop.signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
-        });
+      } finally {
+        deps.signal?.removeEventListener('abort', end);
       }
     }),
   );

@@ -3,6 +3,7 @@
  * one `key = value` per line, XML indented), binary as a hex dump. Done on the server so that it is
  * tested once and the page only places text (never HTML) in the document.
  */
+import { jsonView } from './json-view.js';
 
 export type BodyKind = 'json' | 'form' | 'xml' | 'text' | 'hex' | 'empty';
 
@@ -26,11 +27,10 @@ export function bodyView(body: string, encoding: 'utf8' | 'base64', contentType:
   const cut = body.length > TEXT_LIMIT;
   const text = cut ? body.slice(0, TEXT_LIMIT) : body;
   if (type === 'application/json' || type.endsWith('+json')) {
-    try {
-      return { kind: 'json', text: JSON.stringify(JSON.parse(body), null, 2), truncated: false };
-    } catch {
-      return { kind: 'text', text, truncated: cut }; // says JSON, is not: shown as sent
-    }
+    // Indented token by token, not parsed: what was received, digits and repeated keys included.
+    const json = jsonView(text, cut);
+    // Says JSON, is not: shown as sent.
+    return json === undefined ? { kind: 'text', text, truncated: cut } : { kind: 'json', ...json };
   }
   if (type === 'application/x-www-form-urlencoded') return { kind: 'form', text: formView(text), truncated: cut };
   if (type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml'))

@@ -17,6 +17,7 @@ import { createAssets } from './assets.js';
 import { createHistory, type History, runHistorySampler } from './history.js';
 import { createLiveView } from './live.js';
 import { createSessions } from './sessions.js';
+import { createSignInLimit } from './sign-in-limit.js';
 
 export interface DashboardOptions {
   config: Pick<Config, 'sources' | 'destinations'>;
@@ -74,6 +75,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const app = createDashboardApp({
     token: options.token,
     sessions: createSessions({ clock }),
+    signInLimit: createSignInLimit({ clock }),
     assets: createAssets(),
     actions: createActions({ journal, scheduler, events, replays, clock }),
     history,

@@ -15,6 +15,55 @@ describe('bodyView', () => {
     expect(bodyView('{nope', 'utf8', 'application/json')).toEqual({ kind: 'text', text: '{nope', truncated: false });
   });
 
+  it('shows JSON as it came: integers past 2^53, repeated keys and escapes verbatim', () => {
+    const body = '{"id":9223372036854775807,"amount":1.10,"id":"again","name":"caf\\u00e9","n":[1e3,-0,{}]}';
+    expect(bodyView(body, 'utf8', 'application/json').text).toBe(
+      [
+        '{',
+        '  "id": 9223372036854775807,',
+        '  "amount": 1.10,',
+        '  "id": "again",',
+        '  "name": "caf\\u00e9",',
+        '  "n": [',
+        '    1e3,',
+        '    -0,',
+        '    {}',
+        '  ]',
+        '}',
+      ].join('\n'),
+    );
+    // What JSON.parse refuses is no JSON here either.
+    for (const notJson of ['[1,2,]', '{"a" 1}', '{"a":1}{}', '01', '"tab\there"', '{"a":1'])
+      expect(bodyView(notJson, 'utf8', 'application/json'), notJson).toEqual({
+        kind: 'text',
+        text: notJson,
+        truncated: false,
+      });
+  });
+
+  it('cuts a long JSON body at the text limit and says so', () => {
+    const items = Array.from(
+      { length: 30_000 },
+      (_, i) => `{"id":${2n ** 60n + BigInt(i)},"note":"${'x'.repeat(i % 7)}"}`,
+    );
+    const body = `[${items.join(',')}]`;
+    expect(body.length).toBeGreaterThan(256 * 1024);
+    const view = bodyView(body, 'utf8', 'application/json');
+    expect(view).toMatchObject({ kind: 'json', truncated: true });
+    expect(view.text.replace(/\s/g, '').length).toBeLessThanOrEqual(256 * 1024);
+    expect(view.text.startsWith('[\n  {\n    "id": 1152921504606846976,\n    "note": ""\n  },')).toBe(true);
+    // Nesting to the limit: the indentation stops growing the text past its own bound.
+    for (const depth of [200_000, 300 * 1024]) {
+      const deep = bodyView('['.repeat(depth), 'utf8', 'application/json');
+      expect(deep.truncated, `${depth}`).toBe(true);
+      expect(deep.text.length, `${depth}`).toBeLessThan(2 * 1024 * 1024);
+    }
+    // A cut inside a string shows what there is of it.
+    const cutInString = bodyView(`{"a":"${'y'.repeat(300 * 1024)}"}`, 'utf8', 'application/json');
+    expect(cutInString).toMatchObject({ kind: 'json', truncated: true });
+    expect(cutInString.text.startsWith('{\n  "a": "yyy')).toBe(true);
+  });
+
   it('lists a form one decoded field a line', () => {
     expect(bodyView('a=1&b=hello+world&c=%C3%A9', 'utf8', 'application/x-www-form-urlencoded').text).toBe(
       'a = 1\nb = hello world\nc = é',

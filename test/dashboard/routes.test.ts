@@ -95,6 +95,22 @@ describe('dashboard routes', () => {
     expect((await fx.app.request('/destinations', { headers: { cookie } })).status).toBe(401);
   });
 
+  it('makes an address wait after 5 wrong tokens in a minute, even with the right one then', async () => {
+    const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: 'http://127.0.0.1:9/' } } }));
+    const login = (token: string) =>
+      fx.app.request('/ui/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    for (let i = 0; i < 5; i++) expect((await login(`wrong-${i}`)).status).toBe(401);
+    const refused = await login(fx.token);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.get('set-cookie')).toBeNull();
+    expect(await refused.text()).toContain('try again in');
+  });
+
   it('refuses a change without the CSRF token, or from another origin; logs the ones it makes', async () => {
     const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: 'http://127.0.0.1:9/' } } }));
     const { cookie, csrf } = await signIn(fx);

@@ -3,8 +3,11 @@
  * backlog, and warns about a destination that sends nothing (paused, or held), since both outlive a restart.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Scheduler } from '../../src/delivery/scheduler.js';
 import { type Gateway, startGateway } from '../../src/gateway.js';
+import type { Journal } from '../../src/journal/port.js';
 import { silentLogger } from '../../src/log.js';
+import { logStartupSummary } from '../../src/startup-summary.js';
 import { tempDir, testConfig } from '../helpers/gateway.js';
 import { capturedLogger } from '../helpers/log.js';
 import { post } from '../helpers/post.js';
@@ -45,5 +48,26 @@ describe('start-up summary', () => {
     );
     expect(JSON.stringify(entries)).not.toContain('secret');
     expect(line('destination crm is paused')).toMatchObject({ level: 40 });
+  });
+
+  it('warns when the admin listener is beyond loopback, where only a TLS proxy protects token and cookie', async () => {
+    const summary = async (admin: Record<string, unknown>) => {
+      const config = testConfig({ admin, destinations: { crm: { url: 'http://127.0.0.1:9/' } }, sources: {} }, tmp.dir);
+      const log = capturedLogger();
+      await logStartupSummary({
+        config,
+        url: 'http://127.0.0.1:8080',
+        port: 8080,
+        adminUrl: `http://${config.admin.host}:8081`,
+        // No backlog to read here: only the listener lines matter.
+        journal: { destinationStats: () => Promise.reject(new Error('not read')) } as unknown as Journal,
+        scheduler: { state: () => undefined } as unknown as Scheduler,
+        logger: log.logger,
+      });
+      return log.entries().filter((e) => String(e.msg).includes('TLS proxy'));
+    };
+    expect(await summary({ host: '0.0.0.0', token: 'x'.repeat(32) })).toMatchObject([{ level: 40, host: '0.0.0.0' }]);
+    expect(await summary({ host: '127.0.0.1' })).toEqual([]);
+    expect(await summary({ host: '::1' })).toEqual([]);
   });
 });
