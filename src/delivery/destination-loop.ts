@@ -319,8 +319,12 @@ export class DestinationLoop {
     while (this.ready.length > 0 && this.inFlight.size < this.cap) {
       if (this.current !== 'running' && this.current !== 'probing') break;
       const claim = this.ready[0]!;
-      if (claim.leaseUntil - now < this.destination.timeout + LEASE_GUARD_MS) {
-        // Sent now, the attempt could outlive the lease and race a second claim of the same delivery.
+      if (
+        claim.leaseUntil - now < this.destination.timeout + LEASE_GUARD_MS ||
+        this.options.journal.leaseConfirmed?.(claim, now) === false
+      ) {
+        // Sent now, the attempt could outlive the lease and race a second claim of the same delivery;
+        // or the journal's short lease is no longer confirmed, and another node may take it over.
         stale.push(this.ready.shift()!);
         continue;
       }
