@@ -74,6 +74,11 @@ export interface GatewayEventMap {
   'journal:state-changed': [{ destination: string }];
   /** The journal's notification connection was lost (it reconnects by itself) or is back. */
   'journal:listening': [{ listening: boolean; error?: string | undefined }];
+  /**
+   * Renewing the short leases of this node's claims failed (once per run of failures: its claims may
+   * go to other nodes, and are released rather than sent), or works again.
+   */
+  'journal:lease-renewal': [{ renewing: boolean; error?: string | undefined }];
   /** Short of space, retention deleted delivered events before their retention ended. */
   'journal:reclaimed': [{ count: number }];
   /** A delivery attempt finished and its outcome was decided. */

@@ -374,4 +374,12 @@ function followOtherNodes(
     if (listening) logger.info('journal notifications: listening');
     else logger.warn({ error }, 'journal notifications lost: reconnecting (delivery loops poll meanwhile)');
   });
+  events.on('journal:lease-renewal', ({ renewing, error }) => {
+    if (renewing) logger.info('journal lease renewal works again');
+    else
+      logger.warn(
+        { error },
+        'journal lease renewal failing: claims whose lease is not confirmed are released, not sent, and may go to other nodes',
+      );
+  });
 }

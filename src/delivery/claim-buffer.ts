@@ -1,7 +1,8 @@
 /**
  * The claims a destination loop took ahead of its free slots (claim-ahead.ts), waiting to be sent
  * in claim order. A buffered claim holds a lease: it goes back to the journal (`Journal.release`:
- * pending again, its attempt uncounted) when it would not outlast an attempt, and whenever the loop
+ * pending again, its attempt uncounted) when it would not outlast an attempt or the journal no
+ * longer confirms its lease (`Journal.leaseConfirmed`, several nodes), and whenever the loop
  * stops sending (a pause, a hold, shutdown), rather than letting the lease run out and the
  * delivery be counted as an abandoned attempt.
  */
@@ -36,8 +37,9 @@ export class ClaimBuffer {
     const stale: Claim[] = [];
     while (this.ready.length > 0 && hasRoom()) {
       const claim = this.ready[0]!;
-      if (claim.leaseUntil - now < this.minLeaseLeftMs) {
-        // Sent now, the attempt could outlive the lease and race a second claim of the same delivery.
+      if (claim.leaseUntil - now < this.minLeaseLeftMs || this.journal.leaseConfirmed?.(claim, now) === false) {
+        // Sent now, the attempt could outlive the lease and race a second claim of the same delivery;
+        // or the journal's short lease is no longer confirmed, and another node may take it over.
         stale.push(this.ready.shift()!);
         continue;
       }

@@ -265,6 +265,14 @@ export interface Journal {
    * database's clock), so that the nodes together keep to one pace. Resolves how many it took.
    */
   reserveSendTokens?(destination: string, want: number, bucket: { rate: number; capacity: number }): Promise<number>;
+  /**
+   * Present on a journal that stores short leases and renews them while the claim is held (several
+   * nodes share it): false when this node can no longer be sure the journal holds `claim`'s lease for
+   * it a margin beyond `now` (renewals failed, or another node took the delivery over). Such a claim
+   * must not be sent: another node may send it too. Checked right before each send. A journal one
+   * process holds (SQLite) stores the whole lease at claim time and has no need of it.
+   */
+  leaseConfirmed?(claim: Claim, now: number): boolean;
   /** Resolves when the journal takes writes right now (readiness); rejects like a failed write. */
   probe(): Promise<void>;
   /** Finishes pending writes and closes the store. */

@@ -143,6 +143,18 @@ describe('destination loop: pacing', () => {
     await run.stop();
   });
 
+  it('releases, never sends, a claim whose lease the journal no longer confirms', async () => {
+    const run = start({ concurrency: 4 }, () => ok(5), 3);
+    // The first three claims checked are unconfirmed (renewal failed); claimed again, they are.
+    const checked: number[] = [];
+    run.journal.leaseConfirmed = (claim) => checked.push(claim.deliveryId) > 3;
+    await vi.advanceTimersByTimeAsync(3_000);
+    const unconfirmed = checked.slice(0, 3);
+    expect(run.journal.released.map((c) => c.deliveryId)).toEqual(unconfirmed);
+    expect(run.consumer.requests).toHaveLength(3);
+    expect(delivered(run.journal)).toBe(3);
+    await run.stop();
+  });
   it('never has more requests at the consumer than the concurrency cap', async () => {
     const run = start({ concurrency: 3 }, () => ok(150), 15);
     await vi.advanceTimersByTimeAsync(1_000);

@@ -1,10 +1,12 @@
 /**
- * The shared pacer's plan: whatever rate and burst, a bucket of `capacity` whose tokens are spent
+ * The shared pacer: it reserves from the journal's bucket only what its local pacer would spend. Its plan: whatever rate and burst, a bucket of `capacity` whose tokens are spent
  * within `holdMs` keeps every one-second window within rate + burst (capacity + rate·(1 s + holdMs)
  * ≤ rate + burst, or below the next whole request), and still lets a reservation take tokens.
  */
 import { describe, expect, it } from 'vitest';
-import { reservationPlan } from '../../src/delivery/pacing/shared-pacer.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createPacer } from '../../src/delivery/pacing/create-pacer.js';
+import { reservationPlan, sharedPacerFactory } from '../../src/delivery/pacing/shared-pacer.js';
 
 describe('reservationPlan', () => {
   const cases: [number, number][] = [
@@ -32,5 +34,37 @@ describe('reservationPlan', () => {
   it('keeps tokens long enough to be usable when the burst allows it', () => {
     expect(reservationPlan(50, 10).holdMs).toBeGreaterThanOrEqual(50);
     expect(reservationPlan(100_000, 2_000).batch).toBeGreaterThanOrEqual(500);
+  });
+});
+
+describe('sharedPacerFactory', () => {
+  const T = Date.UTC(2030, 0, 1);
+  const crm = configSchema.parse({
+    destinations: { crm: { url: 'http://127.0.0.1:9/', rate: '50/s', burst: 10 } },
+    sources: { shop: { path: '/in/shop', to: 'crm' } },
+  }).destinations.crm!;
+
+  it('reserves shared tokens only when the local pacer would send, and no more than it can spend', async () => {
+    const asked: number[] = [];
+    // The journal's bucket, as the shared pacer sees it: grants what is asked.
+    const reserve = async (_name: string, want: number) => {
+      asked.push(want);
+      return want;
+    };
+    // The local pacer has backed off to 10/s (as an adaptive one does after refusals), below the shared 50/s.
+    const local = (d: typeof crm, name: string, now: number) => createPacer({ ...d, rate: 10, burst: 1 }, name, now);
+    const pacer = sharedPacerFactory(reserve, local, () => T)(crm, 'crm', T);
+    // First send: the local pacer allows one, which is all it can spend within the hold time.
+    expect(pacer.tryTake(T)).toBe(false);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(asked).toEqual([1]);
+    expect(pacer.tryTake(T)).toBe(true);
+    // The local pacer refuses for 100 ms: nothing is reserved meanwhile, whoever asks.
+    for (let at = T + 1; at < T + 95; at += 7) {
+      expect(pacer.tryTake(at)).toBe(false);
+      expect(pacer.msUntilNext(at)).toBeGreaterThan(0);
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    expect(asked).toEqual([1]);
   });
 });

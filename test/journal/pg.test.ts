@@ -292,6 +292,72 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect(taken[0]!.attempt).toBe(2);
     });
 
+    it('renews on a connection of its own: a node whose pool is taken still keeps its leases', async () => {
+      const renewal = { leaseMs: 600, everyMs: 150 };
+      const a = await node({ leaseRenewal: renewal, poolSize: 1 });
+      const b = await node({ leaseRenewal: renewal });
+      await emptyJournalTables(a.pool);
+      await a.append(makeEvent({ receivedAt: Date.now() }));
+      const request = () => ({ destination: 'crm', limit: 1, now: Date.now(), leaseMs: 35_000, fifo: false });
+      const [held] = await a.claim(request());
+      // Every pooled connection is busy (group commits, claims waiting on an advisory lock) for 5 leases.
+      const busy = await a.pool.connect();
+      try {
+        for (let i = 0; i < 6; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          expect(await b.claim(request())).toEqual([]);
+          expect(a.leaseConfirmed(held!, Date.now())).toBe(true);
+        }
+      } finally {
+        busy.release();
+      }
+    });
+
+    it('a claim whose renewal fails is no longer confirmed (reported once), and is again once renewal works', async () => {
+      const renewal = { leaseMs: 600, everyMs: 150 };
+      const events = createGatewayEvents();
+      const reports: { renewing: boolean; error?: string | undefined }[] = [];
+      events.on('journal:lease-renewal', (r) => reports.push(r));
+      const a = await node({ leaseRenewal: renewal, events });
+      await emptyJournalTables(a.pool);
+      await a.append(makeEvent({ receivedAt: Date.now() }));
+      const [held] = await a.claim({ destination: 'crm', limit: 1, now: Date.now(), leaseMs: 35_000, fifo: false });
+      expect(a.leaseConfirmed(held!, Date.now())).toBe(true);
+      // Another connection locks the row: each renewal waits on it until its statement timeout.
+      const blocker = await raw();
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT id FROM deliveries WHERE id = $1 FOR UPDATE', [held!.deliveryId]);
+      await waitUntil(() => !a.leaseConfirmed(held!, Date.now()), 5_000, 'the lease to be unconfirmed');
+      await new Promise((r) => setTimeout(r, 800)); // several failed renewals: still one report
+      expect(reports).toHaveLength(1);
+      expect(reports[0]!.renewing).toBe(false);
+      expect(reports[0]!.error).toMatch(/timeout/i);
+      expect(a.leaseConfirmed(held!, Date.now())).toBe(false);
+      await blocker.query('COMMIT');
+      await waitUntil(() => a.leaseConfirmed(held!, Date.now()), 5_000, 'the lease to be confirmed again');
+      expect(reports.at(-1)?.renewing).toBe(true);
+      expect(reports).toHaveLength(2);
+    });
+
+    it('a claim another node took over after its lease ran out stays unconfirmed', async () => {
+      const a = await node({ leaseRenewal: { leaseMs: 600, everyMs: 150 } });
+      const b = await node({ leaseRenewal: false });
+      await emptyJournalTables(a.pool);
+      await a.append(makeEvent({ receivedAt: Date.now() }));
+      const request = () => ({ destination: 'crm', limit: 1, now: Date.now(), leaseMs: 35_000, fifo: false });
+      const [held] = await a.claim(request());
+      const blocker = await raw();
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT id FROM deliveries WHERE id = $1 FOR UPDATE', [held!.deliveryId]);
+      await new Promise((r) => setTimeout(r, 900));
+      await blocker.query('COMMIT');
+      // The stored lease ran out while renewal waited: b takes the delivery before a renews it again.
+      const [taken] = await b.claim({ ...request(), now: Date.now() + 60_000 });
+      expect(taken!.attempt).toBe(2);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(a.leaseConfirmed(held!, Date.now())).toBe(false);
+    });
+
     it('the shared token bucket grants at most capacity + rate·T to all nodes together', async () => {
       const nodes = [await node(), await node(), await node()];
       await emptyJournalTables(nodes[0]!.pool);

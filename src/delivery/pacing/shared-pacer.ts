@@ -69,11 +69,17 @@ export function sharedPacerFactory(
     /** No asking before this (the bucket was empty, or the journal failed). */
     let quietUntil = 0;
 
+    /**
+     * Reserves only when the local pacer would send now, and only what it can spend within the hold
+     * time: a reserved token that expires unspent is lost to every node, so a node whose own
+     * (adaptive) pacer has backed off would otherwise drain the cluster's rate.
+     */
     const ask = (at: number) => {
-      if (asking || at < quietUntil) return;
+      if (asking || at < quietUntil || local.msUntilNext(at) > 0) return;
+      const want = Math.max(1, Math.min(plan.batch, Math.floor(local.affordable(at, plan.holdMs))));
       asking = true;
       const started = clock();
-      reserve(name, plan.batch, { rate, capacity: plan.capacity }).then(
+      reserve(name, want, { rate, capacity: plan.capacity }).then(
         (taken) => {
           granted = taken;
           expiresAt = started + plan.holdMs;
@@ -114,7 +120,8 @@ export function sharedPacerFactory(
         return true;
       },
       msUntilNext(at) {
-        if (usable(at) > 0) return local.msUntilNext(at);
+        const localWait = local.msUntilNext(at);
+        if (usable(at) > 0 || localWait > 0) return localWait;
         ask(at);
         return Math.max(1, quietUntil - at, asking ? 2 : 1);
       },

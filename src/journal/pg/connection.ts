@@ -58,12 +58,20 @@ export function createPool(options: PoolOptions): pg.Pool {
   return pool;
 }
 
-/** A single connection with the journal's settings (migrations, LISTEN). */
-export function createClient(url: string, connectTimeoutMs = 5_000): pg.Client {
+/**
+ * A single connection with the journal's settings (migrations, LISTEN, lease renewal). With
+ * `statementTimeoutMs`, statements end after that long on the server and the client stops waiting
+ * for them after that long too (a network that drops packets never answers).
+ */
+export function createClient(url: string, connectTimeoutMs = 5_000, statementTimeoutMs?: number): pg.Client {
   return new pg.Client({
     connectionString: url,
     connectionTimeoutMillis: connectTimeoutMs,
-    options: CONNECTION_OPTIONS,
+    options:
+      statementTimeoutMs === undefined
+        ? CONNECTION_OPTIONS
+        : `-c synchronous_commit=on -c statement_timeout=${Math.ceil(statementTimeoutMs)}`,
+    ...(statementTimeoutMs === undefined ? {} : { query_timeout: Math.ceil(statementTimeoutMs) }),
     types,
     application_name: 'sluice',
   });

@@ -50,11 +50,11 @@ import { WakeupListener } from './wakeups.js';
 export interface PgJournalOptions {
   /** `postgres://user:password@host:port/database`. */
   url: string;
-  /** Most connections of this node (default 10; one more is kept for LISTEN). */
+  /** Most connections of this node (default 10; one more is kept for LISTEN, one for lease renewal). */
   poolSize?: number | undefined;
   /** Most append groups committing at once (default 4); later appends wait and form bigger groups. */
   maxCommitsInFlight?: number | undefined;
-  /** Where group commits, wake-ups and state changes from other nodes are reported. */
+  /** Where group commits, wake-ups, state changes from other nodes and failing lease renewals are reported. */
   events?: GatewayEvents | undefined;
   /** Without it, no LISTEN connection is opened (a node that only reads, or a test). */
   listen?: boolean | undefined;
@@ -101,7 +101,15 @@ export class PgJournal implements Journal {
     );
     this.concurrency = options.concurrency ?? {};
     const renewal = options.leaseRenewal === undefined ? DEFAULT_LEASE_RENEWAL : options.leaseRenewal;
-    this.leases = renewal === false ? undefined : new LeaseRenewal(this.pool, renewal);
+    this.leases =
+      renewal === false
+        ? undefined
+        : new LeaseRenewal(options.url, renewal, (renewing, error) =>
+            events?.emit('journal:lease-renewal', {
+              renewing,
+              error: error === undefined ? undefined : String((error as Error).message ?? error),
+            }),
+          );
     this.listener =
       options.listen === false
         ? undefined
@@ -140,8 +148,12 @@ export class PgJournal implements Journal {
       this.leases?.options.leaseMs,
       this.concurrency[request.destination],
     );
-    this.leases?.track(claimed);
+    this.leases?.track(claimed, request.now);
     return claimed;
+  }
+
+  leaseConfirmed(claim: Claim, now: number): boolean {
+    return this.leases?.confirmed(claim, now) ?? true;
   }
 
   async complete(claim: Claim, attempt: AttemptRecord, verdict: Verdict): Promise<boolean> {

@@ -3,10 +3,10 @@
  * one row per destination, refilled on the database's clock (the nodes' clocks never enter), taken
  * from under the row's lock, so that nodes reserving at once take turns.
  *
- * One round trip, with `synchronous_commit = off` for this transaction only: a reservation is
- * worth a few milliseconds and is spent at once, and waiting for an fsync would cost more than the
- * tokens are worth. A reservation lost in a database crash can only be granted again after the
- * crash, seconds later, outside the window it counted in.
+ * One round trip, committed with `synchronous_commit = on` like every journal write: a reservation
+ * committed without waiting for the disk could be lost in a database crash, and a fast restart or
+ * failover would grant its tokens again within the same second, exceeding rate + burst once. The
+ * fsync costs a fraction of a millisecond per reservation (test/bench/README.md).
  */
 import type pg from 'pg';
 import { checkout, toJournalError } from './connection.js';
@@ -29,7 +29,6 @@ export async function reserveSendTokens(
   // Parameters cannot be bound in a multi-statement query: the values are numbers checked above and
   // the name quoted as a literal.
   const text = `BEGIN;
-SET LOCAL synchronous_commit TO off;
 INSERT INTO destination_tokens (name, tokens, refilled_at) VALUES (${name}, ${n(bucket.capacity)}, ${clock})
   ON CONFLICT (name) DO NOTHING;
 SELECT 1 FROM destination_tokens WHERE name = ${name} FOR UPDATE;
