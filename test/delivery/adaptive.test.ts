@@ -62,8 +62,9 @@ describe('adaptive pacing', () => {
     const span = consumer.accepted.at(-1)! - consumer.accepted[0]!;
     expect(span).toBeLessThanOrEqual(15_000);
     const state = g.scheduler.state('crm')!;
-    // Within twice the limiter's 20/s (it starts at a quarter of the ceiling, 25/s, and must not have grown past).
-    expect(state.rate!).toBeLessThanOrEqual(40);
+    // Well under the 100/s ceiling: it starts at 25/s and oscillates around the limiter's 20/s (cut by
+    // 0.7 on a refusal, then grown back along the cubic curve), so 3× the limit is the wide bound.
+    expect(state.rate!).toBeLessThan(60);
     const metrics = await g.metrics.registry.getSingleMetricAsString('sluice_consumer_refusals_total');
     if (consumer.refused > 0) expect(metrics).toMatch(/status="429"\} [1-9]/);
     const rate = await g.metrics.registry.getSingleMetricAsString('sluice_destination_rate');
