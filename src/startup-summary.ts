@@ -39,12 +39,12 @@ export async function logStartupSummary(f: StartupFacts): Promise<void> {
       `admin API on ${f.adminUrl} (admin.host, admin.port); token ${token ? `in ${token}` : 'from admin.token in the config'}`,
     );
     if (!isLoopback(config.admin.host)) {
-      // The admin token crosses the network in plain HTTP, and the dashboard's session cookie cannot be
+      // The admin token crosses the network in plain HTTP, and the dashboard's sign-in cookie cannot be
       // Secure on a plain-HTTP listener (a browser would never send it back).
       logger.warn(
         { host: config.admin.host },
         `admin API listens on ${config.admin.host}, beyond this machine, over plain HTTP: the token and the ` +
-          "dashboard's session cookie cross the network in clear; put a TLS proxy in front (or use 127.0.0.1)",
+          "dashboard's sign-in cookie cross the network in clear; put a TLS proxy in front (or use 127.0.0.1)",
       );
     }
   } else {

@@ -77,7 +77,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   });
 
   app.use('*', hostGuard(deps.allowedHosts ?? LOOPBACK_NAMES, PUBLIC_PATHS, error));
-  // Before the bearer check: the page cannot send the header, it has its own session (dashboard/app.tsx).
+  // Before the bearer check: the page cannot send the header, it has its own sign-in (dashboard/app.tsx).
   if (deps.dashboard) app.route('/ui', deps.dashboard);
   app.use('*', bearerAuth(deps.token));
   app.use('*', jsonOnly(error));

@@ -2,13 +2,13 @@
  * The dashboard's routes, mounted at /ui on the admin listener (after its Host and Origin check).
  *
  * Sign-in takes the admin token once, in a password field (an address that keeps sending wrong ones
- * waits: sign-in-limit.ts), and answers a session cookie: HttpOnly
+ * waits: sign-in-limit.ts), and answers a sign-in cookie: HttpOnly
  * (no script reads it), SameSite=Strict (no other site's page sends it), Path=/ui (the API's routes
  * never see it: they take the bearer token only). It cannot be Secure: the admin listener speaks
  * plain HTTP on loopback, and a Secure cookie is never sent over plain HTTP (behind a TLS proxy,
- * the proxy may add the flag). Every change (POST) also needs the session's CSRF token in the
+ * the proxy may add the flag). Every change (POST) also needs the sign-in's CSRF token in the
  * X-CSRF-Token header (the sign-out form: in a field), and the admin app has already refused a
- * foreign Origin. Without a session, nothing but the sign-in form and the static files answers.
+ * foreign Origin. Without a sign-in, nothing but the sign-in form and the static files answers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpBindings } from '@hono/node-server';
@@ -24,14 +24,14 @@ import { bodyView } from './body-view.js';
 import type { History } from './history.js';
 import type { LiveSnapshot } from './live.js';
 import { DashboardPage, SignInPage } from './page.js';
-import { csrfMatches, type Sessions } from './sessions.js';
 import { createSignInLimit, type SignInLimit } from './sign-in-limit.js';
+import { csrfMatches, type SignIns } from './sign-ins.js';
 
-export const SESSION_COOKIE = 'sluice_session';
+export const SESSION_COOKIE = 'sluice_signin';
 
 /**
  * The cookie's name on this listener: cookies are kept per host, not per port, so two gateways on
- * one machine would otherwise overwrite each other's session (`sluice_session_8081`).
+ * one machine would otherwise overwrite each other's sign-in (`sluice_signin_8081`).
  */
 function cookieName(c: Context): string {
   const port = new URL(c.req.url).port;
@@ -40,7 +40,7 @@ function cookieName(c: Context): string {
 
 export interface DashboardAppDeps {
   token: string;
-  sessions: Sessions;
+  signIns: SignIns;
   assets: Assets;
   actions: Actions;
   history: History;
@@ -97,17 +97,17 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
     });
   });
 
-  const sessionOf = (c: Context) => deps.sessions.get(getCookie(c, cookieName(c)));
+  const signInOf = (c: Context) => deps.signIns.get(getCookie(c, cookieName(c)));
 
   app.get('/', async (c) => {
-    const session = sessionOf(c);
-    if (!session) return c.html(document(<SignInPage assets={deps.assets} />));
+    const signIn = signInOf(c);
+    if (!signIn) return c.html(document(<SignInPage assets={deps.assets} />));
     const snapshot = await deps.live.snapshot();
     return c.html(
       document(
         <DashboardPage
           assets={deps.assets}
-          csrf={session.csrf}
+          csrf={signIn.csrf}
           snapshot={snapshot}
           sources={Object.keys(deps.config.sources)}
           sampleSeconds={deps.history.intervalMs / 1000}
@@ -134,31 +134,31 @@ export function createDashboardApp(deps: DashboardAppDeps): Hono {
       return c.html(document(<SignInPage assets={deps.assets} error="That is not the admin token." />), 401);
     }
     signInLimit.succeeded(address);
-    const session = deps.sessions.create();
-    setCookie(c, cookieName(c), session.id, {
+    const signIn = deps.signIns.create();
+    setCookie(c, cookieName(c), signIn.id, {
       path: '/ui',
       httpOnly: true,
       sameSite: 'Strict',
-      maxAge: Math.floor((session.expiresAt - Date.now()) / 1000),
+      maxAge: Math.floor((signIn.expiresAt - Date.now()) / 1000),
     });
     return c.redirect('/ui', 303);
   });
 
   app.post('/logout', async (c) => {
-    const session = sessionOf(c);
+    const signIn = signInOf(c);
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const sent = c.req.header('x-csrf-token') ?? (typeof form.csrf === 'string' ? form.csrf : undefined);
-    if (session && !csrfMatches(session, sent)) return c.json(refusal('csrf', 'missing or wrong CSRF token'), 403);
-    deps.sessions.delete(session?.id);
+    if (signIn && !csrfMatches(signIn, sent)) return c.json(refusal('csrf', 'missing or wrong CSRF token'), 403);
+    deps.signIns.delete(signIn?.id);
     deleteCookie(c, cookieName(c), { path: '/ui' });
     return c.redirect('/ui', 303);
   });
 
-  // Everything under /ui/api needs a session; a change needs its CSRF token too.
+  // Everything under /ui/api needs a sign-in; a change needs its CSRF token too.
   app.use('/api/*', async (c, next) => {
-    const session = sessionOf(c);
-    if (!session) return c.json(refusal('unauthorized', 'sign in first'), 401);
-    if (c.req.method !== 'GET' && !csrfMatches(session, c.req.header('x-csrf-token')))
+    const signIn = signInOf(c);
+    if (!signIn) return c.json(refusal('unauthorized', 'sign in first'), 401);
+    if (c.req.method !== 'GET' && !csrfMatches(signIn, c.req.header('x-csrf-token')))
       return c.json(refusal('csrf', 'missing or wrong CSRF token'), 403);
     return next();
   });

@@ -16,8 +16,8 @@ import { createDashboardApp } from './app.js';
 import { createAssets } from './assets.js';
 import { createHistory, type History, runHistorySampler } from './history.js';
 import { createLiveView } from './live.js';
-import { createSessions } from './sessions.js';
 import { createSignInLimit } from './sign-in-limit.js';
+import { createSignIns } from './sign-ins.js';
 
 export interface DashboardOptions {
   config: Pick<Config, 'sources' | 'destinations'>;
@@ -74,7 +74,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   unsubscribe.push(() => events.off('admin:action', invalidateLive));
   const app = createDashboardApp({
     token: options.token,
-    sessions: createSessions({ clock }),
+    signIns: createSignIns({ clock }),
     signInLimit: createSignInLimit({ clock }),
     assets: createAssets(),
     actions: createActions({ journal, scheduler, events, replays, clock }),

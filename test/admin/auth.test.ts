@@ -42,7 +42,7 @@ describe('admin bearer token', () => {
   it('the document lists every route the app serves, and all the routes an operator needs', () => {
     const documented = new Set(Object.keys(doc.paths).map((p) => p.replace(/\{([^}]+)\}/g, ':$1')));
     documented.add('/openapi.json');
-    // /ui is the dashboard (an HTML page with a cookie session, test/dashboard/), not part of the API document.
+    // /ui is the dashboard (an HTML page with a cookie sign-in, test/dashboard/), not part of the API document.
     const served = fx.app.routes.filter((r) => r.method !== 'ALL' && !r.path.startsWith('/ui')).map((r) => r.path);
     expect(served.filter((p) => !documented.has(p))).toEqual([]);
     for (const path of [

@@ -69,7 +69,7 @@ describe.skipIf(missing)('dashboard in Chromium', () => {
     await page.locator('#live.on').waitFor();
     const loadsAfterSignIn = loads;
     const port = new URL(gateway.adminUrl!).port;
-    const cookie = (await browser.context.cookies()).find((c) => c.name === `sluice_session_${port}`);
+    const cookie = (await browser.context.cookies()).find((c) => c.name === `sluice_signin_${port}`);
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/ui', secure: false });
 
     const state = page.locator('.destination[data-name="crm"] [data-field="state"]');

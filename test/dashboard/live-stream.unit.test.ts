@@ -9,7 +9,7 @@ import { createDashboardApp } from '../../src/dashboard/app.js';
 import { createAssets } from '../../src/dashboard/assets.js';
 import { createHistory } from '../../src/dashboard/history.js';
 import type { LiveSnapshot } from '../../src/dashboard/live.js';
-import { createSessions } from '../../src/dashboard/sessions.js';
+import { createSignIns } from '../../src/dashboard/sign-ins.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const warnings: Error[] = [];
@@ -20,11 +20,11 @@ afterEach(() => {
 });
 
 function liveApp(signal: AbortSignal) {
-  const sessions = createSessions();
+  const signIns = createSignIns();
   const snapshot: LiveSnapshot = { at: 0, destinations: [], activity: [], replays: [] };
   const app = createDashboardApp({
     token: 't'.repeat(32),
-    sessions,
+    signIns,
     assets: createAssets(),
     actions: {} as Actions, // not reached: the stream takes no action
     history: createHistory({ destinations: [] }),
@@ -34,7 +34,7 @@ function liveApp(signal: AbortSignal) {
     liveIntervalMs: 5,
     signal,
   });
-  return { app, cookie: `sluice_session=${sessions.create().id}` };
+  return { app, cookie: `sluice_signin=${signIns.create().id}` };
 }
 
 /** Reads until `count` live messages came, then cancels the stream. */

@@ -1,6 +1,6 @@
 /**
  * The dashboard's routes through the admin app (`app.request()`), over the gateway's real parts:
- * sign-in and its cookie, nothing without a session, CSRF refusals, the live stream's auth, the
+ * sign-in and its cookie, nothing without a sign-in, CSRF refusals, the live stream's auth, the
  * actions and their `admin:action` in the activity list, the event inspector and the assets.
  */
 import { describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ async function readStream(res: Response, text: string, limitMs = 10_000): Promis
 }
 
 describe('dashboard routes', () => {
-  it('shows only the sign-in form without a session, and no data', async () => {
+  it('shows only the sign-in form without a sign-in, and no data', async () => {
     const fx = (t.fx = await startAdminFixture({ destinations: { crm: { url: 'http://127.0.0.1:9/' } } }));
     const page = await fx.app.request('/ui');
     expect(page.status).toBe(200);
@@ -53,8 +53,8 @@ describe('dashboard routes', () => {
     const pause = await fx.app.request('/ui/api/destinations/crm/pause', { method: 'POST' });
     expect(pause.status).toBe(401);
     expect(fx.scheduler.state('crm')?.paused).toBe(false);
-    // A made-up cookie is no session.
-    expect((await fx.app.request('/ui/api/events', { headers: { cookie: 'sluice_session=forged' } })).status).toBe(401);
+    // A made-up cookie is no sign-in.
+    expect((await fx.app.request('/ui/api/events', { headers: { cookie: 'sluice_signin=forged' } })).status).toBe(401);
   });
 
   it('signs in with the admin token only, with an HttpOnly SameSite=Strict cookie on /ui', async () => {
@@ -75,7 +75,7 @@ describe('dashboard routes', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/ui');
     const flags = res.headers.get('set-cookie')!;
-    expect(flags).toMatch(/^sluice_session=[A-Za-z0-9_-]{40,};/);
+    expect(flags).toMatch(/^sluice_signin=[A-Za-z0-9_-]{40,};/);
     expect(flags).toContain('HttpOnly');
     expect(flags).toContain('SameSite=Strict');
     expect(flags).toContain('Path=/ui');
@@ -144,7 +144,7 @@ describe('dashboard routes', () => {
     expect(snapshot.destinations[0]).toMatchObject({ name: 'crm', view_state: 'paused', backlog: 0 });
     expect(snapshot.activity[0]).toMatchObject({ action: 'pause', target: 'crm', via: 'ui' });
 
-    // Sign-out needs the token too, then the session is gone.
+    // Sign-out needs the token too, then the sign-in is gone.
     const noToken = await fx.app.request('/ui/logout', { method: 'POST', headers: { cookie } });
     expect(noToken.status).toBe(403);
     const out = await fx.app.request('/ui/logout', {
@@ -153,7 +153,7 @@ describe('dashboard routes', () => {
       body: new URLSearchParams({ csrf }).toString(),
     });
     expect(out.status).toBe(303);
-    expect(out.headers.get('set-cookie')).toMatch(/sluice_session=;.*Max-Age=0/);
+    expect(out.headers.get('set-cookie')).toMatch(/sluice_signin=;.*Max-Age=0/);
     expect((await fx.app.request('/ui/api/live', { headers: { cookie } })).status).toBe(401);
   });
 

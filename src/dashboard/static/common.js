@@ -45,7 +45,7 @@ export function niceMax(max) {
   return [1, 2, 5, 10].map((m) => m * power).find((top) => top >= max);
 }
 
-/** A state-changing request: JSON, with the session's CSRF token. */
+/** A state-changing request: JSON, with the sign-in's CSRF token. */
 export async function post(url) {
   const res = await fetch(url, {
     method: 'POST',

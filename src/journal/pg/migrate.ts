@@ -1,6 +1,6 @@
 /**
  * Start-up migrations of the PostgreSQL journal: the ones drizzle-kit generated into migrations/pg/,
- * applied under a session advisory lock, so that nodes starting together apply them once (the
+ * applied under a connection-level advisory lock, so that nodes starting together apply them once (the
  * others wait, then find nothing to do). A database migrated by a newer Sluice is refused, as the
  * SQLite journal refuses a newer file: this build would misread tables it does not know.
  */
@@ -55,7 +55,7 @@ export async function migratePgJournal(url: string, label: string): Promise<void
   } catch (error) {
     throw toJournalError(error);
   } finally {
-    // Ending the session releases the advisory lock too, even when the unlock cannot be sent.
+    // Closing the connection releases the advisory lock too, even when the unlock cannot be sent.
     await client.end().catch(() => {});
   }
 }

@@ -150,7 +150,7 @@ sources:
     const outageFrom = performance.now();
     const outages: string[] = [];
     if (cluster) {
-      // `restart` stops the server (fast mode: sessions are ended) and starts it again.
+      // `restart` stops the server (fast mode: connections are ended) and starts it again.
       const started = performance.now();
       // Not execFileSync: the senders and the consumer run in this process and must go on meanwhile.
       await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'restart'], {
