@@ -13,7 +13,8 @@
  *   lease was taken over changes nothing.
  */
 import type pg from 'pg';
-import type { AttemptRecord, Claim, ClaimRequest, HeaderPair, StoredEvent, Verdict } from '../port.js';
+import { toStoredEvent } from '../event-row.js';
+import type { AttemptRecord, Claim, ClaimRequest, Verdict } from '../port.js';
 import { changes, type Queryable, rows, transaction } from './connection.js';
 import { lockDueKeyHeads, nextKeyHeadDue } from './keyed-claim.js';
 
@@ -231,31 +232,4 @@ export async function nextDueAt(
         [destination],
       );
   return row?.dueAt ?? undefined;
-}
-
-/** An event row as the port's `StoredEvent`. */
-export function toStoredEvent(row: {
-  id: string;
-  seq: number;
-  source: string;
-  method: string;
-  path: string;
-  query: string;
-  headers: string;
-  body: Buffer;
-  remoteAddr: string | null;
-  receivedAt: number;
-}): StoredEvent {
-  return {
-    id: row.id,
-    seq: row.seq,
-    source: row.source,
-    method: row.method,
-    path: row.path,
-    query: row.query,
-    headers: JSON.parse(row.headers) as HeaderPair[],
-    body: row.body,
-    remoteAddr: row.remoteAddr,
-    receivedAt: row.receivedAt,
-  };
 }

@@ -3,6 +3,8 @@
  * SQLite store's (../sqlite/store.ts), over the whole shared journal, so that any node shows the
  * cluster's numbers.
  */
+
+import { toStoredEvent } from '../event-row.js';
 import type {
   DeliveryRecord,
   DeliveryStatus,
@@ -12,7 +14,6 @@ import type {
   StoredEvent,
   StoredPace,
 } from '../port.js';
-import { toStoredEvent } from './claims.js';
 import { type Queryable, rows } from './connection.js';
 
 /** See `Journal.findEventIds`: a LIKE on the index `events_id_prefix`, not a scan. */

@@ -6,9 +6,10 @@
  */
 import type Database from 'better-sqlite3';
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { toStoredEvent } from '../event-row.js';
 import type { Claim, ClaimRequest, DeliveryStatus } from '../port.js';
 import { dueKeyHeads, type KeyedQueries, prepareKeyedQueries } from './keyed-claim.js';
-import { type Db, type EventRow, toStoredEvent } from './rows.js';
+import type { Db, EventRow } from './rows.js';
 import { attempts, deliveries } from './schema.js';
 
 /** The columns of a delivery that claiming needs, with its event's (read in the same query). */

@@ -3,8 +3,9 @@
  * made for it. Run on the reader thread.
  */
 import { asc, eq, inArray } from 'drizzle-orm';
+import { toStoredEvent } from '../event-row.js';
 import type { DeliveryRecord, StoredEvent } from '../port.js';
-import { type Db, toStoredEvent } from './rows.js';
+import type { Db } from './rows.js';
 import { attempts, deliveries, events } from './schema.js';
 
 /** See `Journal.getEvent`. */
