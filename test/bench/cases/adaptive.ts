@@ -1,14 +1,14 @@
 /**
- * Cases 6 to 9, adaptive pacing: the same backlog delivered twice in one run, once at a fixed pace
+ * Cases 7 to 10, adaptive pacing: the same backlog delivered twice in one run, once at a fixed pace
  * set to the destination's ceilings and once with `adaptive: true` under the same ceilings, to a
  * consumer with a capacity of its own. Retries `initial: 1s, max: 5s` for both, so that the fixed
  * pace's refused events come back within the run. Refusals are counted in the journal (attempts
  * answered 429 or 503); times from the first attempt to the last delivery.
  *
- *   6 nginx limit_req 10 r/s (burst 5, plain 429); ceilings 40/s and 8; 200 events
- *   7 a pool of 4 workers, 100 ms a call, a queue of 4, 503 beyond; ceilings 500/s and 32; 400 events
- *   8 the pool of 10 workers drops to 2 for 20 s, then is back: time to get 75 % of its 100/s back
- *   9 a fast consumer (64 workers, 5 ms): adaptive against fixed at 200/s and 16, 2000 events
+ *   7 nginx limit_req 10 r/s (burst 5, plain 429); ceilings 40/s and 8; 200 events
+ *   8 a pool of 4 workers, 100 ms a call, a queue of 4, 503 beyond; ceilings 500/s and 32; 400 events
+ *   9 the pool of 10 workers drops to 2 for 20 s, then is back: time to get 75 % of its 100/s back
+ *  10 a fast consumer (64 workers, 5 ms): adaptive against fixed at 200/s and 16, 2000 events
  */
 
 import { NGINX, startNginxLimiter } from '../../helpers/nginx.js';
@@ -120,7 +120,7 @@ export const adaptiveNginxCase: BenchCase = {
         await nginx.stop();
       }
     });
-    return drainRows('6 Adaptive · nginx 10 r/s', runs, [
+    return drainRows('7 Adaptive · nginx 10 r/s', runs, [
       { target: '≤ 25', verdict: atMost(25) },
       { target: '≤ 25 s (1.25 × ideal 20 s)', verdict: atMost(25) },
     ]);
@@ -141,9 +141,9 @@ export const adaptivePoolCase: BenchCase = {
         await pool.close();
       }
     });
-    const rows = drainRows('7 Adaptive · pool 4 × 100 ms', runs, [{ target: '≤ 40', verdict: atMost(40) }, {}]);
+    const rows = drainRows('8 Adaptive · pool 4 × 100 ms', runs, [{ target: '≤ 40', verdict: atMost(40) }, {}]);
     rows.push({
-      case: '7 Adaptive · pool 4 × 100 ms',
+      case: '8 Adaptive · pool 4 × 100 ms',
       metric: 'share of the 40/s capacity, adaptive',
       runs: runs.adaptive.map((r) => 400 / r.seconds / 40),
       format: fmt.ratio,
@@ -208,7 +208,7 @@ export const adaptiveRecoveryCase: BenchCase = {
         pool = undefined;
       }
     });
-    const name = '8 Adaptive · pool 10 → 2 → 10 workers';
+    const name = '9 Adaptive · pool 10 → 2 → 10 workers';
     return [
       { case: name, metric: 'refusals, fixed pace', runs: runs.fixed.map((r) => r.refusals), format: fmt.count },
       {
@@ -250,7 +250,7 @@ export const adaptiveFastCase: BenchCase = {
         await pool.close();
       }
     });
-    const name = '9 Adaptive · fast consumer';
+    const name = '10 Adaptive · fast consumer';
     return [
       ...drainRows(name, runs, [{}, {}]),
       {
