@@ -4,7 +4,7 @@
  * cluster's numbers.
  */
 
-import { toStoredEvent } from '../event-row.js';
+import { attemptLogOf, deliveriesOf, toStoredEvent } from '../event-row.js';
 import type {
   DeliveryRecord,
   DeliveryStatus,
@@ -65,16 +65,7 @@ export async function getEvent(
     ...toStoredEvent(event),
     deliveries: ds.map((d) => ({
       ...d,
-      attemptLog: log
-        .filter((a) => a.deliveryId === d.id)
-        .map((a) => ({
-          attempt: a.attempt,
-          startedAt: a.startedAt,
-          durationMs: a.durationMs,
-          status: a.status ?? undefined,
-          error: a.error ?? undefined,
-          response: a.response ?? undefined,
-        })),
+      attemptLog: attemptLogOf(d.id, log),
     })),
   };
 }
@@ -160,9 +151,7 @@ export async function listEvents(db: Queryable, query: EventQuery): Promise<Even
   return {
     events: page.map((r) => ({
       ...r,
-      deliveries: ds
-        .filter((d) => d.eventSeq === r.seq)
-        .map((d) => ({ destination: d.destination, status: d.status, attempts: d.attempts, lastError: d.lastError })),
+      deliveries: deliveriesOf(r.seq, ds),
     })),
     ...(found.length > query.limit && { nextCursor: String(page[page.length - 1]!.seq) }),
   };

@@ -3,7 +3,7 @@
  * made for it. Run on the reader thread.
  */
 import { asc, eq, inArray } from 'drizzle-orm';
-import { toStoredEvent } from '../event-row.js';
+import { attemptLogOf, toStoredEvent } from '../event-row.js';
 import type { DeliveryRecord, StoredEvent } from '../port.js';
 import type { Db } from './rows.js';
 import { attempts, deliveries, events } from './schema.js';
@@ -36,16 +36,7 @@ export function getEvent(db: Db, id: string): (StoredEvent & { deliveries: Deliv
       dueAt: d.dueAt,
       finishedAt: d.finishedAt,
       lastError: d.lastError,
-      attemptLog: log
-        .filter((a) => a.deliveryId === d.id)
-        .map((a) => ({
-          attempt: a.attempt,
-          startedAt: a.startedAt,
-          durationMs: a.durationMs,
-          status: a.status ?? undefined,
-          error: a.error ?? undefined,
-          response: a.response ?? undefined,
-        })),
+      attemptLog: attemptLogOf(d.id, log),
     })),
   };
 }

@@ -2,7 +2,9 @@
  * The admin API's event listing: a page of events, newest first, each with its deliveries' status,
  * and the lookup of an event by a prefix of its id. Run on the reader thread.
  */
+
 import { and, asc, desc, eq, exists, gte, inArray, lt, sql } from 'drizzle-orm';
+import { deliveriesOf } from '../event-row.js';
 import type { EventPage, EventQuery } from '../port.js';
 import type { Db } from './rows.js';
 import { deliveries, events } from './schema.js';
@@ -60,9 +62,7 @@ export function listEvents(db: Db, query: EventQuery): EventPage {
   return {
     events: page.map((r) => ({
       ...r,
-      deliveries: ds
-        .filter((d) => d.eventSeq === r.seq)
-        .map((d) => ({ destination: d.destination, status: d.status, attempts: d.attempts, lastError: d.lastError })),
+      deliveries: deliveriesOf(r.seq, ds),
     })),
     ...(rows.length > query.limit && { nextCursor: String(page[page.length - 1]!.seq) }),
   };
