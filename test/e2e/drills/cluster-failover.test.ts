@@ -9,16 +9,18 @@
  * be ready and deliver part of the backlog. Each node's config sends to its own URL on the one
  * consumer (`/hooks?node=<i>`), so the consumer can tell which node sent each request.
  */
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from '../../helpers/child.js';
+import { describe, expect, it } from 'vitest';
+import { startGatewayProcess } from '../../helpers/child.js';
+import { clusterDrill } from '../../helpers/cluster.js';
 import { eventNumbers, FULL, postN } from '../../helpers/drill.js';
 import { tempDir } from '../../helpers/gateway.js';
-import { createTestDatabase, requirePostgres, type TestDatabase } from '../../helpers/postgres.js';
-import { type Receiver, startReceiver } from '../../helpers/receiver.js';
+import { requirePostgres } from '../../helpers/postgres.js';
+import { startReceiver } from '../../helpers/receiver.js';
 import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const available = await requirePostgres('the multi-node drill');
@@ -56,33 +58,18 @@ function sentBy(url: string): number {
 }
 
 describe.skipIf(!available)('drill: three nodes on PostgreSQL, two killed while draining, one rejoining', () => {
-  let db: TestDatabase;
-  let receiver: Receiver | undefined;
-  let tmp: ReturnType<typeof tempDir> | undefined;
-  const nodes: GatewayProcess[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    for (const n of nodes) {
-      n.process.kill('SIGKILL');
-      await n.exited;
-    }
-    await receiver?.close();
-    tmp?.remove();
-    await db?.drop();
-  });
+  const drill = clusterDrill();
 
   it('delivers every acknowledged event, at the cluster pace, through two kills and a rejoin', {
     timeout: 240_000,
   }, async () => {
+    const { db, nodes } = drill;
     // At 40/s, 10 s of backlog: several seconds of it are left once the restarted node is up.
     const events = FULL ? 1_200 : 400;
-    receiver = await startReceiver(() => ({ delayMs: 20 }));
-    tmp = tempDir();
+    const receiver = (drill.receiver = await startReceiver(() => ({ delayMs: 20 })));
+    const tmp = (drill.tmp = tempDir());
     const configs = [0, 1, 2].map((i) => {
-      const dir = join(tmp!.dir, `node${i}`);
+      const dir = join(tmp.dir, `node${i}`);
       mkdirSync(dir);
       const file = join(dir, 'sluice.yaml');
       writeFileSync(
@@ -92,7 +79,7 @@ admin: { enabled: false }
 storage: { path: ${join(dir, 'unused.db')}, url: "${db.url}" }
 log: { level: info }
 destinations:
-  crm: { url: "${receiver!.url}/hooks?node=${i}", rate: ${RATE}/s, burst: ${BURST}, concurrency: 8, timeout: 2s }
+  crm: { url: "${receiver.url}/hooks?node=${i}", rate: ${RATE}/s, burst: ${BURST}, concurrency: 8, timeout: 2s }
 sources:
   shop: { path: /in/shop, to: crm }
 `,
@@ -115,7 +102,7 @@ sources:
     );
     expect(acked.size).toBe(events);
 
-    const times = () => receiver!.received.map((r) => r.at);
+    const times = () => receiver.received.map((r) => r.at);
     await sleep(2_000);
     const killedAt = [Date.now()];
     const firstKill = performance.now();
@@ -135,7 +122,7 @@ sources:
     nodes[1]!.process.kill('SIGKILL');
     await nodes[1]!.exited;
 
-    const arrived = () => eventNumbers(receiver!.received);
+    const arrived = () => eventNumbers(receiver.received);
     await waitUntil(
       () => {
         const seen = arrived();
@@ -152,7 +139,7 @@ sources:
     const duplicates = receiver.received.length - arrived().size;
     // Requests node 0 sent after its restart (its first process was dead by then: none of them is its).
     const byRejoined = receiver.received.filter((r) => sentBy(r.url) === 0 && r.at >= rejoinedAt).length;
-    const perNode = [0, 1, 2].map((i) => receiver!.received.filter((r) => sentBy(r.url) === i).length);
+    const perNode = [0, 1, 2].map((i) => receiver.received.filter((r) => sentBy(r.url) === i).length);
     // What the killed nodes held: deliveries whose lease ran out, and when another node took each back.
     // They are due from the end of their (3 s) lease, so behind the backlog received before the kill:
     // the first is taken back 3 s after a kill at the earliest, the last once that backlog is through.

@@ -11,23 +11,19 @@
  * recover by themselves: ingest answers 2xx again and the backlog drains, with no restart of
  * Sluice. The longest stretch without a 2xx and without a delivery, and the 503 count, are reported.
  */
+
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGatewayProcess } from '../../helpers/child.js';
+import { describe, expect, it } from 'vitest';
+import { startGatewayProcess } from '../../helpers/child.js';
+import { clusterDrill } from '../../helpers/cluster.js';
 import { eventNumbers, FULL, postN } from '../../helpers/drill.js';
 import { tempDir } from '../../helpers/gateway.js';
-import {
-  ADMIN_PG_URL,
-  createTestDatabase,
-  postgresReachable,
-  requirePostgres,
-  type TestDatabase,
-} from '../../helpers/postgres.js';
-import { type Receiver, startReceiver } from '../../helpers/receiver.js';
+import { ADMIN_PG_URL, postgresReachable, requirePostgres } from '../../helpers/postgres.js';
+import { startReceiver } from '../../helpers/receiver.js';
 import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const available = await requirePostgres('the PostgreSQL outage drill');
@@ -90,30 +86,15 @@ interface Answer {
 }
 
 describe.skipIf(!available || (FULL && !cluster))('drill: PostgreSQL journal lost under load', () => {
-  let db: TestDatabase;
-  let receiver: Receiver | undefined;
-  let tmp: ReturnType<typeof tempDir> | undefined;
-  const nodes: GatewayProcess[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    for (const n of nodes) {
-      n.process.kill('SIGKILL');
-      await n.exited;
-    }
-    await receiver?.close();
-    tmp?.remove();
-    await db?.drop();
-  });
+  const drill = clusterDrill();
 
   const what = FULL ? 'the PostgreSQL server restarted' : 'its connections cut again and again';
   it(`no false 2xx, 503 with Retry-After, recovery by itself: ${what}`, { timeout: 240_000 }, async () => {
-    receiver = await startReceiver();
-    tmp = tempDir();
+    const { db, nodes } = drill;
+    const receiver = (drill.receiver = await startReceiver());
+    const tmp = (drill.tmp = tempDir());
     const configs = [0, 1].map((i) => {
-      const dir = join(tmp!.dir, `node${i}`);
+      const dir = join(tmp.dir, `node${i}`);
       mkdirSync(dir);
       const file = join(dir, 'sluice.yaml');
       writeFileSync(
@@ -123,7 +104,7 @@ admin: { enabled: false }
 storage: { path: ${join(dir, 'unused.db')}, url: "${db.url}" }
 log: { level: info }
 destinations:
-  crm: { url: ${receiver!.url}/hooks, rate: 150/s, burst: 10, concurrency: 8, timeout: 2s }
+  crm: { url: ${receiver.url}/hooks, rate: 150/s, burst: 10, concurrency: 8, timeout: 2s }
 sources:
   shop: { path: /in/shop, to: crm }
 `,
@@ -190,7 +171,7 @@ sources:
 
     const acked = answers.filter((a) => a.status >= 200 && a.status < 300).map((a) => a.n);
     const refused = answers.filter((a) => a.status < 200 || a.status >= 300);
-    const arrived = () => eventNumbers(receiver!.received);
+    const arrived = () => eventNumbers(receiver.received);
     await waitUntil(
       () => {
         const seen = arrived();
