@@ -7,7 +7,7 @@
  */
 
 import type { Metrics } from '../admin/metrics.js';
-import { destinationStatus } from '../admin/routes/destination-handlers.js';
+import { type destinationStatus, readDestinationStatus } from '../admin/routes/destination-handlers.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { AdminActionEvent } from '../events.js';
@@ -54,15 +54,7 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
     const destinations = await Promise.all(
       Object.entries(deps.destinations).map(async ([name, destination]) => {
         const state = deps.scheduler.state(name);
-        const status = destinationStatus(name, await deps.journal.destinationStats(name, now), {
-          state,
-          now,
-          localRate: deps.metrics.deliveredRate(name, now),
-          // As `sluice status` has it: without it the ETA right after a start is up to ten times too long.
-          sendingRate: deps.metrics.sendingRate(name, now),
-          configuredRate: destination.rate,
-          ordering: destination.ordering,
-        });
+        const status = await readDestinationStatus(deps, name, destination, now);
         const rates = deps.history.liveRates(name, now);
         return {
           ...status,

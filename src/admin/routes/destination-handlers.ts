@@ -5,7 +5,8 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import { type Config, orderingLabel } from '../../config/schema.js';
 import type { Scheduler } from '../../delivery/scheduler.js';
-import type { DestinationStats } from '../../journal/port.js';
+import type { DestinationStats, Journal } from '../../journal/port.js';
+import type { Metrics } from '../metrics.js';
 import type { destinationRoutes as routes } from './destination-routes.js';
 import { type HandlerContext, iso, unknownDestination } from './handler-context.js';
 
@@ -14,15 +15,8 @@ export function destinationHandlers({ journal, scheduler, destinations, metrics,
   const listDestinations: RouteHandler<typeof routes.listDestinations> = async (c) => {
     const now = clock();
     const list = await Promise.all(
-      Object.entries(destinations).map(async ([name, destination]) =>
-        destinationStatus(name, await journal.destinationStats(name, now), {
-          state: scheduler.state(name),
-          now,
-          localRate: metrics.deliveredRate(name, now),
-          sendingRate: metrics.sendingRate(name, now),
-          configuredRate: destination.rate,
-          ordering: destination.ordering,
-        }),
+      Object.entries(destinations).map(([name, destination]) =>
+        readDestinationStatus({ journal, scheduler, metrics }, name, destination, now),
       ),
     );
     return c.json({ destinations: list }, 200);
@@ -62,6 +56,26 @@ export function destinationHandlers({ journal, scheduler, destinations, metrics,
   };
 
   return { listDestinations, replayDestination, pause, resume };
+}
+
+/**
+ * The status of one destination as `GET /destinations` and the dashboard show it: the journal's
+ * figures, the loop's live state and this process's rates, put together by `destinationStatus`.
+ */
+export async function readDestinationStatus(
+  from: { journal: Journal; scheduler: Scheduler; metrics: Metrics },
+  name: string,
+  destination: Config['destinations'][string],
+  now: number,
+): Promise<ReturnType<typeof destinationStatus>> {
+  return destinationStatus(name, await from.journal.destinationStats(name, now), {
+    state: from.scheduler.state(name),
+    now,
+    localRate: from.metrics.deliveredRate(name, now),
+    sendingRate: from.metrics.sendingRate(name, now),
+    configuredRate: destination.rate,
+    ordering: destination.ordering,
+  });
 }
 
 /**
