@@ -19,6 +19,9 @@ import { healthRoutes, type ReadinessCheck } from './admin/health.js';
 import { createMetrics, type Metrics, type MetricsOptions } from './admin/metrics.js';
 import { listenerHostNames } from './admin/request-guard.js';
 import { adminTokenPath, ensureAdminToken } from './admin/token.js';
+import { followOtherNodes } from './cluster/follow-nodes.js';
+import { runNodeHeartbeat } from './cluster/heartbeat.js';
+import { createNodeReporter, type NodeReporter } from './cluster/node-report.js';
 import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
 import { formatDuration } from './config/units.js';
@@ -81,13 +84,15 @@ export interface GatewayParts {
   journal: Journal;
   metrics: Metrics;
   scheduler: Scheduler;
+  /** What this node is doing (GET /nodes; written to a shared journal every second). */
+  reporter: NodeReporter;
   /** The public app: /healthz and /readyz, then the sources. */
   ingest: ReturnType<typeof createIngestApp>;
   /** The admin app; undefined when `admin.enabled` is false. */
   admin: OpenAPIHono | undefined;
   /**
    * Refuses new requests (503, and not ready), stops claiming and lets in-flight deliveries
-   * finish within `graceMs` (default `server.shutdown_grace`), stops retention. Only the first
+   * finish within `graceMs` (default `server.shutdown_grace`), stops retention and the node report. Only the first
    * call's `graceMs` counts.
    */
   stop(graceMs?: number): Promise<void>;
@@ -112,7 +117,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
   // the journal answers.
   const journal = options.journal ?? (await openJournal(config.storage, { events, destinations: config.destinations }));
   metrics.bindJournal(journal, config.destinations, options.clock);
-  const stopRetention = new AbortController();
+  const stopHousekeeping = new AbortController();
   let accepting = true;
 
   // Pauses and Retry-After holds outlive restarts: a paused or held destination must not send on start-up
@@ -156,9 +161,26 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     retention: config.retention,
     logger,
     events,
-    signal: stopRetention.signal,
+    signal: stopHousekeeping.signal,
     ...(options.clock && { clock: options.clock }),
   });
+
+  // What this node is doing, for GET /nodes; with a shared journal, written there every second too.
+  const reporter = createNodeReporter({
+    scheduler,
+    metrics,
+    destinations: Object.keys(config.destinations),
+    startedAt: (options.clock ?? Date.now)(),
+  });
+  const heartbeat = journal.recordNode
+    ? runNodeHeartbeat({
+        record: journal.recordNode.bind(journal),
+        reporter,
+        logger,
+        signal: stopHousekeeping.signal,
+        ...(options.clock && { clock: options.clock }),
+      })
+    : undefined;
 
   // Ready: not shutting down, the caller's condition holds, and the journal takes a write (migrations ran on open).
   const isReady = async () =>
@@ -196,6 +218,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
           journal,
           scheduler,
           metrics,
+          reporter,
           token: adminToken,
           // The event list and detail go through the API itself: its filters, validation and redaction.
           api: async (path) => admin!.request(path, { headers: { authorization: `Bearer ${adminToken}` } }),
@@ -214,6 +237,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
           ...(dashboard && { dashboard: dashboard.app }),
           allowedHosts: listenerHostNames(config.admin.host, config.admin.allowed_hosts),
           metrics,
+          reporter,
           isReady,
           logger,
           events,
@@ -227,8 +251,9 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       accepting = false;
       await dashboard?.stop();
       await scheduler.stop(graceMs);
-      stopRetention.abort();
+      stopHousekeeping.abort();
       await retention;
+      await heartbeat;
     })());
   let closing: Promise<void> | undefined;
   const close = (graceMs?: number) =>
@@ -237,7 +262,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       await journal.close();
     })());
 
-  return { events, journal, metrics, scheduler, ingest, admin, stop, close };
+  return { events, journal, metrics, scheduler, reporter, ingest, admin, stop, close };
 }
 
 /** Starts the gateway; resolves once the ingest listener is bound. */
@@ -272,6 +297,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = server.address() as AddressInfo;
   const url = baseUrl(config.server.host, port);
   const adminUrl = adminServer ? baseUrl(config.admin.host, (adminServer.address() as AddressInfo).port) : undefined;
+  parts.reporter.listening({ ingest: url, admin: adminUrl });
   await logStartupSummary({
     config,
     url,
@@ -345,41 +371,4 @@ function listenError(error: NodeJS.ErrnoException, address: string, role: string
           ? 'this machine has no such address'
           : error.message;
   return new ListenError(`the ${role} cannot listen on ${address}: ${why}; ${move}`, { cause: error });
-}
-
-/**
- * With a journal shared by several nodes: another node's new or replayed deliveries wake the delivery
- * loops here at once (they would otherwise be found at the next poll), and a pause, resume or hold
- * made there is applied here too.
- */
-function followOtherNodes(
-  journal: Journal,
-  scheduler: Scheduler,
-  events: GatewayEvents,
-  logger: Logger,
-  config: Config,
-  clock: () => number = Date.now,
-): void {
-  const all = Object.keys(config.destinations);
-  events.on('journal:wakeup', ({ destinations }) => scheduler.notify(destinations.length > 0 ? destinations : all));
-  events.on('journal:state-changed', ({ destination }) => {
-    if (!(destination in config.destinations)) return;
-    Promise.all([journal.pausedDestinations(), journal.heldDestinations(clock())]).then(
-      ([paused, held]) =>
-        scheduler.adopt(destination, { paused: paused.includes(destination), heldUntil: held[destination] ?? 0 }),
-      (error: unknown) => logger.warn({ err: error, destination }, 'could not read the state another node set'),
-    );
-  });
-  events.on('journal:listening', ({ listening, error }) => {
-    if (listening) logger.info('journal notifications: listening');
-    else logger.warn({ error }, 'journal notifications lost: reconnecting (delivery loops poll meanwhile)');
-  });
-  events.on('journal:lease-renewal', ({ renewing, error }) => {
-    if (renewing) logger.info('journal lease renewal works again');
-    else
-      logger.warn(
-        { error },
-        'journal lease renewal failing: claims whose lease is not confirmed are released, not sent, and may go to other nodes',
-      );
-  });
 }

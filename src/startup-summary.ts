@@ -5,10 +5,12 @@
  * Retry-After or by a consumer that stopped answering), since both outlive a restart and are easy
  * to forget.
  */
+
 import { adminTokenPath } from './admin/token.js';
 import { type Config, isLoopback } from './config/schema.js';
 import { formatRate } from './config/units.js';
 import type { Scheduler } from './delivery/scheduler.js';
+import { redactUrl } from './journal/pg/migrate.js';
 import type { Journal } from './journal/port.js';
 import type { Logger } from './log.js';
 
@@ -50,7 +52,10 @@ export async function logStartupSummary(f: StartupFacts): Promise<void> {
   } else {
     logger.info('admin API off (admin.enabled: false)');
   }
-  logger.info({ journal: config.storage.path }, `journal ${config.storage.path}`);
+  if (config.storage.url !== undefined) {
+    const url = redactUrl(config.storage.url);
+    logger.info({ journal: url }, `journal ${url} (PostgreSQL, shared with the other nodes on it; storage.url)`);
+  } else logger.info({ journal: config.storage.path }, `journal ${config.storage.path}`);
   for (const [name, source] of Object.entries(config.sources)) {
     logger.info(
       { source: name, methods: source.methods, path: source.path, to: source.to },

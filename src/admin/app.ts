@@ -15,6 +15,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { createNodeReporter, type NodeReporter } from '../cluster/node-report.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
@@ -28,6 +29,7 @@ import { hostGuard, jsonOnly, LOOPBACK_NAMES } from './request-guard.js';
 import { destinationHandlers } from './routes/destination-handlers.js';
 import { eventHandlers } from './routes/event-handlers.js';
 import { error } from './routes/handler-context.js';
+import { nodeHandlers } from './routes/node-handlers.js';
 import { BEARER } from './routes/shared.js';
 import { routes } from './schemas.js';
 
@@ -41,6 +43,8 @@ export interface AdminOptions {
   /** Host names the listener answers to (`listenerHostNames`); default the loopback names. */
   allowedHosts?: readonly string[];
   metrics: Metrics;
+  /** This node's live report; default one built from `scheduler` and `metrics`. */
+  reporter?: NodeReporter;
   clock?: () => number;
   /** Journal writable, migrations applied, listeners bound. */
   isReady: ReadinessCheck;
@@ -98,9 +102,13 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   });
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER, { type: 'http', scheme: 'bearer' });
 
-  const context = { journal, scheduler, destinations, metrics, clock, audit };
+  const reporter =
+    deps.reporter ??
+    createNodeReporter({ scheduler, metrics, destinations: Object.keys(destinations), startedAt: clock() });
+  const context = { journal, scheduler, destinations, metrics, reporter, clock, audit };
   const destination = destinationHandlers(context);
   const event = eventHandlers(context);
+  const node = nodeHandlers(context);
   // In this order: the OpenAPI document lists the routes as they are registered.
   app.openapi(routes.listDestinations, destination.listDestinations);
   app.openapi(routes.listEvents, event.listEvents);
@@ -110,6 +118,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   app.openapi(routes.replayDestination, destination.replayDestination);
   app.openapi(routes.pause, destination.pause);
   app.openapi(routes.resume, destination.resume);
+  app.openapi(routes.listNodes, node.listNodes);
 
   app.openapi(routes.metrics, async (c) => {
     const text = await metrics.registry.metrics();

@@ -8,6 +8,7 @@
 import type { z } from '@hono/zod-openapi';
 import { type DestinationSchema, destinationRoutes } from './routes/destination-routes.js';
 import { type EventDetailSchema, type EventSummarySchema, eventRoutes } from './routes/event-routes.js';
+import { type NodeSchema, nodeRoutes } from './routes/node-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
 
 /** Every admin route, in the order app.ts registers them (and the OpenAPI document lists them). */
@@ -20,6 +21,7 @@ export const routes = {
   replayDestination: destinationRoutes.replayDestination,
   pause: destinationRoutes.pause,
   resume: destinationRoutes.resume,
+  listNodes: nodeRoutes.listNodes,
   metrics: serviceRoutes.metrics,
   healthz: serviceRoutes.healthz,
   readyz: serviceRoutes.readyz,
@@ -51,3 +53,5 @@ export type ApiEventSummary = z.infer<typeof EventSummarySchema>;
 export type ApiEvent = z.infer<typeof EventDetailSchema>;
 /** GET /events: a page. */
 export type ApiEventPage = ApiAnswer<'listEvents'>;
+/** One node of GET /nodes. */
+export type ApiNode = z.infer<typeof NodeSchema>;

@@ -26,7 +26,7 @@ import { type AdminTarget, ApiError, createAdminClient } from './admin-client.js
 import { formatEvent, formatEventPage } from './admin-format.js';
 import { ADMIN_COMMANDS, ADMIN_USAGE } from './admin-options.js';
 import { formatReplayPlan, replayPlan } from './replay-plan.js';
-import { formatStatus, watchInterval, watchStatus } from './status-command.js';
+import { formatStatus, readStatus, watchInterval, watchStatus } from './status-command.js';
 
 /** The journal's path when the config names none (the schema's `storage.path` default). */
 const DEFAULT_STORAGE_PATH = './data/sluice.db';
@@ -67,13 +67,13 @@ export async function runAdminCommand(
     switch (command) {
       case 'status': {
         noMore(args, 0, 'status');
-        const rows = async () => (await client.call('listDestinations')).destinations;
+        const read = () => readStatus(client);
         if (values.watch === true) {
           const intervalMs = watchInterval(flag(values, 'interval'));
-          return await watchStatus(rows, { url: target.url, intervalMs, json: values.json === true, ...io });
+          return await watchStatus(read, { url: target.url, intervalMs, json: values.json === true, ...io });
         }
         if (flag(values, 'interval') !== undefined) throw new UsageError('--interval goes with --watch');
-        print(await client.call('listDestinations'), (a) => formatStatus(a.destinations, target.url, Date.now()));
+        print(await read(), (view) => formatStatus(view, target.url, Date.now()));
         return 0;
       }
       case 'events': {

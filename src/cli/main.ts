@@ -11,7 +11,7 @@
  * Each command has its own options, parsed strictly: an option the command does not take is an
  * error (exit 2), never silently ignored (`start --port 18095` must not start on 8080).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
@@ -19,6 +19,7 @@ import { formatPlan } from '../config/plan.js';
 import { ConfigError, SluiceError, UsageError } from '../errors.js';
 import { startGateway } from '../gateway.js';
 import { createLogger } from '../log.js';
+import { packageVersion } from '../version.js';
 import { runAdminCommand } from './admin-commands.js';
 import { ADMIN_COMMANDS, ADMIN_USAGE } from './admin-options.js';
 import { startSink } from './sink.js';
@@ -236,10 +237,7 @@ async function sink(values: Record<string, unknown>): Promise<number> {
 
 /** `sluice 0.1.0 (node v20.20.0)`: the name says what answered, the node version what runs it. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    name: string;
-    version: string;
-  };
+  const pkg = packageVersion();
   return `${pkg.name} ${pkg.version} (node ${process.version})`;
 }
 

@@ -5,17 +5,27 @@
  * gateway does not answer for a while (it may be restarting).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ApiDestination } from '../admin/schemas.js';
+import type { ApiDestination, ApiNode } from '../admin/schemas.js';
 import { parseDuration } from '../config/units.js';
 import { UsageError } from '../errors.js';
+import { type AdminClient, ApiError } from './admin-client.js';
 import { clockTime, formatDestinations } from './admin-format.js';
+import { formatNodes } from './nodes-format.js';
 
 const DEFAULT_INTERVAL_MS = 2_000;
 const MIN_INTERVAL_MS = 100;
 
-/** The table, under a line naming the admin API that answered and when. */
-export function formatStatus(rows: readonly ApiDestination[], url: string, now: number): string {
-  return `gateway ${url} at ${clockTime(now)}\n\n${formatDestinations(rows, now)}`;
+/** What `sluice status` shows: the destinations, and the live nodes when several share the journal. */
+export interface StatusView {
+  destinations: readonly ApiDestination[];
+  /** Present when the journal is shared by several nodes (PostgreSQL). */
+  nodes?: readonly ApiNode[] | undefined;
+}
+
+/** The tables, under a line naming the admin API that answered and when. */
+export function formatStatus(view: StatusView, url: string, now: number): string {
+  const nodes = view.nodes ? `\n${formatNodes(view.nodes, now)}` : '';
+  return `gateway ${url} at ${clockTime(now)}\n\n${formatDestinations(view.destinations, now)}${nodes}`;
 }
 
 /** `--interval`: a duration with its unit, 100ms at least; 2s when not given. */
@@ -47,8 +57,8 @@ const CLEAR_SCREEN = '\x1b[2J';
 const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
 
-/** Asks for the rows every `intervalMs` and prints them until `signal` aborts; resolves the exit code (0). */
-export async function watchStatus(rows: () => Promise<readonly ApiDestination[]>, o: WatchOptions): Promise<number> {
+/** Asks for the view every `intervalMs` and prints it until `signal` aborts; resolves the exit code (0). */
+export async function watchStatus(read: () => Promise<StatusView>, o: WatchOptions): Promise<number> {
   const clock = o.clock ?? Date.now;
   const redraw = o.isTTY === true && !o.json;
   const every = `every ${formatInterval(o.intervalMs)}, Ctrl-C to stop`;
@@ -57,10 +67,10 @@ export async function watchStatus(rows: () => Promise<readonly ApiDestination[]>
     while (!o.signal?.aborted) {
       let text: string;
       try {
-        const list = await rows();
+        const view = await read();
         text = o.json
-          ? `${JSON.stringify({ at: new Date(clock()).toISOString(), destinations: list })}\n`
-          : `${formatStatus(list, o.url, clock())}\n${every}\n`;
+          ? `${JSON.stringify({ at: new Date(clock()).toISOString(), ...view })}\n`
+          : `${formatStatus(view, o.url, clock())}\n${every}\n`;
       } catch (error) {
         if (o.json) throw error;
         text = `gateway ${o.url} at ${clockTime(clock())}\n\n${(error as Error).message}\n(still trying ${every})\n`;
@@ -81,4 +91,19 @@ export async function watchStatus(rows: () => Promise<readonly ApiDestination[]>
 
 function formatInterval(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * The destinations, and the nodes when the journal is shared. A gateway older than GET /nodes
+ * answers 404 there: its status is the destinations alone.
+ */
+export async function readStatus(client: AdminClient): Promise<StatusView> {
+  const [destinations, nodes] = await Promise.all([
+    client.call('listDestinations'),
+    client.call('listNodes').catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 404) return undefined;
+      throw error;
+    }),
+  ]);
+  return { destinations: destinations.destinations, ...(nodes?.shared && { nodes: nodes.nodes }) };
 }

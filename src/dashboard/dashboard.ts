@@ -6,6 +6,7 @@
  */
 import type { Hono } from 'hono';
 import type { Metrics } from '../admin/metrics.js';
+import { createNodeReporter, type NodeReporter } from '../cluster/node-report.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { GatewayEvents } from '../events.js';
@@ -25,6 +26,8 @@ export interface DashboardOptions {
   journal: Journal;
   scheduler: Scheduler;
   metrics: Metrics;
+  /** This node's live report; default one built from `scheduler` and `metrics`. */
+  reporter?: NodeReporter;
   token: string;
   /** A GET on the admin API with the token; called only after the admin app exists. */
   api: (pathAndQuery: string) => Promise<Response>;
@@ -64,6 +67,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     scheduler,
     destinations: options.config.destinations,
     metrics: options.metrics,
+    reporter:
+      options.reporter ??
+      createNodeReporter({ scheduler, metrics: options.metrics, destinations: names, startedAt: clock() }),
     history,
     activity,
     replays,

@@ -7,7 +7,8 @@
  */
 
 import type { Metrics } from '../admin/metrics.js';
-import { type destinationStatus, readDestinationStatus } from '../admin/routes/destination-handlers.js';
+import { type destinationStatus, readDestinationStatuses } from '../admin/routes/destination-handlers.js';
+import type { NodeReporter } from '../cluster/node-report.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { AdminActionEvent } from '../events.js';
@@ -37,6 +38,8 @@ export interface LiveDeps {
   scheduler: Scheduler;
   destinations: Config['destinations'];
   metrics: Metrics;
+  /** This node's live report: with a shared journal, the other nodes' requests at the consumer count too. */
+  reporter: NodeReporter;
   history: History;
   activity: Activity;
   replays: ReplayTracker;
@@ -51,22 +54,21 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
   const clock = deps.clock ?? Date.now;
   let cached: { at: number; value: Promise<LiveSnapshot> } | undefined;
   const take = async (now: number): Promise<LiveSnapshot> => {
-    const destinations = await Promise.all(
-      Object.entries(deps.destinations).map(async ([name, destination]) => {
-        const state = deps.scheduler.state(name);
-        const status = await readDestinationStatus(deps, name, destination, now);
-        const rates = deps.history.liveRates(name, now);
-        return {
-          ...status,
-          ...describeState(state, now),
-          // `in_flight` is only what is at the consumer; `claimed` (claimed ahead, or leases of a stopped
-          // process) is backlog too, or a bulk replay would read done before it is.
-          backlog: status.pending + status.retrying + status.in_flight + status.claimed,
-          in_per_second: rates.in,
-          out_per_second: rates.out,
-        };
-      }),
-    );
+    const statuses = await readDestinationStatuses(deps, now);
+    const destinations = statuses.map((status) => {
+      const { name } = status;
+      const state = deps.scheduler.state(name);
+      const rates = deps.history.liveRates(name, now);
+      return {
+        ...status,
+        ...describeState(state, now),
+        // `in_flight` is only what is at the consumer; `claimed` (claimed ahead, or leases of a stopped
+        // process) is backlog too, or a bulk replay would read done before it is.
+        backlog: status.pending + status.retrying + status.in_flight + status.claimed,
+        in_per_second: rates.in,
+        out_per_second: rates.out,
+      };
+    });
     const backlogs = new Map(destinations.map((d) => [d.name, d.backlog]));
     return {
       at: now,

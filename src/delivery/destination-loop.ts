@@ -152,6 +152,11 @@ export class DestinationLoop {
     return this.mode === 'probing' ? 1 : this.pacer.concurrency;
   }
 
+  /** Claimed ahead and not sent yet. */
+  get claimedAhead(): number {
+    return this.ready.size;
+  }
+
   /** Stops claiming (in-flight attempts finish); what was claimed ahead goes back. */
   pause(): void {
     this.control.pause();

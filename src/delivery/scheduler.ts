@@ -77,6 +77,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         mode: loop.mode,
         paused: loop.mode === 'paused',
         inFlight: loop.inFlight.size,
+        claimedAhead: loop.claimedAhead,
         heldUntil: held ? loop.heldUntil : undefined,
         heldBy: held ? loop.heldBy : undefined,
         rate: loop.pacer.rate,

@@ -41,6 +41,8 @@ export interface DestinationState {
   mode: DestinationMode;
   paused: boolean;
   inFlight: number;
+  /** Claimed ahead of a free slot, not sent yet. */
+  claimedAhead: number;
   /** Hold: nothing is sent before this time (absent when not held). */
   heldUntil: number | undefined;
   /** Why it is held: the consumer's Retry-After, or a consumer that does not answer at all (absent when not held). */

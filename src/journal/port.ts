@@ -171,6 +171,45 @@ export interface StoredPace {
   at: number;
 }
 
+/** What one node is doing with one destination (see `NodeReport`). */
+export interface NodeDraining {
+  /** Requests at the consumer now. */
+  sending: number;
+  /** Claimed from the journal and not sent yet (claimed ahead of a free slot). */
+  claimed: number;
+  /** Deliveries this node finished per second, over the last minute (from its first delivery in it). */
+  deliveredPerSecond: number;
+  /** The pace this node sends at: requests per second (undefined: not limited) and at once. */
+  rate: number | undefined;
+  concurrency: number;
+}
+
+/** What a node tells the others sharing its journal, every second (`Journal.recordNode`). */
+export interface NodeReport {
+  host: string;
+  pid: number;
+  /** Sluice's version. */
+  version: string;
+  /** The URLs it listens on, by role. */
+  listeners: { ingest?: string | undefined; admin?: string | undefined };
+  startedAt: number;
+  /** By destination name. */
+  draining: Record<string, NodeDraining>;
+}
+
+/** A node as the journal knows it (`Journal.nodes`). */
+export interface NodeRecord extends NodeReport {
+  id: string;
+  /** The node's clock at its last report. */
+  seenAt: number;
+}
+
+/**
+ * A node whose last report is older than this is gone (it reports every second: this leaves room
+ * for a slow database and a missed beat or two).
+ */
+export const NODE_LIVE_MS = 5_000;
+
 /** Storage port for events, deliveries and attempts. */
 export interface Journal {
   /** What this backend supports. */
@@ -273,6 +312,15 @@ export interface Journal {
    * process holds (SQLite) stores the whole lease at claim time and has no need of it.
    */
   leaseConfirmed?(claim: Claim, now: number): boolean;
+  /**
+   * Present on a journal that several nodes share, with `nodes`: this node's report, written every
+   * second (cluster/heartbeat.ts), so that any node can list the others and what each is draining.
+   */
+  recordNode?(report: NodeReport, now: number): Promise<void>;
+  /** The nodes that reported within `NODE_LIVE_MS` of `now` (this one included, once it has reported). */
+  nodes?(now: number): Promise<NodeRecord[]>;
+  /** This node's id in `nodes` (present with it). */
+  readonly nodeId?: string;
   /** Resolves when the journal takes writes right now (readiness); rejects like a failed write. */
   probe(): Promise<void>;
   /** Finishes pending writes and closes the store. */

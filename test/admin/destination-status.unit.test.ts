@@ -18,6 +18,7 @@ const state: DestinationState = {
   mode: 'running',
   paused: false,
   inFlight: 2,
+  claimedAhead: 0,
   heldUntil: undefined,
   heldBy: undefined,
   rate: 5,

@@ -142,6 +142,19 @@ describe('GET /destinations', () => {
     expect(crm.eta_seconds).toBeLessThanOrEqual(Math.ceil(1 / rate));
   });
 
+  it('GET /nodes: with a journal of its own, this process alone, and what it drains', async () => {
+    const listing = await fx.adminJson<{ shared: boolean; nodes: Record<string, unknown>[] }>('/nodes');
+    expect(listing.shared).toBe(false);
+    expect(listing.nodes).toHaveLength(1);
+    expect(listing.nodes[0]).toMatchObject({ id: 'local', self: true, pid: process.pid, version: expect.any(String) });
+    expect(Object.keys(listing.nodes[0]!.draining as object).sort()).toEqual(['crm', 'erp']);
+    expect((listing.nodes[0]!.draining as Record<string, unknown>).erp).toMatchObject({
+      in_flight: 0,
+      rate_per_second: expect.closeTo(1 / 3600, 6),
+      concurrency: 1,
+    });
+  });
+
   it('answers 404 not_found for a destination that is not in the config', async () => {
     for (const action of ['pause', 'resume', 'replay']) {
       const res = await fx.admin(`/destinations/nope/${action}`, { method: 'POST' });

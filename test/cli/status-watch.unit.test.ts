@@ -34,7 +34,7 @@ describe('status --watch', () => {
       asked += 1;
       if (asked === 2) throw new Error('cannot reach the admin API at http://127.0.0.1:8081: ECONNREFUSED');
       if (asked === 4) stop.abort();
-      return [{ ...row, pending: asked }];
+      return { destinations: [{ ...row, pending: asked }] };
     };
     const code = await watchStatus(rows, {
       url: 'http://127.0.0.1:8081',
@@ -60,7 +60,7 @@ describe('status --watch', () => {
     await watchStatus(
       async () => {
         if (++asked === 2) setTimeout(() => stop.abort(), 0);
-        return [row];
+        return { destinations: [row] };
       },
       { url: 'http://x', intervalMs: 20, json: false, signal: stop.signal, out: (t) => void (out += t) },
     );

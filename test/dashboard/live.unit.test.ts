@@ -3,8 +3,10 @@
  * and claimed (ahead of a free slot, or leases of a stopped process), and a bulk replay's progress
  * is bounded by it.
  */
+
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/admin/metrics.js';
+import { createNodeReporter } from '../../src/cluster/node-report.js';
 import { createActivity, createReplayTracker } from '../../src/dashboard/activity.js';
 import { createHistory } from '../../src/dashboard/history.js';
 import { createLiveView } from '../../src/dashboard/live.js';
@@ -35,6 +37,7 @@ describe('live view', () => {
         mode: 'running',
         paused: false,
         inFlight: 1,
+        claimedAhead: 0,
         heldUntil: undefined,
         heldBy: undefined,
         rate: 5,
@@ -44,11 +47,13 @@ describe('live view', () => {
     } as unknown as Scheduler;
     const replays = createReplayTracker();
     replays.start('crm', 20, now);
+    const metrics = createMetrics({ defaultMetrics: false });
     const live = createLiveView({
       journal,
       scheduler,
       destinations: config.destinations,
-      metrics: createMetrics({ defaultMetrics: false }),
+      metrics,
+      reporter: createNodeReporter({ scheduler, metrics, destinations: ['crm'], startedAt: now }),
       history: createHistory({ destinations: ['crm'], clock: () => now }),
       activity: createActivity(),
       replays,

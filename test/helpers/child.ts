@@ -31,8 +31,11 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
   return { process: child, output: () => out, exited };
 }
 
-/** Starts `sluice start -c file` and resolves with its ingest port once it logs that it listens. */
-export async function startGatewayProcess(configFile: string, timeoutMs = 15_000): Promise<Child & { port: number }> {
+/**
+ * Starts `sluice start -c file` and resolves with its ingest port once it logs that it listens, and
+ * its admin API's URL when it has one.
+ */
+export async function startGatewayProcess(configFile: string, timeoutMs = 15_000): Promise<GatewayProcess> {
   const child = runCli(['start', '-c', configFile]);
   const listening = () =>
     child
@@ -47,11 +50,20 @@ export async function startGatewayProcess(configFile: string, timeoutMs = 15_000
   );
   const line = listening();
   if (!line) throw new Error(`gateway did not start:\n${child.output()}`);
-  return { ...child, port: (JSON.parse(line) as { port: number }).port };
+  // The next line of the start-up summary says where the admin API is, or that it is off.
+  const adminLine = () =>
+    child
+      .output()
+      .split('\n')
+      .find((l) => /"admin API o(n|ff)/.test(l));
+  await waitUntil(() => adminLine() !== undefined || child.process.exitCode !== null, timeoutMs, 'the admin line');
+  const admin = JSON.parse(adminLine() ?? '{}') as { url?: string };
+  const adminUrl = admin.url;
+  return { ...child, port: (JSON.parse(line) as { port: number }).port, ...(adminUrl && { adminUrl }) };
 }
 
 /** A gateway started by `startGatewayProcess`. */
-export type GatewayProcess = Child & { port: number };
+export type GatewayProcess = Child & { port: number; adminUrl?: string };
 
 /**
  * What one process test holds: the gateway child, a receiver, a temp dir, and any extra clean-up.

@@ -14,6 +14,7 @@ import { type Receiver, startReceiver } from '../helpers/receiver.js';
 import { sleep, waitUntil } from '../helpers/wait.js';
 
 const available = await requirePostgres('the PostgreSQL gateway tests');
+const TOKEN = 'pg-gateway-test-token';
 
 describe.skipIf(!available)('gateways on a PostgreSQL journal', () => {
   let db: TestDatabase;
@@ -37,14 +38,15 @@ describe.skipIf(!available)('gateways on a PostgreSQL journal', () => {
     await db?.drop();
   });
 
-  async function node(destination: Record<string, unknown> = {}): Promise<GatewayParts> {
+  async function node(destination: Record<string, unknown> = {}, url = `${receiver.url}/hooks`): Promise<GatewayParts> {
     const dir = tempDir();
     dirs.push(dir);
     const config = testConfig(
       {
         storage: { url: db.url },
-        destinations: { crm: { url: `${receiver.url}/hooks`, ...destination } },
+        destinations: { crm: { url, ...destination } },
         sources: { shop: { path: '/in/shop', to: ['crm'] } },
+        admin: { token: TOKEN },
       },
       dir.dir,
     );
@@ -98,5 +100,50 @@ describe.skipIf(!available)('gateways on a PostgreSQL journal', () => {
     expect((await post(first, 42)).status).toBe(202);
     await waitUntil(() => receiver.received.length > before, 10_000, 'node 2 to deliver');
     expect(performance.now() - started).toBeLessThan(4_000);
+  });
+
+  it('any node lists the live nodes and what each is draining, and counts every node in flight', async () => {
+    // Answers held 3 s: the requests stay at the consumer long enough to be seen there.
+    const slow = await startReceiver(() => ({ delayMs: 3_000 }));
+    try {
+      const first = await node({ concurrency: 6 }, `${slow.url}/hooks`);
+      const second = await node({ concurrency: 6 }, `${slow.url}/hooks`);
+      const get = async <T>(g: GatewayParts, path: string): Promise<T> => {
+        const answer = await g.admin!.request(path, { headers: { authorization: `Bearer ${TOKEN}` } });
+        expect(answer.status).toBe(200);
+        return (await answer.json()) as T;
+      };
+      type Listing = {
+        shared: boolean;
+        nodes: { id: string; self: boolean; draining: Record<string, { in_flight: number }> }[];
+      };
+      await waitUntil(async () => (await get<Listing>(second, '/nodes')).nodes.length === 2, 10_000, 'two nodes');
+      for (let n = 0; n < 12; n++) expect((await post(first, n)).status).toBe(202);
+      // Both nodes drain (the concurrency of 6 holds across them), and either one's answer counts both.
+      await waitUntil(() => slow.inFlight === 6, 10_000, '6 requests at the consumer');
+      await waitUntil(
+        async () => {
+          const listing = await get<Listing>(first, '/nodes');
+          return listing.nodes.every((n) => (n.draining.crm?.in_flight ?? 0) > 0);
+        },
+        10_000,
+        'both nodes to report requests in flight',
+      );
+      const listing = await get<Listing>(second, '/nodes');
+      expect(listing.shared).toBe(true);
+      expect(listing.nodes.filter((n) => n.self)).toHaveLength(1);
+      expect(new Set(listing.nodes.map((n) => n.id)).size).toBe(2);
+      expect(listing.nodes.reduce((sum, n) => sum + (n.draining.crm?.in_flight ?? 0), 0)).toBe(6);
+      for (const g of [first, second]) {
+        const { destinations } = await get<{ destinations: { in_flight: number }[] }>(g, '/destinations');
+        expect(destinations[0]!.in_flight).toBe(6);
+      }
+      // A node that stops cleanly leaves the listing at once.
+      await second.close(10_000);
+      parts = parts.filter((p) => p !== second);
+      expect((await get<Listing>(first, '/nodes')).nodes).toHaveLength(1);
+    } finally {
+      await slow.close();
+    }
   });
 });

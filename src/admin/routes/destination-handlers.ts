@@ -3,6 +3,8 @@
  * each destination, and an operator's replay, pause and resume. Each action is told to the audit log.
  */
 import type { RouteHandler } from '@hono/zod-openapi';
+import { drainingElsewhere, listNodes } from '../../cluster/node-listing.js';
+import type { NodeReporter } from '../../cluster/node-report.js';
 import { type Config, orderingLabel } from '../../config/schema.js';
 import type { Scheduler } from '../../delivery/scheduler.js';
 import type { DestinationStats, Journal } from '../../journal/port.js';
@@ -11,14 +13,11 @@ import type { destinationRoutes as routes } from './destination-routes.js';
 import { type HandlerContext, iso, unknownDestination } from './handler-context.js';
 
 /** The destination routes' handlers, by route name. */
-export function destinationHandlers({ journal, scheduler, destinations, metrics, clock, audit }: HandlerContext) {
+export function destinationHandlers(context: HandlerContext) {
+  const { journal, scheduler, destinations, clock, audit } = context;
   const listDestinations: RouteHandler<typeof routes.listDestinations> = async (c) => {
     const now = clock();
-    const list = await Promise.all(
-      Object.entries(destinations).map(([name, destination]) =>
-        readDestinationStatus({ journal, scheduler, metrics }, name, destination, now),
-      ),
-    );
+    const list = await readDestinationStatuses(context, now);
     return c.json({ destinations: list }, 200);
   };
 
@@ -58,18 +57,46 @@ export function destinationHandlers({ journal, scheduler, destinations, metrics,
   return { listDestinations, replayDestination, pause, resume };
 }
 
+/** What reading a destination's status takes. */
+export interface StatusSources {
+  journal: Journal;
+  scheduler: Scheduler;
+  metrics: Metrics;
+  reporter: NodeReporter;
+  destinations: Config['destinations'];
+}
+
+/**
+ * Every destination's status (`readDestinationStatus`). With a journal several nodes share, the
+ * requests at the consumer are counted on every live node (from their reports, a second old at most).
+ */
+export async function readDestinationStatuses(
+  from: StatusSources,
+  now: number,
+): Promise<ReturnType<typeof destinationStatus>[]> {
+  const listing = from.journal.nodes ? await listNodes(from.journal, from.reporter, now) : undefined;
+  return Promise.all(
+    Object.entries(from.destinations).map(([name, destination]) =>
+      readDestinationStatus(from, name, destination, now, drainingElsewhere(listing, name)),
+    ),
+  );
+}
+
 /**
  * The status of one destination as `GET /destinations` and the dashboard show it: the journal's
  * figures, the loop's live state and this process's rates, put together by `destinationStatus`.
+ * `elsewhere`: what the other nodes sharing the journal do with it (requests at the consumer, rate).
  */
 export async function readDestinationStatus(
-  from: { journal: Journal; scheduler: Scheduler; metrics: Metrics },
+  from: Pick<StatusSources, 'journal' | 'scheduler' | 'metrics'>,
   name: string,
   destination: Config['destinations'][string],
   now: number,
+  elsewhere?: { sending: number; deliveredPerSecond: number },
 ): Promise<ReturnType<typeof destinationStatus>> {
   return destinationStatus(name, await from.journal.destinationStats(name, now), {
     state: from.scheduler.state(name),
+    elsewhere,
     now,
     localRate: from.metrics.deliveredRate(name, now),
     sendingRate: from.metrics.sendingRate(name, now),
@@ -92,6 +119,8 @@ export function destinationStatus(
   s: DestinationStats,
   at: {
     state: ReturnType<Scheduler['state']>;
+    /** What the other nodes sharing the journal do with it: requests at the consumer, deliveries per second. */
+    elsewhere?: { sending: number; deliveredPerSecond: number } | undefined;
     now: number;
     localRate?: number | undefined;
     /** `Metrics.sendingRate`: this process's pace without the 10 s floor, for the time to drain. */
@@ -101,15 +130,20 @@ export function destinationStatus(
   },
 ) {
   const paused = at.state?.paused ?? false;
-  const rate = Math.max(s.deliveredLastMinute / 60, at.localRate ?? 0);
+  // With several nodes, each one's own rate counts: the journal's minute lags as much after a start.
+  const rate = Math.max(s.deliveredLastMinute / 60, (at.localRate ?? 0) + (at.elsewhere?.deliveredPerSecond ?? 0));
   // Right after a start the floored local rate and the journal's minute (which spans the downtime)
   // both understate the pace, by up to ten times: the ETA then used the unfloored pace since the
   // first send, capped by the configured rate, which a burst cannot pass.
-  const drainRate = Math.min(Math.max(rate, at.sendingRate ?? 0), at.configuredRate ?? Infinity);
+  const drainRate = Math.min(
+    Math.max(rate, (at.sendingRate ?? 0) + (at.elsewhere?.deliveredPerSecond ?? 0)),
+    at.configuredRate ?? Infinity,
+  );
   const backlog = s.pending + s.retrying + s.inFlight;
   // The journal counts every claimed delivery as in flight, also those claimed ahead of a free slot
-  // (claim-ahead.ts) and the leases of a stopped process: only the loop knows which are at the consumer.
-  const sending = at.state === undefined ? s.inFlight : Math.min(s.inFlight, at.state.inFlight);
+  // (claim-ahead.ts) and the leases of a stopped process: only the loops know which are at the consumer.
+  const sending =
+    at.state === undefined ? s.inFlight : Math.min(s.inFlight, at.state.inFlight + (at.elsewhere?.sending ?? 0));
   return {
     name,
     state: paused ? ('paused' as const) : ('running' as const),

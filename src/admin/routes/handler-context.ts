@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { NodeReporter } from '../../cluster/node-report.js';
 import type { Config } from '../../config/schema.js';
 import type { Scheduler } from '../../delivery/scheduler.js';
 import type { AdminActionEvent } from '../../events.js';
@@ -16,6 +17,8 @@ export interface HandlerContext {
   scheduler: Scheduler;
   destinations: Config['destinations'];
   metrics: Metrics;
+  /** This node's live report (GET /nodes, and the cluster's figures in GET /destinations). */
+  reporter: NodeReporter;
   clock: () => number;
   /** Tells an operator action to the audit log (`admin:action`). */
   audit: (action: AdminActionEvent['action'], target: string, count?: number) => void;

@@ -30,6 +30,8 @@ import type {
   IncomingEvent,
   Journal,
   JournalCapabilities,
+  NodeRecord,
+  NodeReport,
   ReplayFilter,
   RetentionCutoffs,
   StoredEvent,
@@ -42,6 +44,7 @@ import { createPool, rows } from './connection.js';
 import { DEFAULT_LEASE_RENEWAL, LeaseRenewal, type LeaseRenewalOptions } from './lease-renewal.js';
 import * as maintenance from './maintenance.js';
 import { migratePgJournal, redactUrl } from './migrate.js';
+import * as nodes from './nodes.js';
 import * as reads from './reads.js';
 import { reserveSendTokens } from './send-tokens.js';
 import { WakeupListener } from './wakeups.js';
@@ -92,6 +95,8 @@ export class PgJournal implements Journal {
   private readonly leases: LeaseRenewal | undefined;
   private readonly concurrency: Readonly<Record<string, number>>;
   private closed = false;
+  /** This node wrote its row in `nodes` (removed on close). */
+  private reported = false;
 
   constructor(options: PgJournalOptions) {
     const events = options.events;
@@ -271,10 +276,23 @@ export class PgJournal implements Journal {
     if (row?.readOnly) throw new JournalUnavailableError('PostgreSQL journal is read-only (a standby?)');
   }
 
+  async recordNode(report: NodeReport, now: number): Promise<void> {
+    this.open();
+    await nodes.recordNode(this.pool, this.nodeId, report, now);
+    this.reported = true;
+  }
+
+  async nodes(now: number): Promise<NodeRecord[]> {
+    this.open();
+    return nodes.liveNodes(this.pool, now);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.groups.drain();
+    // Gone at once for the other nodes' listings; a failure leaves the row to age out.
+    if (this.reported) await nodes.forgetNode(this.pool, this.nodeId).catch(() => undefined);
     this.leases?.stop();
     await this.listener?.close();
     await this.pool.end();

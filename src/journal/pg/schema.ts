@@ -16,6 +16,7 @@ import {
   doublePrecision,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -144,4 +145,23 @@ export const destinationTokens = pgTable('destination_tokens', {
   tokens: doublePrecision('tokens').notNull(),
   /** When `tokens` was last refilled (epoch ms, the database's clock). */
   refilledAt: millis('refilled_at').notNull(),
+});
+
+/**
+ * The nodes sharing this journal, each row written by its node every second (cluster/heartbeat.ts):
+ * what it is, where it listens, and what it is draining. A node whose row is older than a few
+ * seconds is gone; its row is removed on a clean stop, and an hour after a crash.
+ */
+export const nodes = pgTable('nodes', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  version: text('version').notNull(),
+  /** The URLs it listens on (ingest, admin), as JSON. */
+  listeners: jsonb('listeners').notNull(),
+  /** Per destination: requests at the consumer, claimed ahead, delivered per second, pace (JSON). */
+  draining: jsonb('draining').notNull(),
+  startedAt: millis('started_at').notNull(),
+  /** The node's clock at its last report (epoch ms). */
+  seenAt: millis('seen_at').notNull(),
 });

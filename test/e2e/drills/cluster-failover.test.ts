@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { startGatewayProcess } from '../../helpers/child.js';
+import { runCli, startGatewayProcess } from '../../helpers/child.js';
 import { clusterDrill } from '../../helpers/cluster.js';
 import { eventNumbers, FULL, postN } from '../../helpers/drill.js';
 import { tempDir } from '../../helpers/gateway.js';
@@ -27,6 +27,7 @@ const available = await requirePostgres('the multi-node drill');
 
 const RATE = 40;
 const BURST = 5;
+const TOKEN = 'cluster-drill-token';
 
 /** Most requests that arrived within any one second. */
 function busiestSecond(times: number[]): number {
@@ -75,7 +76,7 @@ describe.skipIf(!available)('drill: three nodes on PostgreSQL, two killed while 
       writeFileSync(
         file,
         `server: { host: 127.0.0.1, port: 0 }
-admin: { enabled: false }
+admin: { port: 0, token: ${TOKEN} }
 storage: { path: ${join(dir, 'unused.db')}, url: "${db.url}" }
 log: { level: info }
 destinations:
@@ -116,6 +117,17 @@ sources:
     const ready = await request(`http://127.0.0.1:${restarted.port}/readyz`);
     await ready.body.dump();
     expect(ready.statusCode).toBe(200);
+    // `sluice status` on the restarted node lists the three live nodes (the killed one is gone from
+    // the listing once its last report is 5 s old: it may still show here), with what each drains.
+    const status = runCli(['status', '--url', restarted.adminUrl!, '--token', TOKEN]);
+    const code = await status.exited;
+    const listed = status.output();
+    expect(code, listed).toBe(0);
+    console.log(`sluice status on the restarted node:\n${listed}`);
+    expect(listed).toMatch(/NODES: [34] live on the shared journal/);
+    for (const n of [restarted, nodes[1]!, nodes[2]!]) expect(listed).toContain(`:${n.process.pid}`);
+    expect(listed).toMatch(/\(this\)/);
+    expect(listed).toMatch(/crm \d+ in flight/);
     await sleep(Math.max(0, 3_000 - (performance.now() - firstKill)));
     killedAt.push(Date.now());
     const secondKill = performance.now();

@@ -1,0 +1,36 @@
+/**
+ * `sluice status`, with a journal several nodes share: a table of the live nodes under the
+ * destinations, each with what it is draining now (requests at the consumer and its delivery rate,
+ * per destination).
+ */
+import type { ApiNode } from '../admin/schemas.js';
+import { formatRate, formatSeconds, printable, table } from './admin-format.js';
+
+export function formatNodes(nodes: readonly ApiNode[], now: number): string {
+  const headers = ['NODE', 'VERSION', 'UP', 'SEEN', 'INGEST', 'DRAINING'];
+  const body = nodes.map((n) => [
+    `${printable(n.host)}:${n.pid}${n.self ? ' (this)' : ''}`,
+    printable(n.version),
+    formatSeconds(Math.max(0, Math.floor((now - Date.parse(n.started_at)) / 1000))),
+    seen(now - Date.parse(n.seen_at)),
+    n.ingest_url === null ? '-' : printable(n.ingest_url),
+    draining(n.draining),
+  ]);
+  const title = `NODES: ${nodes.length} live on the shared journal\n`;
+  return title + table(headers, body, new Set([2, 3]));
+}
+
+/** `orders 8 in flight 40/s, crm 1 in flight 0.5/s`, or `idle`. */
+function draining(by: ApiNode['draining']): string {
+  const busy = Object.entries(by).filter(([, d]) => d.in_flight > 0 || d.claimed > 0 || d.delivered_per_second > 0);
+  if (busy.length === 0) return 'idle';
+  return busy
+    .map(([name, d]) => `${printable(name)} ${d.in_flight} in flight ${formatRate(d.delivered_per_second)}/s`)
+    .join(', ');
+}
+
+/** `0s ago`; a node that missed two reports is marked: it may have stopped (gone from the list after 5 s). */
+function seen(ms: number): string {
+  const text = `${Math.max(0, Math.round(ms / 1000))}s ago`;
+  return ms > 2_500 ? `${text} (silent)` : text;
+}
