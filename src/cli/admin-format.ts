@@ -113,7 +113,9 @@ export function formatDestinations(rows: readonly ApiDestination[], now: number 
  */
 function formatPace(pace: ApiDestination['pace']): string {
   if (!pace) return '-';
-  const text = `${pace.rate_per_second === null ? 'unlimited' : paceRate(pace.rate_per_second)} ×${pace.concurrency}`;
+  // An older gateway's API has no `nodes`.
+  const nodes = (pace.nodes ?? 1) > 1 ? ` on ${pace.nodes} nodes` : '';
+  const text = `${pace.rate_per_second === null ? 'unlimited' : paceRate(pace.rate_per_second)} ×${pace.concurrency}${nodes}`;
   if (!pace.adaptive) return `${text} fixed`;
   const at = pace.last_signal_at === null ? '' : ` at ${pace.last_signal_at.slice(11, 19)}`;
   return `${text} adaptive${pace.last_signal === null ? '' : `: ${pace.last_signal}${at}`}`;

@@ -25,17 +25,34 @@ export async function listNodes(journal: Journal, reporter: NodeReporter, now: n
   return { shared: true, self: self.id, nodes };
 }
 
-/** What every node but `self` does with `destination`: requests at the consumer, deliveries per second. */
+/** What the nodes other than the one answering do with one destination (`drainingElsewhere`). */
+export interface DrainingElsewhere {
+  /** How many other live nodes drain it. */
+  nodes: number;
+  /** Their requests at the consumer. */
+  sending: number;
+  /** Their deliveries per second. */
+  deliveredPerSecond: number;
+  /** The sum of their paces: requests per second (undefined when one is not limited) and at once. */
+  rate: number | undefined;
+  concurrency: number;
+}
+
+/** What every node but `self` does with `destination`; undefined without a shared journal. */
 export function drainingElsewhere(
   listing: NodeListing | undefined,
   destination: string,
-): { sending: number; deliveredPerSecond: number } {
-  const sum = { sending: 0, deliveredPerSecond: 0 };
-  for (const node of listing?.nodes ?? []) {
+): DrainingElsewhere | undefined {
+  if (!listing?.shared) return undefined;
+  const sum: DrainingElsewhere = { nodes: 0, sending: 0, deliveredPerSecond: 0, rate: 0, concurrency: 0 };
+  for (const node of listing.nodes) {
     const d = node.draining[destination];
-    if (node.id === listing!.self || !d) continue;
+    if (node.id === listing.self || !d) continue;
+    sum.nodes += 1;
     sum.sending += d.sending;
     sum.deliveredPerSecond += d.deliveredPerSecond;
+    sum.rate = sum.rate === undefined || d.rate === undefined ? undefined : sum.rate + d.rate;
+    sum.concurrency += d.concurrency;
   }
   return sum;
 }

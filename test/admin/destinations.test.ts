@@ -78,6 +78,7 @@ describe('GET /destinations', () => {
         adaptive: false,
         rate_per_second: null,
         concurrency: 4,
+        nodes: 1,
         mode: null,
         last_signal: null,
         last_signal_at: null,
@@ -107,6 +108,7 @@ describe('GET /destinations', () => {
         adaptive: false,
         rate_per_second: 0.000278, // 1/h
         concurrency: 1,
+        nodes: 1,
         mode: null,
         last_signal: null,
         last_signal_at: null,

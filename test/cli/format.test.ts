@@ -93,6 +93,7 @@ describe('sluice status: pace', () => {
     adaptive: true,
     rate_per_second: 12.5,
     concurrency: 3,
+    nodes: 1,
     mode: 'backing_off',
     last_signal: '429',
     last_signal_at: '2026-12-01T12:01:07.431Z',
@@ -110,6 +111,12 @@ describe('sluice status: pace', () => {
       '40/s ×8 fixed',
     );
     expect(formatDestinations([{ ...row, pace: { ...fixed, rate_per_second: null } }])).toContain('unlimited ×3 fixed');
+  });
+
+  it('says how many nodes share the pace, with several on one journal', () => {
+    expect(
+      formatDestinations([{ ...row, pace: { ...pace, rate_per_second: 30, concurrency: 9, nodes: 3 } }]),
+    ).toContain('30/s ×9 on 3 nodes adaptive: 429 at 12:01:07');
   });
 });
 

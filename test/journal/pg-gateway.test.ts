@@ -146,4 +146,58 @@ describe.skipIf(!available)('gateways on a PostgreSQL journal', () => {
       await slow.close();
     }
   });
+
+  it('adaptive pacing across two nodes: the cluster learns a pace near what a rate-limited consumer takes', async () => {
+    // The consumer takes 40 requests a second (a token bucket, burst 5) and answers 429 past it,
+    // without Retry-After: only the pacers' learning keeps the two nodes under it.
+    const LIMIT = 40;
+    let tokens = 5;
+    let refilled = performance.now();
+    const accepted = new Set<string>();
+    const limited = await startReceiver((r) => {
+      const now = performance.now();
+      tokens = Math.min(5, tokens + ((now - refilled) * LIMIT) / 1000);
+      refilled = now;
+      if (tokens < 1) return { status: 429 };
+      tokens -= 1;
+      accepted.add(r.body.toString());
+      return {};
+    });
+    try {
+      const ceilings = {
+        rate: '200/s',
+        burst: 10,
+        concurrency: 16,
+        adaptive: true,
+        retry: { initial: '200ms', max: '1s' },
+      };
+      const nodes = [await node(ceilings, `${limited.url}/hooks`), await node(ceilings, `${limited.url}/hooks`)];
+      const EVENTS = 300;
+      for (let n = 0; n < EVENTS; n++) expect((await post(nodes[n % 2]!, n)).status).toBe(202);
+      await waitUntil(
+        () => accepted.size === EVENTS,
+        60_000,
+        () => `all delivered (${accepted.size})`,
+      );
+      const refused = limited.received.length - EVENTS;
+      const paces = await Promise.all(
+        nodes.map(async (g) => {
+          const answer = await g.admin!.request('/destinations', { headers: { authorization: `Bearer ${TOKEN}` } });
+          return ((await answer.json()) as { destinations: { pace: { rate_per_second: number; nodes: number } }[] })
+            .destinations[0]!.pace;
+        }),
+      );
+      console.log(
+        `2 adaptive nodes, consumer at ${LIMIT}/s: ${refused} refusals for ${EVENTS} events; cluster pace ${paces.map((p) => p.rate_per_second).join(' / ')}/s`,
+      );
+      // A fixed pace at the 200/s ceiling gets about 4 refusals per event here; learning, a fraction of one.
+      expect(refused).toBeLessThan(EVENTS);
+      for (const pace of paces) {
+        expect(pace.nodes).toBe(2);
+        expect(pace.rate_per_second).toBeLessThan(120);
+      }
+    } finally {
+      await limited.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@
  * each destination, and an operator's replay, pause and resume. Each action is told to the audit log.
  */
 import type { RouteHandler } from '@hono/zod-openapi';
-import { drainingElsewhere, listNodes } from '../../cluster/node-listing.js';
+import { type DrainingElsewhere, drainingElsewhere, listNodes } from '../../cluster/node-listing.js';
 import type { NodeReporter } from '../../cluster/node-report.js';
 import { type Config, orderingLabel } from '../../config/schema.js';
 import type { Scheduler } from '../../delivery/scheduler.js';
@@ -92,7 +92,7 @@ export async function readDestinationStatus(
   name: string,
   destination: Config['destinations'][string],
   now: number,
-  elsewhere?: { sending: number; deliveredPerSecond: number },
+  elsewhere?: DrainingElsewhere,
 ): Promise<ReturnType<typeof destinationStatus>> {
   return destinationStatus(name, await from.journal.destinationStats(name, now), {
     state: from.scheduler.state(name),
@@ -101,6 +101,7 @@ export async function readDestinationStatus(
     localRate: from.metrics.deliveredRate(name, now),
     sendingRate: from.metrics.sendingRate(name, now),
     configuredRate: destination.rate,
+    configuredConcurrency: destination.concurrency,
     ordering: destination.ordering,
   });
 }
@@ -119,13 +120,14 @@ export function destinationStatus(
   s: DestinationStats,
   at: {
     state: ReturnType<Scheduler['state']>;
-    /** What the other nodes sharing the journal do with it: requests at the consumer, deliveries per second. */
-    elsewhere?: { sending: number; deliveredPerSecond: number } | undefined;
+    /** What the other nodes sharing the journal do with it (their requests at the consumer, rates and paces). */
+    elsewhere?: DrainingElsewhere | undefined;
     now: number;
     localRate?: number | undefined;
     /** `Metrics.sendingRate`: this process's pace without the 10 s floor, for the time to drain. */
     sendingRate?: number | undefined;
     configuredRate?: number | undefined;
+    configuredConcurrency?: number | undefined;
     ordering?: Config['destinations'][string]['ordering'] | undefined;
   },
 ) {
@@ -160,17 +162,37 @@ export function destinationStatus(
     eta_seconds: backlog === 0 ? 0 : paused || drainRate === 0 ? null : Math.ceil(backlog / drainRate),
     held_until: at.state?.heldUntil === undefined ? null : new Date(at.state.heldUntil).toISOString(),
     held_by: at.state?.heldBy ?? null,
-    pace: at.state ? paceStatus(at.state) : null,
+    pace: at.state ? paceStatus(at.state, at.elsewhere, at.configuredRate, at.configuredConcurrency) : null,
   };
 }
 
-/** The pace a destination is sent at now: configured, or learned by its adaptive pacer, and what last moved it. */
-function paceStatus(state: NonNullable<ReturnType<Scheduler['state']>>) {
-  const rate = state.rate === undefined ? null : Number(state.rate.toPrecision(3));
+/**
+ * The pace a destination is sent at now: configured, or learned by its adaptive pacer, and what last
+ * moved it. With several nodes on one journal, the cluster's: each node's pacer learns its share (the
+ * consumer's refusals reach every node once their sum is too much, so each settles near its share, as
+ * AIMD flows sharing a link do), and the cluster's pace is their sum, within the configured ceilings
+ * that the shared token bucket and claims hold for all of them together. Mode and signal are this node's.
+ */
+function paceStatus(
+  state: NonNullable<ReturnType<Scheduler['state']>>,
+  elsewhere: DrainingElsewhere | undefined,
+  configuredRate: number | undefined,
+  configuredConcurrency: number | undefined,
+) {
+  const others = elsewhere?.nodes ?? 0;
+  let rate = state.rate;
+  let concurrency = state.concurrency;
+  if (elsewhere && others > 0) {
+    rate = rate === undefined || elsewhere.rate === undefined ? undefined : rate + elsewhere.rate;
+    concurrency += elsewhere.concurrency;
+  }
+  rate = Math.min(rate ?? Infinity, configuredRate ?? Infinity);
+  concurrency = Math.min(concurrency, configuredConcurrency ?? Infinity);
   return {
     adaptive: state.pace !== undefined,
-    rate_per_second: rate,
-    concurrency: state.concurrency,
+    rate_per_second: Number.isFinite(rate) ? Number(rate.toPrecision(3)) : null,
+    concurrency,
+    nodes: others + 1,
     mode: state.pace?.mode ?? null,
     last_signal: state.pace?.signal ?? null,
     last_signal_at: state.pace?.signalAt === undefined ? null : new Date(state.pace.signalAt).toISOString(),

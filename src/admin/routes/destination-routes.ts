@@ -28,8 +28,12 @@ const PaceSchema = z
     rate_per_second: z
       .number()
       .nullable()
-      .openapi({ description: 'Requests per second allowed now; null: not limited' }),
+      .openapi({ description: 'Requests per second allowed now, by every node together; null: not limited' }),
     concurrency: z.number().int().openapi({ description: 'Requests at once allowed now (1 while probing)' }),
+    nodes: z.number().int().openapi({
+      description:
+        'The nodes whose paces make this one: with several nodes on one journal, rate and concurrency are the sum of theirs, within the configured ones',
+    }),
     mode: z.enum(PACE_MODES).nullable().openapi({ description: "The adaptive pacer's mode; null for a fixed pace" }),
     last_signal: z.enum(PACE_SIGNALS).nullable().openapi({
       description:
