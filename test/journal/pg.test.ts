@@ -234,6 +234,21 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect((await a.nodes(T0 + 5_001)).map((n) => n.pid)).toEqual([1, 3]);
     });
 
+    it('a lease that ran out is taken back before the backlog that was due before it ran out', async () => {
+      const [a, b] = [await node(), await node()];
+      await emptyJournalTables(a.pool);
+      const held = await a.append(makeEvent({ receivedAt: T0 }));
+      const [first] = await a.claim({ destination: 'crm', limit: 1, now: T0, leaseMs: 3_000, fifo: false });
+      expect(first?.event.id).toBe(held.id);
+      // A backlog received after the claim, all due before the lease runs out at T0 + 3 s.
+      for (let i = 1; i <= 5; i++) await a.append(makeEvent({ receivedAt: T0 + i * 100 }));
+      const [again] = await b.claim({ destination: 'crm', limit: 1, now: T0 + 3_000, leaseMs: 3_000, fifo: false });
+      expect(again?.event.id).toBe(held.id);
+      expect(again?.attempt).toBe(2);
+      const rest = await b.claim({ destination: 'crm', limit: 10, now: T0 + 3_000, leaseMs: 3_000, fifo: false });
+      expect(rest.map((c) => c.event.receivedAt)).toEqual([1, 2, 3, 4, 5].map((i) => T0 + i * 100));
+    });
+
     it('the same deduplication key accepted by two nodes at once stores one event', async () => {
       const [a, b] = [await node(), await node()];
       await emptyJournalTables(a.pool);

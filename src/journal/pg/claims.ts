@@ -47,6 +47,11 @@ const DUE_SQL = `SELECT ${CLAIM_COLUMNS} FROM deliveries d JOIN events e ON e.se
   WHERE d.destination = $1 AND d.priority = $2 AND d.due_at IS NOT NULL AND d.due_at <= $3
   ORDER BY d.due_at, d.id LIMIT $4 FOR UPDATE OF d SKIP LOCKED`;
 
+/** Leases that ran out (their node stopped or stalled mid-attempt), oldest first. */
+const EXPIRED_SQL = `SELECT ${CLAIM_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+  WHERE d.destination = $1 AND d.status = 'in_flight' AND d.due_at <= $2
+  ORDER BY d.due_at, d.id LIMIT $3 FOR UPDATE OF d SKIP LOCKED`;
+
 const FIFO_HEAD_SQL = `SELECT ${CLAIM_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
   WHERE d.destination = $1 AND d.due_at IS NOT NULL ORDER BY d.event_seq LIMIT 1 FOR UPDATE OF d`;
 
@@ -96,8 +101,14 @@ export function claim(
     } else if (request.byKey) {
       due = await lockDueKeyHeads<ClaimRow>(client, CLAIM_COLUMNS, { destination, now, limit });
     } else {
-      // Live deliveries first; replayed ones only fill what live traffic leaves of `limit`.
-      due = await rows<ClaimRow>(client, DUE_SQL, [destination, 0, now, limit]);
+      // What a stopped node held goes first: its events are older than the backlog due before its
+      // lease ran out. Then live deliveries; replayed ones only fill what live traffic leaves of `limit`.
+      due = await rows<ClaimRow>(client, EXPIRED_SQL, [destination, now, limit]);
+      if (due.length < limit) {
+        const taken = new Set(due.map((d) => d.deliveryId));
+        const live = await rows<ClaimRow>(client, DUE_SQL, [destination, 0, now, limit - due.length]);
+        due.push(...live.filter((d) => !taken.has(d.deliveryId)));
+      }
       if (due.length < limit)
         due.push(...(await rows<ClaimRow>(client, DUE_SQL, [destination, 1, now, limit - due.length])));
     }

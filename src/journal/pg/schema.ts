@@ -75,6 +75,9 @@ export const deliveries = pgTable(
   (t) => [
     index('deliveries_due_by_priority').on(t.destination, t.priority, t.dueAt, t.id).where(sql`${t.dueAt} IS NOT NULL`),
     index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
+    // The leases held now (about `concurrency` rows per destination): a lease that ran out is found
+    // here and taken back first, not behind the backlog that was due before it (claims.ts).
+    index('deliveries_leased').on(t.destination, t.dueAt, t.id).where(sql`${t.status} = 'in_flight'`),
     // A key's head is its first entry here, and the next key's head the first entry past it: claims
     // walk the keys one index lookup each, however long the backlog behind them (keyed-claim.ts).
     index('deliveries_by_order_key').on(t.destination, t.orderKey, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),

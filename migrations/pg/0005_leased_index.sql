@@ -1,0 +1,1 @@
+CREATE INDEX "deliveries_leased" ON "deliveries" USING btree ("destination","due_at","id") WHERE "deliveries"."status" = 'in_flight';
