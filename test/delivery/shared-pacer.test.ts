@@ -26,9 +26,15 @@ describe('reservationPlan', () => {
     expect(plan.capacity).toBeLessThanOrEqual(burst);
     expect(plan.batch).toBeGreaterThanOrEqual(1);
     expect(plan.holdMs).toBeGreaterThan(0);
-    const most = plan.capacity + rate * (1 + plan.holdMs / 1000);
+    const most = plan.capacity + rate * (1 + (plan.holdMs + plan.spreadMs) / 1000);
     // Requests are whole: the bound holds when the most the bucket allows stays below the next whole number.
     expect(Math.floor(most + 1e-9)).toBeLessThanOrEqual(Math.floor(rate + burst));
+  });
+
+  it('keeps room for requests that reach the consumer closer together than they were sent, when the burst allows', () => {
+    expect(reservationPlan(40, 5)).toMatchObject({ spreadMs: 25, capacity: 2 });
+    expect(reservationPlan(50, 10).spreadMs).toBe(25);
+    expect(reservationPlan(1_000, 2).spreadMs).toBe(0);
   });
 
   it('keeps tokens long enough to be usable when the burst allows it', () => {

@@ -8,7 +8,8 @@
  * spends a reserved token within `holdMs` of asking for it or drops it (a crash drops them too: the
  * rate is under-used, never exceeded). Sends in a window of 1 s thus spend tokens reserved within
  * 1 s + holdMs: at most capacity + rate·(1 + holdMs). `reservationPlan` picks capacity and holdMs
- * so that this stays within rate + burst (see there).
+ * so that this stays within rate + burst (see there), with room, where the burst leaves it, for
+ * requests that reach the consumer closer together than their tokens were spent.
  *
  * An adaptive destination (`adaptive:`) keeps its adaptive pacer as the node's own: the shared bucket
  * holds the cluster to the configured rate, the ceiling, and each node's pacer learns below it from
@@ -27,7 +28,15 @@ export interface ReservationPlan {
   holdMs: number;
   /** Tokens asked for at once. */
   batch: number;
+  /**
+   * Room left for requests to reach the consumer closer together than their tokens were spent (a
+   * busy event loop, a connection opening): the window is kept for 1 s + holdMs + spreadMs.
+   */
+  spreadMs: number;
 }
+
+/** Room kept for the spread between spending a token and the request reaching the consumer, when the burst allows. */
+const SPREAD_MS = 25;
 
 /** Longest a reserved token is kept, when the burst leaves room for it. */
 const HOLD_MS = 100;
@@ -43,11 +52,16 @@ const HOLD_MS = 100;
 export function reservationPlan(rate: number, burst: number): ReservationPlan {
   if (burst >= 2) {
     const holdMs = Math.min(HOLD_MS, ((burst - 1) * 1000) / (2 * rate));
-    const held = Math.ceil((rate * holdMs) / 1000);
-    return { capacity: burst - held, holdMs, batch: Math.max(1, Math.min(burst - held, held)) };
+    // The spread takes what the burst leaves over the hold time (a 40/s, burst 5 destination keeps
+    // 25 ms; one whose burst is only just enough keeps none).
+    for (const spreadMs of [SPREAD_MS, 0]) {
+      const held = Math.ceil((rate * (holdMs + spreadMs)) / 1000);
+      if (burst - held >= 1 || spreadMs === 0)
+        return { capacity: burst - held, holdMs, batch: Math.max(1, Math.min(burst - held, held)), spreadMs };
+    }
   }
   const slack = Math.floor(rate + burst) + 1 - (rate + burst);
-  return { capacity: burst, holdMs: (0.5 * slack * 1000) / rate, batch: 1 };
+  return { capacity: burst, holdMs: (0.5 * slack * 1000) / rate, batch: 1, spreadMs: 0 };
 }
 
 /** Makes pacers that keep to the destination's rate across every node of `journal`. */
