@@ -13,28 +13,25 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { createAdminApp } from './admin/app.js';
 import { logAdminActions } from './admin/audit-log.js';
 import { healthRoutes, type ReadinessCheck } from './admin/health.js';
+import { createAdminListenerApps } from './admin/listener-apps.js';
 import { createMetrics, type Metrics, type MetricsOptions } from './admin/metrics.js';
-import { listenerHostNames } from './admin/request-guard.js';
-import { adminTokenPath, ensureAdminToken } from './admin/token.js';
 import { followOtherNodes } from './cluster/follow-nodes.js';
 import { runNodeHeartbeat } from './cluster/heartbeat.js';
 import { createNodeReporter, type NodeReporter } from './cluster/node-report.js';
 import { listenUrl } from './config/listen-url.js';
 import type { Config } from './config/schema.js';
 import { formatDuration } from './config/units.js';
-import { createDashboard } from './dashboard/dashboard.js';
 import { createDeliveryClient } from './delivery/http-client.js';
 import { sharedPacerFactory } from './delivery/pacing/shared-pacer.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
-import { ListenError } from './errors.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
 import { createIngestApp } from './ingest/app.js';
 import { openJournal } from './journal/open.js';
 import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
+import { listen } from './listen.js';
 import { type Logger, logGatewayEvents } from './log.js';
 import { createResigner } from './senders/resign.js';
 import { logStartupSummary } from './startup-summary.js';
@@ -204,46 +201,18 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
     maxInflightBody: config.server.max_inflight_body,
     ...(options.clock && { clock: options.clock }),
   });
-  // Never open: without a configured token, the one made at first start beside the journal.
-  const adminToken = config.admin.enabled
-    ? (config.admin.token ?? ensureAdminToken(adminTokenPath(config.storage.path)).token)
-    : undefined;
-  let admin: OpenAPIHono | undefined;
-  const dashboard =
-    adminToken === undefined
-      ? undefined
-      : createDashboard({
-          config,
-          events,
-          journal,
-          scheduler,
-          metrics,
-          reporter,
-          token: adminToken,
-          // The event list and detail go through the API itself: its filters, validation and redaction.
-          api: async (path) => admin!.request(path, { headers: { authorization: `Bearer ${adminToken}` } }),
-          ...(options.clock && { clock: options.clock }),
-          ...(options.dashboard?.historyIntervalMs && {
-            history: { intervalMs: options.dashboard.historyIntervalMs },
-          }),
-        });
-  admin =
-    adminToken !== undefined
-      ? createAdminApp({
-          journal,
-          scheduler,
-          destinations: config.destinations,
-          token: adminToken,
-          ...(dashboard && { dashboard: dashboard.app }),
-          allowedHosts: listenerHostNames(config.admin.host, config.admin.allowed_hosts),
-          metrics,
-          reporter,
-          isReady,
-          logger,
-          events,
-          ...(options.clock && { clock: options.clock }),
-        })
-      : undefined;
+  const { admin, dashboard } = createAdminListenerApps({
+    config,
+    events,
+    journal,
+    scheduler,
+    metrics,
+    reporter,
+    isReady,
+    logger,
+    ...(options.clock && { clock: options.clock }),
+    ...(options.dashboard?.historyIntervalMs && { historyIntervalMs: options.dashboard.historyIntervalMs }),
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = config.server.shutdown_grace) =>
@@ -295,8 +264,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   listening = true;
   const { port } = server.address() as AddressInfo;
-  const url = baseUrl(config.server.host, port);
-  const adminUrl = adminServer ? baseUrl(config.admin.host, (adminServer.address() as AddressInfo).port) : undefined;
+  const url = listenUrl(config.server.host, port);
+  const adminUrl = adminServer ? listenUrl(config.admin.host, (adminServer.address() as AddressInfo).port) : undefined;
   parts.reporter.listening({ ingest: url, admin: adminUrl });
   await logStartupSummary({
     config,
@@ -335,40 +304,4 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })());
 
   return { url, port, adminUrl, events, journal, scheduler, metrics, close };
-}
-
-/** A URL a client on this machine can use for a listener bound to `host`. */
-function baseUrl(host: string, port: number): string {
-  return listenUrl(host, port);
-}
-
-/**
- * Binds `server`; a failure names the listener and the config keys that move it, since a bare
- * `listen EADDRINUSE 127.0.0.1:8081` leaves the operator guessing which of the two listeners it was.
- */
-function listen(server: Server, port: number, host: string, role: string, section: 'server' | 'admin'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fail = (error: NodeJS.ErrnoException) => reject(listenError(error, `${host}:${port}`, role, section));
-    server.once('error', fail);
-    server.listen(port, host, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-}
-
-function listenError(error: NodeJS.ErrnoException, address: string, role: string, section: 'server' | 'admin') {
-  const move =
-    section === 'admin'
-      ? 'set admin.port (or admin.host) in the config, or admin.enabled: false to run without the admin API'
-      : 'set server.port (or server.host) in the config';
-  const why =
-    error.code === 'EADDRINUSE'
-      ? 'the port is already in use (another gateway, or another program)'
-      : error.code === 'EACCES'
-        ? 'permission denied (ports below 1024 need privileges)'
-        : error.code === 'EADDRNOTAVAIL'
-          ? 'this machine has no such address'
-          : error.message;
-  return new ListenError(`the ${role} cannot listen on ${address}: ${why}; ${move}`, { cause: error });
 }
