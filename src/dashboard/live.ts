@@ -8,11 +8,12 @@
 
 import type { Metrics } from '../admin/metrics.js';
 import { type destinationStatus, readDestinationStatuses } from '../admin/routes/destination-handlers.js';
+import { drainingElsewhere, listNodes } from '../cluster/node-listing.js';
 import type { NodeReporter } from '../cluster/node-report.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { AdminActionEvent } from '../events.js';
-import type { Journal } from '../journal/port.js';
+import type { Journal, NodeRecord } from '../journal/port.js';
 import type { Activity, ReplayProgress, ReplayTracker } from './activity.js';
 import type { History } from './history.js';
 
@@ -26,9 +27,22 @@ export type DestinationView = ReturnType<typeof destinationStatus> & {
   out_per_second: number;
 };
 
+/** One node sharing the journal, as the page lists it. */
+export interface NodeView {
+  label: string;
+  self: boolean;
+  version: string;
+  started_at: number;
+  seen_at: number;
+  /** Per destination it drains now: requests at the consumer and deliveries per second. */
+  draining: { destination: string; in_flight: number; per_second: number }[];
+}
+
 export interface LiveSnapshot {
   at: number;
   destinations: DestinationView[];
+  /** The live nodes, when several share the journal (PostgreSQL); absent otherwise. */
+  nodes?: NodeView[];
   activity: readonly AdminActionEvent[];
   replays: ReplayProgress[];
 }
@@ -54,7 +68,8 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
   const clock = deps.clock ?? Date.now;
   let cached: { at: number; value: Promise<LiveSnapshot> } | undefined;
   const take = async (now: number): Promise<LiveSnapshot> => {
-    const statuses = await readDestinationStatuses(deps, now);
+    const listing = deps.journal.nodes ? await listNodes(deps.journal, deps.reporter, now) : undefined;
+    const statuses = await readDestinationStatuses(deps, now, listing);
     const destinations = statuses.map((status) => {
       const { name } = status;
       const state = deps.scheduler.state(name);
@@ -65,14 +80,17 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
         // `in_flight` is only what is at the consumer; `claimed` (claimed ahead, or leases of a stopped
         // process) is backlog too, or a bulk replay would read done before it is.
         backlog: status.pending + status.retrying + status.in_flight + status.claimed,
+        // With several nodes, what they all take in and send: the others' from their last report (their
+        // ingest is not reported: this node's history counts only what it took in).
         in_per_second: rates.in,
-        out_per_second: rates.out,
+        out_per_second: rates.out + (drainingElsewhere(listing, name)?.deliveredPerSecond ?? 0),
       };
     });
     const backlogs = new Map(destinations.map((d) => [d.name, d.backlog]));
     return {
       at: now,
       destinations,
+      ...(listing && { nodes: listing.nodes.map((n) => nodeView(n, listing.self)) }),
       activity: deps.activity.recent().slice(0, 20),
       replays: deps.replays.progress((name) => backlogs.get(name)),
     };
@@ -111,4 +129,17 @@ function describeState(
     return { view_state: 'held', held_reason: 'probing: one request at a time until the consumer answers' };
   if (state.mode === 'held') return { view_state: 'held', held_reason: 'held' };
   return { view_state: 'running', held_reason: null };
+}
+
+function nodeView(n: NodeRecord, self: string): NodeView {
+  return {
+    label: `${n.host}:${n.pid}`,
+    self: n.id === self,
+    version: n.version,
+    started_at: n.startedAt,
+    seen_at: n.seenAt,
+    draining: Object.entries(n.draining)
+      .filter(([, d]) => d.sending > 0 || d.claimed > 0 || d.deliveredPerSecond > 0)
+      .map(([destination, d]) => ({ destination, in_flight: d.sending, per_second: d.deliveredPerSecond })),
+  };
 }

@@ -93,6 +93,12 @@ export function DashboardPage(props: {
               <p class="hint">Choose an event in the list to see its headers, body and attempts.</p>
             </div>
           </section>
+          {snapshot.nodes && (
+            <section aria-labelledby="nodes-title">
+              <h2 id="nodes-title">Nodes</h2>
+              <ol id="nodes" class="nodes"></ol>
+            </section>
+          )}
           <section aria-labelledby="activity-title">
             <h2 id="activity-title">Activity</h2>
             <ol id="activity" class="activity"></ol>

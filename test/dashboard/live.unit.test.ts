@@ -11,7 +11,7 @@ import { createActivity, createReplayTracker } from '../../src/dashboard/activit
 import { createHistory } from '../../src/dashboard/history.js';
 import { createLiveView } from '../../src/dashboard/live.js';
 import type { Scheduler } from '../../src/delivery/scheduler.js';
-import type { DestinationStats, Journal } from '../../src/journal/port.js';
+import type { DestinationStats, Journal, NodeRecord } from '../../src/journal/port.js';
 import { testConfig } from '../helpers/gateway.js';
 
 describe('live view', () => {
@@ -63,5 +63,74 @@ describe('live view', () => {
     const crm = snapshot.destinations[0]!;
     expect(crm).toMatchObject({ pending: 3, retrying: 2, in_flight: 1, claimed: 4, backlog: 10 });
     expect(snapshot.replays[0]).toMatchObject({ total: 20, left: 10 });
+  });
+
+  it('with several nodes on one journal: lists them, and counts their requests in flight and pace', async () => {
+    const now = 1_000_000;
+    const config = testConfig(
+      { sources: {}, destinations: { crm: { url: 'http://127.0.0.1:9/', rate: '50/s', concurrency: 8 } } },
+      '/nowhere',
+    );
+    const stats: DestinationStats = {
+      pending: 10,
+      inFlight: 4,
+      retrying: 0,
+      dead: 0,
+      deliveredLastHour: 0,
+      deliveredLastMinute: 0,
+      oldestUnfinishedAt: now - 5000,
+    };
+    const other: NodeRecord = {
+      id: 'other',
+      host: 'web-2',
+      pid: 7,
+      version: '0.1.0',
+      listeners: {},
+      startedAt: now - 60_000,
+      seenAt: now - 500,
+      draining: { crm: { sending: 3, claimed: 0, deliveredPerSecond: 20, rate: 25, concurrency: 4 } },
+    };
+    // The journal as several nodes share it: it lists the other node's last report.
+    const journal = {
+      destinationStats: async () => stats,
+      nodes: async () => [other],
+      nodeId: 'me',
+    } as unknown as Journal;
+    const scheduler = {
+      state: () => ({
+        mode: 'running',
+        paused: false,
+        inFlight: 1,
+        claimedAhead: 0,
+        heldUntil: undefined,
+        heldBy: undefined,
+        rate: 25,
+        concurrency: 4,
+        pace: undefined,
+      }),
+    } as unknown as Scheduler;
+    const metrics = createMetrics({ defaultMetrics: false });
+    const live = createLiveView({
+      journal,
+      scheduler,
+      destinations: config.destinations,
+      metrics,
+      reporter: createNodeReporter({ scheduler, metrics, destinations: ['crm'], startedAt: now - 1_000 }),
+      history: createHistory({ destinations: ['crm'], clock: () => now }),
+      activity: createActivity(),
+      replays: createReplayTracker(),
+      clock: () => now,
+    });
+    const snapshot = await live.snapshot();
+    expect(snapshot.destinations[0]).toMatchObject({
+      in_flight: 4, // 1 here, 3 on web-2
+      claimed: 0,
+      pace: { rate_per_second: 50, concurrency: 8, nodes: 2 },
+    });
+    expect(snapshot.nodes?.map((n) => [n.label.split(':')[1], n.self])).toEqual([
+      ['7', false],
+      [String(process.pid), true],
+    ]);
+    expect(snapshot.nodes?.[0]?.draining).toEqual([{ destination: 'crm', in_flight: 3, per_second: 20 }]);
   });
 });

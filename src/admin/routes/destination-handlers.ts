@@ -3,7 +3,7 @@
  * each destination, and an operator's replay, pause and resume. Each action is told to the audit log.
  */
 import type { RouteHandler } from '@hono/zod-openapi';
-import { type DrainingElsewhere, drainingElsewhere, listNodes } from '../../cluster/node-listing.js';
+import { type DrainingElsewhere, drainingElsewhere, listNodes, type NodeListing } from '../../cluster/node-listing.js';
 import type { NodeReporter } from '../../cluster/node-report.js';
 import { type Config, orderingLabel } from '../../config/schema.js';
 import type { Scheduler } from '../../delivery/scheduler.js';
@@ -73,8 +73,10 @@ export interface StatusSources {
 export async function readDestinationStatuses(
   from: StatusSources,
   now: number,
+  /** The nodes, when the caller has read them already. */
+  nodes?: NodeListing,
 ): Promise<ReturnType<typeof destinationStatus>[]> {
-  const listing = from.journal.nodes ? await listNodes(from.journal, from.reporter, now) : undefined;
+  const listing = nodes ?? (from.journal.nodes ? await listNodes(from.journal, from.reporter, now) : undefined);
   return Promise.all(
     Object.entries(from.destinations).map(([name, destination]) =>
       readDestinationStatus(from, name, destination, now, drainingElsewhere(listing, name)),

@@ -53,13 +53,16 @@ function showDestination(d, replay) {
         ? duration(d.eta_seconds)
         : `after ${d.view_state === 'held' ? 'the hold' : 'resume'}`;
   field('in').textContent = rate(d.in_per_second);
+  // Each node counts what it takes in; what it sends, the page sums over the nodes.
+  field('in').title = d.pace?.nodes > 1 ? 'Taken in by this node (each node counts its own)' : '';
   field('out').textContent = rate(d.out_per_second);
   // The pace its pacer allows now (learned under the ceilings when adaptive), and what last moved it.
   const pace = !d.pace ? '–' : d.pace.rate_per_second === null ? 'unlimited' : rate(d.pace.rate_per_second);
   const signal = d.pace?.last_signal ? `; last moved by ${d.pace.last_signal} at ${d.pace.last_signal_at}` : '';
+  const nodes = d.pace?.nodes > 1 ? ` on ${d.pace.nodes} nodes` : '';
   field('pace').textContent = d.pace ? `${pace} × ${d.pace.concurrency}` : pace;
   field('pace').title = d.pace
-    ? `${d.pace.adaptive ? 'Adaptive' : 'Fixed'} pace: ${pace}, at most ${d.pace.concurrency} at once${signal}`
+    ? `${d.pace.adaptive ? 'Adaptive' : 'Fixed'} pace: ${pace}, at most ${d.pace.concurrency} at once${nodes}${signal}`
     : '';
   field('dead').textContent = number(d.dead);
   field('replay').textContent = replay
@@ -146,6 +149,34 @@ function showActivity(list) {
   );
 }
 
+// ---- Nodes (several on one journal) ---------------------------------------------------------------
+
+function showNodes(nodes, at) {
+  const ol = $('#nodes');
+  if (!ol || !nodes) return;
+  ol.replaceChildren(
+    ...nodes.map((n) =>
+      h(
+        'li',
+        { class: at - n.seen_at > 2500 ? 'silent' : '' },
+        h('strong', {}, n.label),
+        n.self ? ' (this one)' : '',
+        ` · ${n.version} · up ${duration(Math.floor((at - n.started_at) / 1000))}`,
+        at - n.seen_at > 2500 ? ` · silent for ${duration(Math.round((at - n.seen_at) / 1000))}` : '',
+        h(
+          'span',
+          { class: 'draining' },
+          n.draining.length === 0
+            ? 'idle'
+            : n.draining
+                .map((d) => `${d.destination}: ${number(d.in_flight)} in flight, ${rate(d.per_second)}`)
+                .join(' · '),
+        ),
+      ),
+    ),
+  );
+}
+
 // ---- Live stream -----------------------------------------------------------------------------
 
 export function connect() {
@@ -160,6 +191,7 @@ export function connect() {
     const replays = new Map(snapshot.replays.map((r) => [r.destination, r]));
     for (const d of snapshot.destinations) showDestination(d, replays.get(d.name));
     showActivity(snapshot.activity);
+    showNodes(snapshot.nodes, snapshot.at);
     live.textContent = `live · ${clockTime(snapshot.at)}`;
   });
   source.addEventListener('history', (message) => drawHistory(JSON.parse(message.data)));
