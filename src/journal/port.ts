@@ -8,6 +8,33 @@
  * for decisions), so that tests and several nodes agree on what "now" means.
  */
 
+import type {
+  DeliveryStatus,
+  DestinationStats,
+  EventPage,
+  EventQuery,
+  NodeRecord,
+  NodeReport,
+  ReplayFilter,
+  RetentionCutoffs,
+  StoredPace,
+} from './listings.js';
+
+export type {
+  DeliveryStatus,
+  DestinationStats,
+  EventPage,
+  EventQuery,
+  EventSummary,
+  NodeDraining,
+  NodeRecord,
+  NodeReport,
+  ReplayFilter,
+  RetentionCutoffs,
+  StoredPace,
+} from './listings.js';
+export { NODE_LIVE_MS } from './listings.js';
+
 /** A header as received: original name case, repeated headers kept as separate entries, in order. */
 export type HeaderPair = [name: string, value: string];
 
@@ -43,9 +70,6 @@ export interface StoredEvent extends Omit<IncomingEvent, 'destinations'> {
   /** Ingest order, strictly increasing; fifo destinations deliver in this order. */
   seq: number;
 }
-
-/** Where one event stands with one destination. */
-export type DeliveryStatus = 'pending' | 'in_flight' | 'delivered' | 'dead';
 
 /** One recorded delivery attempt. */
 export interface AttemptRecord {
@@ -135,19 +159,6 @@ export interface ClaimRequest {
 }
 
 /**
- * How long finished events are kept, per outcome. An event may go once every one of its
- * deliveries is finished and past the cutoff of its own outcome.
- */
-export interface RetentionCutoffs {
-  /** A delivered delivery is past retention when it finished before this time. */
-  deliveredBefore: number;
-  /** A dead delivery is past retention when it finished before this time. */
-  deadBefore: number;
-  /** Deduplication keys whose window ended before this time are forgotten. */
-  dedupeBefore: number;
-}
-
-/**
  * What a backend can do beyond the port's methods, so that callers adapt to it instead of testing
  * which backend they have.
  */
@@ -160,55 +171,6 @@ export interface JournalCapabilities {
    */
   readonly crossProcessWakeups: boolean;
 }
-
-/** The pace an adaptive destination learned (see `Journal.setPace`). */
-export interface StoredPace {
-  /** Requests per second; undefined when the rate was not limited. */
-  rate: number | undefined;
-  /** Requests at once. */
-  concurrency: number;
-  /** When it was recorded (epoch ms). */
-  at: number;
-}
-
-/** What one node is doing with one destination (see `NodeReport`). */
-export interface NodeDraining {
-  /** Requests at the consumer now. */
-  sending: number;
-  /** Claimed from the journal and not sent yet (claimed ahead of a free slot). */
-  claimed: number;
-  /** Deliveries this node finished per second, over the last minute (from its first delivery in it). */
-  deliveredPerSecond: number;
-  /** The pace this node sends at: requests per second (undefined: not limited) and at once. */
-  rate: number | undefined;
-  concurrency: number;
-}
-
-/** What a node tells the others sharing its journal, every second (`Journal.recordNode`). */
-export interface NodeReport {
-  host: string;
-  pid: number;
-  /** Sluice's version. */
-  version: string;
-  /** The URLs it listens on, by role. */
-  listeners: { ingest?: string | undefined; admin?: string | undefined };
-  startedAt: number;
-  /** By destination name. */
-  draining: Record<string, NodeDraining>;
-}
-
-/** A node as the journal knows it (`Journal.nodes`). */
-export interface NodeRecord extends NodeReport {
-  id: string;
-  /** The node's clock at its last report. */
-  seenAt: number;
-}
-
-/**
- * A node whose last report is older than this is gone (it reports every second: this leaves room
- * for a slow database and a missed beat or two).
- */
-export const NODE_LIVE_MS = 5_000;
 
 /** Storage port for events, deliveries and attempts. */
 export interface Journal {
@@ -331,67 +293,4 @@ export interface Journal {
 export interface AppendResult extends StoredEvent {
   /** True when this request duplicated an earlier event: nothing was stored, `id` is the original's. */
   duplicate: boolean;
-}
-
-/** Backlog figures of one destination. */
-export interface DestinationStats {
-  /** Waiting for an attempt, never tried yet or replayed. */
-  pending: number;
-  inFlight: number;
-  /** Waiting for a retry after a failed attempt. */
-  retrying: number;
-  dead: number;
-  // No all-time delivered count: retention keeps delivered events for days (7 by default), and
-  // counting them all on every scrape grew with that history (120M rows at 200/s).
-  deliveredLastHour: number;
-  deliveredLastMinute: number;
-  /** Receive time of the oldest event not yet finished with this destination. */
-  oldestUnfinishedAt: number | undefined;
-}
-
-/** Filters of `listEvents`. */
-export interface EventQuery {
-  /** Events with a delivery in this status (to `destination`, when given). */
-  status?: DeliveryStatus | undefined;
-  source?: string | undefined;
-  /** Events with a delivery to this destination. */
-  destination?: string | undefined;
-  /** Received at or after (ms). */
-  since?: number | undefined;
-  /** Received before (ms). */
-  until?: number | undefined;
-  limit: number;
-  /** Opaque position from a previous page. */
-  cursor?: string | undefined;
-}
-
-/** One event in a listing: no body or headers, its deliveries in brief. */
-export interface EventSummary {
-  id: string;
-  seq: number;
-  source: string;
-  method: string;
-  path: string;
-  receivedAt: number;
-  bodySize: number;
-  deliveries: { destination: string; status: DeliveryStatus; attempts: number; lastError: string | null }[];
-}
-
-/** A page of `listEvents`. */
-export interface EventPage {
-  events: EventSummary[];
-  /** Pass as `cursor` for the next page; absent on the last page. */
-  nextCursor?: string | undefined;
-}
-
-/** Which deliveries `replay` makes pending again. */
-export interface ReplayFilter {
-  /** One event's deliveries (all its finished ones, or only to `destination`). */
-  eventId?: string | undefined;
-  destination?: string | undefined;
-  /** Which finished deliveries: dead (default) or delivered. */
-  status?: 'dead' | 'delivered' | undefined;
-  /** Events received at or after / before (ms). */
-  since?: number | undefined;
-  until?: number | undefined;
 }
