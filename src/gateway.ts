@@ -9,7 +9,7 @@
  * in-flight deliveries finish within the grace period, stop listening, stop retention, close the journal.
  */
 
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -28,7 +28,7 @@ import { sharedPacerFactory } from './delivery/pacing/shared-pacer.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { ListenError } from './errors.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
-import { createIngestApp } from './ingest/app.js';
+import { createIngest, type Ingest } from './ingest/app.js';
 import { openJournal } from './journal/open.js';
 import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
@@ -82,7 +82,9 @@ export interface GatewayParts {
   metrics: Metrics;
   scheduler: Scheduler;
   /** The public app: /healthz and /readyz, then the sources. */
-  ingest: ReturnType<typeof createIngestApp>;
+  ingest: Ingest['app'];
+  /** The public listener's request handler: the sources' paths straight, the rest through `ingest`. */
+  ingestListener: RequestListener;
   /** The admin app; undefined when `admin.enabled` is false. */
   admin: OpenAPIHono | undefined;
   /**
@@ -168,7 +170,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       () => true,
       () => false,
     ));
-  const ingest = createIngestApp({
+  const { app: ingest, listener: ingestListener } = createIngest({
     sources: config.sources,
     destinations: config.destinations,
     maxBody: config.server.max_body,
@@ -237,7 +239,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       await journal.close();
     })());
 
-  return { events, journal, metrics, scheduler, ingest, admin, stop, close };
+  return { events, journal, metrics, scheduler, ingest, ingestListener, admin, stop, close };
 }
 
 /** Starts the gateway; resolves once the ingest listener is bound. */
@@ -247,15 +249,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const parts = await createGateway({ ...options, isReady: () => listening });
   const { events, journal, scheduler, metrics } = parts;
 
-  const server = createAdaptorServer({
-    fetch: parts.ingest.fetch,
+  const server = createServer(
     // Slow or stalled senders are cut off; Node checks these timeouts every connectionsCheckingInterval.
-    serverOptions: {
+    {
       headersTimeout: config.server.headers_timeout,
       requestTimeout: config.server.request_timeout,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.server.headers_timeout / 4))),
     },
-  }) as Server;
+    parts.ingestListener,
+  );
   // Past it Node drops new connections at once: each open one holds buffers, whatever it sends.
   server.maxConnections = config.server.max_connections;
   const adminServer = parts.admin ? (createAdaptorServer({ fetch: parts.admin.fetch }) as Server) : undefined;
