@@ -34,15 +34,29 @@ export function createIngestListener(handlers: ReadonlyMap<string, SourceHandler
 
 /** Node's request as the rules read it, its headers read from Node's parsed ones (no web Headers built). */
 export function nodeRequest(incoming: IncomingMessage, path: string, query: string): IngestRequest {
-  return {
-    method: incoming.method ?? 'GET',
-    path,
-    query,
-    headers: new NodeHeaders(incoming.headers),
-    headerPairs: () => pairs(incoming.rawHeaders),
-    remoteAddr: incoming.socket?.remoteAddress,
-    body: () => incoming,
-  };
+  return new NodeRequest(incoming, path, query);
+}
+
+/** A class rather than an object literal: no closures made per request. */
+class NodeRequest implements IngestRequest {
+  readonly method: string;
+  readonly headers: NodeHeaders;
+  readonly remoteAddr: string | undefined;
+  constructor(
+    private readonly incoming: IncomingMessage,
+    readonly path: string,
+    readonly query: string,
+  ) {
+    this.method = incoming.method ?? 'GET';
+    this.headers = new NodeHeaders(incoming.headers);
+    this.remoteAddr = incoming.socket?.remoteAddress;
+  }
+  headerPairs(): HeaderPair[] {
+    return pairs(this.incoming.rawHeaders);
+  }
+  body(): IncomingMessage {
+    return this.incoming;
+  }
 }
 
 /** Case-insensitive lookup in Node's parsed headers; repeats joined with ", ", as `Headers.get` does. */
