@@ -108,7 +108,7 @@ export function createIngest(options: IngestOptions): Ingest {
   // Paths the routes ahead of the sources answer stay with Hono, which serves them first.
   const taken = new Set((options.before?.routes ?? []).map((route) => route.path));
   const direct = new Map([...handlers].filter(([path]) => !taken.has(path)));
-  return { app, listener: createIngestListener(direct, app.fetch) };
+  return { app, listener: createIngestListener(direct, app.fetch, logger) };
 }
 
 /** The Hono app alone (route tests with `app.request()`). */

@@ -8,6 +8,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { HeaderPair } from '../journal/port.js';
+import type { Logger } from '../log.js';
 import type { IngestAnswer, IngestRequest, SourceHandler } from './source-handler.js';
 
 type Fetch = Parameters<typeof getRequestListener>[0];
@@ -16,7 +17,11 @@ type Fetch = Parameters<typeof getRequestListener>[0];
  * `handlers`: by exact path. A path whose URL form differs (dot segments, doubled slashes) is left
  * to Hono, which matches on the normalised URL, so that each path is matched one way only.
  */
-export function createIngestListener(handlers: ReadonlyMap<string, SourceHandler>, fetch: Fetch): RequestListener {
+export function createIngestListener(
+  handlers: ReadonlyMap<string, SourceHandler>,
+  fetch: Fetch,
+  logger: Logger,
+): RequestListener {
   const direct = new Map([...handlers].filter(([path]) => new URL(path, 'http://localhost').pathname === path));
   const fallback = getRequestListener(fetch);
   return (req, res) => {
@@ -28,7 +33,7 @@ export function createIngestListener(handlers: ReadonlyMap<string, SourceHandler
       void fallback(req, res);
       return;
     }
-    handle(nodeRequest(req, path, q === -1 ? '' : url.slice(q + 1))).then((answer) => send(res, answer));
+    handle(nodeRequest(req, path, q === -1 ? '' : url.slice(q + 1))).then((answer) => send(res, answer, logger));
   };
 }
 
@@ -68,9 +73,15 @@ class NodeHeaders implements Pick<Headers, 'get'> {
   }
 }
 
-function send(res: ServerResponse, answer: IngestAnswer): void {
-  res.writeHead(answer.status, answer.headers);
-  res.end(answer.body);
+function send(res: ServerResponse, answer: IngestAnswer, logger: Logger): void {
+  try {
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  } catch (error) {
+    // A header value Node refuses: the connection is cut rather than left waiting (and no rejection goes unhandled).
+    logger.error({ err: error, status: answer.status }, 'ingest answer could not be written');
+    res.destroy();
+  }
 }
 
 /** Node's flat rawHeaders list → [name, value] pairs, original case and order, repeats kept. */
