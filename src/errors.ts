@@ -86,3 +86,10 @@ export class JournalAccessError extends SluiceError {
     super('JOURNAL_ACCESS', message, options);
   }
 }
+
+/** A request body could not be read to its end (the sender went away, or was cut off by request_timeout). */
+export class BodyReadError extends SluiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('BODY_READ', message, options);
+  }
+}

@@ -9,7 +9,7 @@
  * in-flight deliveries finish within the grace period, stop listening, stop retention, close the journal.
  */
 
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -27,7 +27,7 @@ import { createDeliveryClient } from './delivery/http-client.js';
 import { sharedPacerFactory } from './delivery/pacing/shared-pacer.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './delivery/scheduler.js';
 import { createGatewayEvents, type GatewayEvents } from './events.js';
-import { createIngestApp } from './ingest/app.js';
+import { createIngest, type Ingest } from './ingest/app.js';
 import { openJournal } from './journal/open.js';
 import type { Journal } from './journal/port.js';
 import { runRetention } from './journal/retention.js';
@@ -84,7 +84,9 @@ export interface GatewayParts {
   /** What this node is doing (GET /nodes; written to a shared journal every second). */
   reporter: NodeReporter;
   /** The public app: /healthz and /readyz, then the sources. */
-  ingest: ReturnType<typeof createIngestApp>;
+  ingest: Ingest['app'];
+  /** The public listener's request handler: the sources' paths straight, the rest through `ingest`. */
+  ingestListener: RequestListener;
   /** The admin app; undefined when `admin.enabled` is false. */
   admin: OpenAPIHono | undefined;
   /**
@@ -150,7 +152,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
   metrics.bindScheduler((name) => scheduler.state(name), config.destinations);
-  events.on('ingest:accepted', ({ destinations }) => scheduler.notify(destinations));
+  events.on('ingest:accepted', notifyOncePerTurn(scheduler));
   if (journal.capabilities.crossProcessWakeups)
     followOtherNodes(journal, scheduler, events, logger, config, options.clock);
   const retention = runRetention({
@@ -187,7 +189,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       () => true,
       () => false,
     ));
-  const ingest = createIngestApp({
+  const { app: ingest, listener: ingestListener } = createIngest({
     sources: config.sources,
     destinations: config.destinations,
     maxBody: config.server.max_body,
@@ -231,7 +233,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       await journal.close();
     })());
 
-  return { events, journal, metrics, scheduler, reporter, ingest, admin, stop, close };
+  return { events, journal, metrics, scheduler, reporter, ingest, ingestListener, admin, stop, close };
 }
 
 /** Starts the gateway; resolves once the ingest listener is bound. */
@@ -241,15 +243,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const parts = await createGateway({ ...options, isReady: () => listening });
   const { events, journal, scheduler, metrics } = parts;
 
-  const server = createAdaptorServer({
-    fetch: parts.ingest.fetch,
+  const server = createServer(
     // Slow or stalled senders are cut off; Node checks these timeouts every connectionsCheckingInterval.
-    serverOptions: {
+    {
       headersTimeout: config.server.headers_timeout,
       requestTimeout: config.server.request_timeout,
       connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.server.headers_timeout / 4))),
     },
-  }) as Server;
+    parts.ingestListener,
+  );
   // Past it Node drops new connections at once: each open one holds buffers, whatever it sends.
   server.maxConnections = config.server.max_connections;
   const adminServer = parts.admin ? (createAdaptorServer({ fetch: parts.admin.fetch }) as Server) : undefined;
@@ -304,4 +306,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })());
 
   return { url, port, adminUrl, events, journal, scheduler, metrics, close };
+}
+
+/**
+ * Wakes the destinations of newly accepted events once per turn of the event loop, not once per
+ * event: the journal's answers to many requests arrive together, and each wake of a loop that has
+ * nothing it may send yet (paced, full) costs it a pass and a new timer, on the main thread.
+ */
+function notifyOncePerTurn(scheduler: Pick<Scheduler, 'notify'>) {
+  let due: Set<string> | undefined;
+  const flush = () => {
+    const names = [...due!];
+    due = undefined;
+    scheduler.notify(names);
+  };
+  return ({ destinations }: { destinations: readonly string[] }) => {
+    if (!due) {
+      due = new Set();
+      setImmediate(flush);
+    }
+    for (const name of destinations) due.add(name);
+  };
 }

@@ -14,21 +14,34 @@
  *   otherwise → the source's response status (default 202) with `{"id": "<event id>"}`
  * Handshakes and refused requests are never journaled, so never forwarded. Nor are the sender's
  * credentials (senders/credentials.ts), unless the source sets `forward.credentials`.
+ *
+ * The rules are source-handler.ts. The public listener (listener.ts) takes a source's exact path
+ * straight from Node's request event and hands everything else to the Hono app built here: the
+ * health routes, 404s, and any path only Hono's URL parsing resolves to a source. The Hono app
+ * serves the sources too, through the same handlers, so `app.request()` tests the same rules.
  */
+import type { RequestListener } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import { type Config, sourceForward, type TrustProxy } from '../config/schema.js';
+import type { Config, TrustProxy } from '../config/schema.js';
 import type { GatewayEvents } from '../events.js';
-import type { AppendResult, HeaderPair, Journal } from '../journal/port.js';
+import type { Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
-import { credentialHeaders, withoutHeaders } from '../senders/credentials.js';
-import { createHandshakes, type Handshakes } from '../senders/handshakes.js';
-import type { HandshakeAnswer, VerifyRequest } from '../senders/provider.js';
-import { authenticateChallenge, createVerifier } from '../senders/registry.js';
-import { clientAddress, createAllowList, createProxyTrust, type ProxyTrust } from './allow-ips.js';
-import { type BodyHold, createBodyBudget, readBody } from './body.js';
-import { extractDedupeKey, resolveDedupe } from './dedupe.js';
-import { createOrderKeyReader } from './order-keys.js';
+import { createProxyTrust } from './allow-ips.js';
+import { createBodyBudget } from './body.js';
+import { createIngestListener, nodeRequest } from './listener.js';
+import {
+  createSourceHandler,
+  errorAnswer,
+  type IngestAnswer,
+  type IngestRequest,
+  type SourceHandler,
+  unavailable,
+} from './source-handler.js';
+
+export { RETRY_AFTER_SECONDS } from './source-handler.js';
 
 /** What the ingest app needs from the rest of the gateway. */
 export interface IngestOptions {
@@ -56,215 +69,74 @@ export interface IngestOptions {
   clock?: () => number;
 }
 
-/** Seconds a sender is asked to wait when the journal cannot take its event. */
-export const RETRY_AFTER_SECONDS = 5;
-
 type Env = { Bindings: Partial<HttpBindings> };
 
-/** Builds the ingest Hono app (mount it on the public listener). */
-export function createIngestApp(options: IngestOptions): Hono<Env> {
-  const { journal, logger, events } = options;
-  const isAccepting = options.isAccepting ?? (() => true);
-  const clock = options.clock ?? Date.now;
-  const app = new Hono<Env>();
-  const budget = createBodyBudget(options.maxInflightBody ?? Number.POSITIVE_INFINITY);
-  const proxyTrust = createProxyTrust(options.trustProxy ?? false, options.trustedProxies);
+/** The ingest side: the Hono app, and the request listener of the public server (which falls through to it). */
+export interface Ingest {
+  app: Hono<Env>;
+  listener: RequestListener;
+}
 
-  app.notFound((c) => errorResponse(c, 404, 'not_found', `no source listens on ${c.req.path}`));
+/** Builds the ingest side (serve `listener` on the public server; `app.request()` for route tests). */
+export function createIngest(options: IngestOptions): Ingest {
+  const { logger } = options;
+  const deps = {
+    journal: options.journal,
+    logger,
+    events: options.events,
+    destinations: options.destinations ?? {},
+    maxBody: options.maxBody,
+    budget: createBodyBudget(options.maxInflightBody ?? Number.POSITIVE_INFINITY),
+    proxyTrust: createProxyTrust(options.trustProxy ?? false, options.trustedProxies),
+    isAccepting: options.isAccepting ?? (() => true),
+    clock: options.clock ?? Date.now,
+  };
+  const app = new Hono<Env>();
+  app.notFound((c) => toResponse(c, errorAnswer(404, 'not_found', `no source listens on ${c.req.path}`)));
   app.onError((error, c) => {
     logger.error({ err: error, path: c.req.path }, 'ingest request failed');
-    return unavailable(c, 'internal error; the event was not stored');
+    return toResponse(c, unavailable('internal error; the event was not stored'));
   });
-
   if (options.before) app.route('/', options.before);
+
+  const handlers = new Map<string, SourceHandler>();
   for (const [sourceName, source] of Object.entries(options.sources)) {
-    const verify = source.verify ? createVerifier(source.verify) : undefined;
-    const challenge = source.verify ? authenticateChallenge(source.verify) : undefined;
-    const handshakes = createHandshakes(source);
-    const dedupe = resolveDedupe(source);
-    const readOrderKeys = createOrderKeyReader(source.to, options.destinations ?? {});
-    // Dropped before the journal: the consumer and the journal's backups get no credential of the sender.
-    const credentials = sourceForward(source).credentials ? undefined : credentialHeaders(source.verify);
-    // Registered in this order, so they run in it: allow_ips, then GET handshakes, then the rest.
-    const rejected = () => events.emit('ingest:received', { source: sourceName, outcome: 'rejected' });
-    if (source.allow_ips) app.use(source.path, ipGuard(sourceName, source.allow_ips, proxyTrust, logger, rejected));
-    if (handshakes) app.use(source.path, handshakeGuard(sourceName, handshakes, logger));
-    const allow = source.methods.join(', ');
-    // One handler, not a chain of middlewares: each link of Hono's chain costs a promise and a
-    // closure per request, on the thread that is the ingest limit.
-    app.all(source.path, async (c) => {
-      if (!(source.methods as readonly string[]).includes(c.req.method)) {
-        // 405 with `Allow` for methods the source does not take.
-        c.header('Allow', allow);
-        rejected();
-        return errorResponse(c, 405, 'method_not_allowed', `${c.req.method} is not accepted here; use ${allow}`);
-      }
-      // 503 while shutting down, before the body is read.
-      if (!isAccepting()) return unavailable(c, 'shutting down');
-      // The request's share of `server.max_inflight_body`, given back once the handler is done with
-      // the body: after the journal has answered, or when reading failed (a sender cut off by request_timeout).
-      const hold = budget.open();
-      try {
-        return await accept(c, hold);
-      } finally {
-        hold.release();
-      }
-    });
-
-    const accept = async (c: Context<Env>, hold: BodyHold): Promise<Response> => {
-      const incoming = c.env?.incoming;
-      let body: Uint8Array | 'too_large' | 'over_budget';
-      try {
-        body = await readBody(c, options.maxBody, hold);
-      } catch (error) {
-        logger.debug({ err: error, source: sourceName }, 'request body could not be read');
-        rejected();
-        return errorResponse(c, 400, 'bad_request', 'request body could not be read');
-      }
-      if (body === 'too_large') {
-        // The rest of the body is not read: don't let the client reuse a connection with bytes left in it.
-        c.header('Connection', 'close');
-        rejected();
-        return errorResponse(c, 413, 'payload_too_large', `body larger than ${options.maxBody} bytes`);
-      }
-      if (body === 'over_budget') {
-        // Stop reading: the bytes left on the connection would only be held again.
-        c.header('Connection', 'close');
-        logger.warn({ source: sourceName, held: budget.held() }, 'server.max_inflight_body reached: answered 503');
-        events.emit('ingest:received', { source: sourceName, outcome: 'unavailable' });
-        return unavailable(c, 'too many request bodies are being received; retry later');
-      }
-      const now = clock();
-      const request: VerifyRequest = { headers: requestHeaders(c), body, now };
-      if (verify) {
-        const verdict = verify(request);
-        if (!verdict.ok) {
-          logger.warn(
-            { source: sourceName, reason: verdict.reason, remoteAddr: incoming?.socket?.remoteAddress },
-            'request failed verification: answered 401, not stored',
-          );
-          rejected();
-          if (challenge) c.header('WWW-Authenticate', challenge);
-          return errorResponse(c, 401, 'signature_invalid', `verification failed: ${verdict.reason}`);
-        }
-      }
-      const handshake = handshakes?.afterVerify(request);
-      if (handshake) return answerHandshake(c, sourceName, handshake, logger);
-      const headers = incoming ? pairs(incoming.rawHeaders) : [...c.req.raw.headers];
-      const key = dedupe && extractDedupeKey(dedupe.spec, headers, body);
-      const orderKeys = readOrderKeys?.(headers, body);
-      let stored: AppendResult;
-      try {
-        stored = await journal.append({
-          source: sourceName,
-          method: c.req.method,
-          path: c.req.path,
-          query: queryString(c.req.url),
-          headers: credentials ? withoutHeaders(headers, credentials) : headers,
-          body,
-          remoteAddr: incoming?.socket?.remoteAddress ?? null,
-          receivedAt: now,
-          destinations: source.to,
-          ...(key && { dedupe: { key, until: now + dedupe.windowMs } }),
-          ...(orderKeys && { orderKeys }),
-        });
-      } catch (error) {
-        logger.error({ err: error, source: sourceName }, 'journal write failed; answered 503');
-        events.emit('ingest:received', { source: sourceName, outcome: 'unavailable' });
-        return unavailable(c, 'the journal cannot store events right now');
-      }
-      if (stored.duplicate) {
-        logger.debug(
-          { source: sourceName, eventId: stored.id, key },
-          'duplicate: answered as the original, not stored',
-        );
-        events.emit('ingest:received', { source: sourceName, outcome: 'duplicate' });
-      } else {
-        events.emit('ingest:received', { source: sourceName, outcome: 'accepted' });
-        events.emit('ingest:accepted', { event: stored, destinations: source.to });
-      }
-      // A duplicate gets the same answer as the original: the same status and the original's id.
-      return c.json({ id: stored.id }, source.response.status as 200);
-    };
+    const handle = createSourceHandler(sourceName, source, deps);
+    handlers.set(source.path, handle);
+    app.all(source.path, async (c) => toResponse(c, await handle(fromContext(c))));
   }
-  return app;
+  // Paths the routes ahead of the sources answer stay with Hono, which serves them first.
+  const taken = new Set((options.before?.routes ?? []).map((route) => route.path));
+  const direct = new Map([...handlers].filter(([path]) => !taken.has(path)));
+  return { app, listener: createIngestListener(direct, app.fetch, logger) };
 }
 
-/** 403 for a client address outside the source's `allow_ips`, before anything else is looked at. */
-function ipGuard(
-  sourceName: string,
-  allowIps: string[],
-  trust: ProxyTrust | undefined,
-  logger: Logger,
-  rejected: () => void,
-) {
-  const list = createAllowList(allowIps);
-  return async function ipGuard(c: Context<Env>, next: () => Promise<void>) {
-    const peer = c.env?.incoming?.socket?.remoteAddress;
-    const client = clientAddress(peer, requestHeaders(c).get('x-forwarded-for'), trust);
-    if (!list.allows(client)) {
-      logger.warn({ source: sourceName, client, peer }, 'client address not in allow_ips: answered 403');
-      rejected();
-      return errorResponse(c, 403, 'ip_not_allowed', `${client ?? 'this client'} may not send to ${c.req.path}`);
-    }
-    await next();
-  };
+/** The Hono app alone (route tests with `app.request()`). */
+export function createIngestApp(options: IngestOptions): Hono<Env> {
+  return createIngest(options).app;
 }
 
-/** Handshakes recognised by method and query (the GET ones), answered before the method check. */
-function handshakeGuard(sourceName: string, handshakes: Handshakes, logger: Logger) {
-  return async function handshakeGuard(c: Context<Env>, next: () => Promise<void>) {
-    const answer = handshakes.beforeBody(c.req.method, new URLSearchParams(queryString(c.req.url)));
-    if (answer) return answerHandshake(c, sourceName, answer, logger);
-    await next();
-  };
-}
-
-function answerHandshake(c: Context, sourceName: string, answer: HandshakeAnswer, logger: Logger) {
-  if (answer.status !== 200) {
-    logger.warn({ source: sourceName, reason: answer.message }, `handshake refused: answered ${answer.status}`);
-    return errorResponse(c, answer.status, answer.code, answer.message);
-  }
-  logger.info({ source: sourceName }, 'handshake answered (not stored)');
-  return c.body(answer.body, 200, {
-    'Content-Type': answer.contentType,
-    'X-Content-Type-Options': 'nosniff',
-    'Cache-Control': 'no-store',
-  });
-}
-
-/**
- * Case-insensitive header lookup. On the real listener it reads Node's parsed headers (repeats
- * joined with ", ", as `Headers.get` does), so no web Request is built just to look at a header.
- */
-function requestHeaders(c: Context<Env>): Pick<Headers, 'get'> {
+/** A Hono request as the rules read it: Node's request when there is one, else the web Request. */
+function fromContext(c: Context<Env>): IngestRequest {
+  const url = c.req.url;
+  const q = url.indexOf('?');
+  const query = q === -1 ? '' : url.slice(q + 1);
   const incoming = c.env?.incoming;
-  if (!incoming) return c.req.raw.headers;
+  if (incoming) return nodeRequest(incoming, c.req.path, query);
+  const { raw } = c.req;
   return {
-    get(name) {
-      const value = incoming.headers[name.toLowerCase()];
-      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-    },
+    method: c.req.method,
+    path: c.req.path,
+    query,
+    headers: raw.headers,
+    headerPairs: () => [...raw.headers],
+    remoteAddr: undefined,
+    body: () => (raw.body ? Readable.fromWeb(raw.body as WebReadableStream) : null),
   };
 }
 
-function unavailable(c: Context, message: string) {
-  c.header('Retry-After', String(RETRY_AFTER_SECONDS));
-  return errorResponse(c, 503, 'unavailable', message);
-}
-
-function errorResponse(c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 503, code: string, message: string) {
-  return c.json({ error: { code, message } }, status);
-}
-
-/** Node's flat rawHeaders list → [name, value] pairs, original case and order, repeats kept. */
-function pairs(raw: string[]): HeaderPair[] {
-  const out: HeaderPair[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
-}
-
-function queryString(url: string): string {
-  const i = url.indexOf('?');
-  return i === -1 ? '' : url.slice(i + 1);
+function toResponse(c: Context<Env>, answer: IngestAnswer): Response {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < answer.headers.length; i += 2) headers[answer.headers[i]!] = answer.headers[i + 1]!;
+  return c.body(answer.body, answer.status as 200, headers);
 }

@@ -1,12 +1,12 @@
 /** An ingest app over a real SQLite journal in a temp dir, for `app.request()` route tests. */
 
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { type Config, configSchema } from '../../src/config/schema.js';
 import { createGatewayEvents } from '../../src/events.js';
-import { createIngestApp, type IngestOptions } from '../../src/ingest/app.js';
+import { createIngest, type IngestOptions } from '../../src/ingest/app.js';
 import { openSqliteJournal, type SqliteJournal } from '../../src/journal/sqlite/journal.js';
 import { type Logger, silentLogger } from '../../src/log.js';
 import { tempDir } from './gateway.js';
@@ -46,9 +46,11 @@ export function ingestFixture(options: IngestFixtureOptions = {}) {
     ...(options.accepting && { isAccepting: options.accepting }),
     ...(options.clock && { clock: options.clock }),
   };
-  const app = createIngestApp(ingestOptions);
+  const { app, listener } = createIngest(ingestOptions);
   return {
     app,
+    /** The public listener's handler: the sources' paths straight, the rest through `app`. */
+    listener,
     config,
     journal,
     dbPath,
@@ -65,11 +67,14 @@ export function ingestFixture(options: IngestFixtureOptions = {}) {
   };
 }
 
-/** Serves an ingest app on a real 127.0.0.1 listener (ephemeral port), as the gateway does. */
-export async function listen(app: {
-  fetch: Parameters<typeof createAdaptorServer>[0]['fetch'];
-}): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+/**
+ * Serves an app on a real 127.0.0.1 listener (ephemeral port): an ingest fixture through its
+ * `listener`, as the gateway does, or a Hono app through the Node adapter.
+ */
+export async function listen(
+  app: { listener: RequestListener } | { fetch: Parameters<typeof createAdaptorServer>[0]['fetch'] },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = 'listener' in app ? createServer(app.listener) : (createAdaptorServer({ fetch: app.fetch }) as Server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -76,7 +76,7 @@ describe('allow_ips on a real listener', () => {
       server: { trust_proxy: trustProxy, ...serverKeys },
       sources: { s: { path: '/in/s', to: 'crm', allow_ips: allowIps, ...extra } },
     });
-    const server = await listen(fixture.app);
+    const server = await listen(fixture);
     cleanup.push(
       () => fixture.close(),
       () => server.close(),

@@ -42,7 +42,7 @@ describe('dropbox challenge', () => {
 
   it('is answered the same on a real listener', async () => {
     fixture = ingestFixture({ sources: { dbx: { path: '/in/dbx', to: 'crm', handshake: 'dropbox' } } });
-    const server = await listen(fixture.app);
+    const server = await listen(fixture);
     try {
       const res = await request(`${server.url}/in/dbx?challenge=a%2Bb+c`);
       expect(res.statusCode).toBe(200);

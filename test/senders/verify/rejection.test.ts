@@ -71,7 +71,7 @@ describe('a request that fails verification', () => {
 
   it('is told apart from a good one on a real listener too', async () => {
     const { fixture } = setup();
-    const server = await listen(fixture.app);
+    const server = await listen(fixture);
     cleanup.push(() => server.close());
     const send = async (headers: Record<string, string>) => {
       const res = await request(`${server.url}/in/gh`, { method: 'POST', body, headers });
