@@ -249,6 +249,24 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect(rest.map((c) => c.event.receivedAt)).toEqual([1, 2, 3, 4, 5].map((i) => T0 + i * 100));
     });
 
+    it('a replayed delivery whose lease ran out is claimed once, not once per claim query', async () => {
+      const [a, b] = [await node(), await node()];
+      await emptyJournalTables(a.pool);
+      const stored = await a.append(makeEvent({ receivedAt: T0 }));
+      const [first] = await a.claim({ destination: 'crm', limit: 1, now: T0, leaseMs: 1_000, fifo: false });
+      await a.complete(first!, { attempt: 1, startedAt: T0, durationMs: 1, error: 'x' }, { kind: 'dead' });
+      expect(await a.replay({ eventId: stored.id }, T0 + 1_000)).toBe(1);
+      // The replayed delivery (priority 1) is claimed, then its node stops: the lease runs out at T0 + 4 s.
+      const [replayed] = await a.claim({ destination: 'crm', limit: 1, now: T0 + 1_000, leaseMs: 3_000, fifo: false });
+      expect(replayed?.event.id).toBe(stored.id);
+      const again = await b.claim({ destination: 'crm', limit: 10, now: T0 + 4_000, leaseMs: 3_000, fifo: false });
+      expect(again.map((c) => c.deliveryId)).toEqual([replayed!.deliveryId]);
+      const { rows: lost } = await a.pool.query('SELECT count(*)::int AS n FROM attempts WHERE error LIKE $1', [
+        'lease expired%',
+      ]);
+      expect(lost[0].n).toBe(1);
+    });
+
     it('the same deduplication key accepted by two nodes at once stores one event', async () => {
       const [a, b] = [await node(), await node()];
       await emptyJournalTables(a.pool);

@@ -43,8 +43,13 @@ const CLAIM_COLUMNS = `d.id AS "deliveryId", d.status, d.attempts, d.due_at AS "
   e.seq, e.id, e.source, e.method, e.path, e.query, e.headers, e.body, e.remote_addr AS "remoteAddr",
   e.received_at AS "receivedAt"`;
 
+/**
+ * `$5` are the ids this claim already locked (expired leases): SKIP LOCKED skips only the locks of
+ * other transactions, so without it they would be read (and claimed) a second time.
+ */
 const DUE_SQL = `SELECT ${CLAIM_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
   WHERE d.destination = $1 AND d.priority = $2 AND d.due_at IS NOT NULL AND d.due_at <= $3
+    AND d.id <> ALL($5::bigint[])
   ORDER BY d.due_at, d.id LIMIT $4 FOR UPDATE OF d SKIP LOCKED`;
 
 /** Leases that ran out (their node stopped or stalled mid-attempt), oldest first. */
@@ -104,13 +109,11 @@ export function claim(
       // What a stopped node held goes first: its events are older than the backlog due before its
       // lease ran out. Then live deliveries; replayed ones only fill what live traffic leaves of `limit`.
       due = await rows<ClaimRow>(client, EXPIRED_SQL, [destination, now, limit]);
-      if (due.length < limit) {
-        const taken = new Set(due.map((d) => d.deliveryId));
-        const live = await rows<ClaimRow>(client, DUE_SQL, [destination, 0, now, limit - due.length]);
-        due.push(...live.filter((d) => !taken.has(d.deliveryId)));
+      const taken = due.map((d) => d.deliveryId);
+      for (const priority of [0, 1]) {
+        if (due.length >= limit) break;
+        due.push(...(await rows<ClaimRow>(client, DUE_SQL, [destination, priority, now, limit - due.length, taken])));
       }
-      if (due.length < limit)
-        due.push(...(await rows<ClaimRow>(client, DUE_SQL, [destination, 1, now, limit - due.length])));
     }
     if (due.length === 0) return [];
 
