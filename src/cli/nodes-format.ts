@@ -6,7 +6,11 @@
 import type { ApiNode } from '../admin/schemas.js';
 import { formatRate, formatSeconds, printable, table } from './admin-format.js';
 
-export function formatNodes(nodes: readonly ApiNode[], now: number): string {
+export function formatNodes(nodes: readonly ApiNode[], cliNow: number): string {
+  // Ages are the answering node's: its own `seen_at` is its clock at the answer. The machine running
+  // `sluice status` may be seconds off the nodes, which would mark every node silent (or none).
+  const self = nodes.find((n) => n.self);
+  const now = self ? Date.parse(self.seen_at) : cliNow;
   const headers = ['NODE', 'VERSION', 'UP', 'SEEN', 'INGEST', 'DRAINING'];
   const body = nodes.map((n) => [
     `${printable(n.host)}:${n.pid}${n.self ? ' (this)' : ''}`,

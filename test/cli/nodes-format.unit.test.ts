@@ -27,7 +27,7 @@ describe('status with several nodes', () => {
       {
         destinations: [],
         nodes: [
-          node(1, { self: true }),
+          node(1, { self: true, seen_at: new Date(NOW).toISOString() }),
           node(2, { seen_at: new Date(NOW - 3_200).toISOString() }),
           node(3, { draining: {} }),
         ],
@@ -42,6 +42,28 @@ describe('status with several nodes', () => {
     );
     expect(lines.find((l) => l.startsWith('db1:2'))).toContain('3s ago (silent)');
     expect(lines.find((l) => l.startsWith('db1:3'))).toMatch(/idle$/);
+  });
+
+  it("judges the nodes' ages on the answering node's clock, not on the clock of the machine asking", () => {
+    // The answering node's seen_at is its clock at the answer; the CLI's clock is 10 s ahead of it.
+    const gatewayNow = NOW - 10_000;
+    const at = (ms: number) => new Date(gatewayNow - ms).toISOString();
+    const text = formatStatus(
+      {
+        destinations: [],
+        nodes: [
+          node(1, { self: true, seen_at: at(0), started_at: at(125_000) }),
+          node(2, { seen_at: at(400), started_at: at(5_000) }),
+          node(3, { seen_at: at(3_200), started_at: at(5_000) }),
+        ],
+      },
+      'http://127.0.0.1:8081',
+      NOW,
+    );
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.startsWith('db1:1 (this)'))).toMatch(/2m05s\s+0s ago\s/);
+    expect(lines.find((l) => l.startsWith('db1:2'))).toMatch(/5s\s+0s ago\s/);
+    expect(lines.find((l) => l.startsWith('db1:3'))).toContain('3s ago (silent)');
   });
 
   it('shows no node table with a journal of its own', () => {
