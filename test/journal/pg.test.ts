@@ -234,6 +234,21 @@ describe.skipIf(!available)('PostgreSQL journal', () => {
       expect((await a.nodes(T0 + 5_001)).map((n) => n.pid)).toEqual([1, 3]);
     });
 
+    it("removes a node's row an hour after its last report, an hour on the database's clock", async () => {
+      const [a, b] = [await node(), await node()];
+      await a.pool.query('DELETE FROM nodes');
+      const report = { host: 'h', pid: 1, version: '0.1.0', listeners: {}, startedAt: 0, draining: {} };
+      const now = Date.now();
+      await a.recordNode(report, now - 3_700_000); // crashed more than an hour ago
+      const live = await node();
+      await live.recordNode(report, now);
+      // A node whose clock runs two hours ahead removes nobody that reported within the hour.
+      await b.recordNode(report, now + 7_200_000);
+      const ids = async () =>
+        (await a.pool.query<{ id: string }>('SELECT id FROM nodes ORDER BY id')).rows.map((r) => r.id);
+      expect(await ids()).toEqual([live.nodeId, b.nodeId].sort());
+    });
+
     it('a lease that ran out is taken back before the backlog that was due before it ran out', async () => {
       const [a, b] = [await node(), await node()];
       await emptyJournalTables(a.pool);

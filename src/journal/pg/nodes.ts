@@ -9,11 +9,16 @@ import { changes, type Queryable, rows } from './connection.js';
 /** A crashed node's row is kept this long (it shows nowhere once it is not live), then removed. */
 const FORGET_AFTER_MS = 3_600_000;
 
-/** Writes this node's report (and removes the rows of nodes gone for an hour). */
+/**
+ * Writes this node's report (and removes the rows of nodes gone for an hour). The hour is counted on
+ * the database's clock: counted on this node's, a node whose clock ran an hour ahead would remove
+ * every other node's row each second.
+ */
 export async function recordNode(db: Queryable, id: string, report: NodeReport, now: number): Promise<void> {
   await changes(
     db,
-    `WITH gone AS (DELETE FROM nodes WHERE seen_at < $9 AND id <> $1)
+    `WITH gone AS (DELETE FROM nodes
+       WHERE seen_at < (extract(epoch from clock_timestamp()) * 1000)::bigint - $9 AND id <> $1)
      INSERT INTO nodes (id, host, pid, version, listeners, draining, started_at, seen_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (id) DO UPDATE SET listeners = excluded.listeners, draining = excluded.draining,
@@ -27,7 +32,7 @@ export async function recordNode(db: Queryable, id: string, report: NodeReport, 
       JSON.stringify(report.draining),
       report.startedAt,
       now,
-      now - FORGET_AFTER_MS,
+      FORGET_AFTER_MS,
     ],
   );
 }
