@@ -85,7 +85,7 @@ export class DeliveryClaims {
     // then prepares the statement again every time it is bound (every claim: 3.7 % of the writer's
     // CPU under a drain). The plan is the same either way.
     // The oldest unfinished delivery of a fifo destination: claimed with its event, or only its due time.
-    const fifoHead = 'WHERE d.destination = ? AND d.due_at IS NOT NULL ORDER BY d.event_seq LIMIT 1';
+    const fifoHead = 'WHERE d.destination = ? AND d.finished_at IS NULL ORDER BY d.event_seq LIMIT 1';
     this.fifoHeadQuery = sqlite
       .prepare<[string], ClaimRow>(
         `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq ${fifoHead}`,
