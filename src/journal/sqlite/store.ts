@@ -21,7 +21,7 @@ import type {
   StoredPace,
   Verdict,
 } from '../port.js';
-import { DeliveryClaims } from './delivery-claims.js';
+import { type ClaimWithHeaderText, DeliveryClaims } from './delivery-claims.js';
 import { setDestinationState } from './destination-state.js';
 import type { Db } from './rows.js';
 import * as schema from './schema.js';
@@ -234,8 +234,8 @@ export class SqliteStore {
     return this.db.delete(events).where(eq(events.id, id)).run().changes === 1;
   }
 
-  /** See `Journal.claim`. */
-  claim(request: ClaimRequest): Claim[] {
+  /** See `Journal.claim`; the events' headers come as their JSON text (see `ClaimWithHeaderText`). */
+  claim(request: ClaimRequest): ClaimWithHeaderText[] {
     return this.claims.claim(request);
   }
 
