@@ -50,6 +50,8 @@ const cpu = (label: string, since: NodeJS.CpuUsage, n: number) => {
 try {
   const sqlite = openConnection(join(dir, 'sluice.db'), { cacheKiB: 4096 });
   migrateJournal(sqlite, dir);
+  // Pragmas to try on top of the gateway's, e.g. BENCH_PRAGMA='mmap_size = 268435456;cache_size = -16384'.
+  for (const pragma of (process.env.BENCH_PRAGMA ?? '').split(';').filter((p) => p.trim())) sqlite.pragma(pragma);
   const store = new SqliteStore(sqlite);
   const writer = new GroupCommitWriter(sqlite);
   const body = Buffer.from(webhookBody());
