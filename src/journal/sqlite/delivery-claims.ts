@@ -68,6 +68,9 @@ export function parseClaimHeaders(claims: ClaimWithHeaderText[]): Claim[] {
   return claims as unknown as Claim[];
 }
 
+/** Most deliveries leased by one UPDATE: as many statements are prepared, one per count. */
+const LEASE_CHUNK = 64;
+
 /** The claim queries of one connection. */
 export class DeliveryClaims {
   private readonly dueQuery: Database.Statement<
@@ -77,12 +80,13 @@ export class DeliveryClaims {
   private readonly fifoHeadQuery: Database.Statement<[string], ClaimRow>;
   private readonly fifoHeadDue: Database.Statement<[string], { dueAt: number }>;
   private readonly keyed: KeyedQueries<ClaimRow>;
-  private readonly leaseUpdate: Database.Statement<[number, number]>;
+  /** The lease UPDATE for n deliveries at once, by n (prepared on first use, at most LEASE_CHUNK). */
+  private readonly leaseUpdates: Database.Statement<number[]>[] = [];
   private readonly deadUpdate: Database.Statement<[number, string, number]>;
   private readonly nextDueQuery;
 
   constructor(
-    sqlite: Database.Database,
+    private readonly sqlite: Database.Database,
     private readonly db: Db,
   ) {
     // Raw SQL on the per-delivery path: drizzle's prepared queries still map every row and
@@ -111,9 +115,6 @@ export class DeliveryClaims {
     this.keyed.dueHeadsInWindow.raw();
     this.keyed.dueHeads.raw();
     // Positional parameters: binding named ones from an object costs more, on every delivery.
-    this.leaseUpdate = sqlite.prepare<[number, number]>(
-      "UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id = ?",
-    );
     this.deadUpdate = sqlite.prepare<[number, string, number]>(
       "UPDATE deliveries SET status = 'dead', due_at = NULL, finished_at = ?, last_error = ? WHERE id = ?",
     );
@@ -164,9 +165,9 @@ export class DeliveryClaims {
         this.deadUpdate.run(now, spent, d[0]);
         continue;
       }
-      this.leaseUpdate.run(leaseUntil, d[0]);
       claimed.push(d);
     }
+    this.lease(claimed, leaseUntil);
     return claimed.map((d) => {
       // The fields of `toStoredEvent` (../event-row.ts), the headers left as text (see ClaimWithHeaderText).
       const event = {
@@ -184,6 +185,26 @@ export class DeliveryClaims {
       const budget = { attemptsBefore: d[4], since: d[5] ?? event.receivedAt };
       return { deliveryId: d[0], destination, attempt: d[2] + 1, leaseUntil, budget, event };
     });
+  }
+
+  /**
+   * Leases `rows` until `leaseUntil`: one UPDATE for up to LEASE_CHUNK of them, where a statement
+   * per delivery paid SQLite's per-statement start and halt, and better-sqlite3's call, each time.
+   */
+  private lease(rows: readonly ClaimRow[], leaseUntil: number): void {
+    for (let start = 0; start < rows.length; start += LEASE_CHUNK) {
+      const n = Math.min(LEASE_CHUNK, rows.length - start);
+      let statement = this.leaseUpdates[n];
+      if (!statement) {
+        statement = this.sqlite.prepare<number[]>(
+          `UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id IN (${'?,'.repeat(n - 1)}?)`,
+        );
+        this.leaseUpdates[n] = statement;
+      }
+      const params: number[] = [leaseUntil];
+      for (let i = start; i < start + n; i++) params.push(rows[i]![0]);
+      statement.run(...params);
+    }
   }
 
   /** Due deliveries, live ones first: replayed ones only fill what live traffic leaves of `limit`. */
