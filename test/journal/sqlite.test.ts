@@ -247,6 +247,26 @@ describe('SQLite journal', () => {
       expect(count(reader, 'events')).toBe(50);
     });
 
+    it('a faulty append among appends of one tick fails alone: the others are stored with their deliveries', async () => {
+      const journal = open();
+      // No body violates NOT NULL: the multi-row insert of the tick fails, and each append is retried alone.
+      const faulty = { ...makeEvent({ receivedAt: T0 }), body: null } as unknown as ReturnType<typeof makeEvent>;
+      const outcomes = await Promise.allSettled([
+        journal.append(makeEvent({ receivedAt: T0 })),
+        journal.append(faulty),
+        journal.append(makeEvent({ receivedAt: T0 + 1 })),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const [first, , third] = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+      expect(third!.seq).toBeGreaterThan(first!.seq);
+      const reader = raw(path, { readonly: true });
+      expect(count(reader, 'events')).toBe(2);
+      expect(count(reader, 'deliveries')).toBe(2 * makeEvent().destinations.length);
+      for (const stored of [first!, third!]) {
+        expect((await journal.getEvent(stored.id))?.deliveries.map((d) => d.destination)).toEqual(['crm']);
+      }
+    });
+
     it('close() commits what is queued before closing', async () => {
       const journal = open();
       const pending = journal.append(makeEvent());

@@ -23,12 +23,14 @@ import { newEventId } from '../../../src/journal/event-id.js';
 import type { Claim, IncomingEvent } from '../../../src/journal/port.js';
 import { migrateJournal, openConnection } from '../../../src/journal/sqlite/connection.js';
 import { GroupCommitWriter } from '../../../src/journal/sqlite/group-commit.js';
-import { SqliteStore, type WriteOp } from '../../../src/journal/sqlite/store.js';
+import { type AppendItem, SqliteStore, type WriteOp } from '../../../src/journal/sqlite/store.js';
 import { webhookBody } from '../load.js';
 
 const total = Number(process.argv[2] ?? 5_000);
 const phase = process.argv[3] ?? 'cycle';
 const APPEND_BATCH = 50;
+/** BENCH_APPEND_MANY=0: each append its own op, as before the writer thread grouped them. */
+const appendMany = process.env.BENCH_APPEND_MANY !== '0';
 const CLAIM_BATCH = 32;
 const dir = mkdtempSync(join(tmpdir(), 'sluice-writer-cycle-'));
 /**
@@ -83,7 +85,10 @@ try {
   };
   const ingest = async (n: number) => {
     for (let done = 0; done < n; done += APPEND_BATCH) {
-      await commit(Array.from({ length: Math.min(APPEND_BATCH, n - done) }, appendOp));
+      const ops = Array.from({ length: Math.min(APPEND_BATCH, n - done) }, appendOp);
+      // As the writer thread does with the appends of one message (writer-thread.ts).
+      if (appendMany) await writer.run(() => store.appendMany(ops as AppendItem[]), true);
+      else await commit(ops);
     }
   };
   const outcome = (c: Claim): WriteOp => {
