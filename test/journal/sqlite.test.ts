@@ -267,6 +267,32 @@ describe('SQLite journal', () => {
       }
     });
 
+    it('outcomes of one tick are recorded together, each only where its claim still holds the delivery', async () => {
+      const journal = open();
+      await journal.append(makeEvent({ receivedAt: T0 }));
+      await journal.append(makeEvent({ receivedAt: T0 + 1 }));
+      const [kept, lost] = await journal.claim({ destination: 'crm', limit: 2, now: T0 + 1, leaseMs: 1_000, fifo: false });
+      await journal.release([lost!], T0 + 10);
+      const attempt = (claim: typeof kept) => ({
+        attempt: claim!.attempt,
+        startedAt: T0 + 20,
+        durationMs: 5,
+        status: 200,
+      });
+      const recorded = await Promise.all([
+        journal.complete(kept!, attempt(kept), { kind: 'delivered' }),
+        journal.complete(lost!, attempt(lost), { kind: 'delivered' }),
+      ]);
+      expect(recorded).toEqual([true, false]);
+      const reader = raw(path, { readonly: true });
+      expect(reader.prepare('SELECT delivery_id AS id FROM attempts').all()).toEqual([{ id: kept!.deliveryId }]);
+      const statuses = reader.prepare('SELECT id, status, finished_at AS finishedAt FROM deliveries ORDER BY id').all();
+      expect(statuses).toEqual([
+        { id: kept!.deliveryId, status: 'delivered', finishedAt: T0 + 25 },
+        { id: lost!.deliveryId, status: 'pending', finishedAt: null },
+      ]);
+    });
+
     it('close() commits what is queued before closing', async () => {
       const journal = open();
       const pending = journal.append(makeEvent());

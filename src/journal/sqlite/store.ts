@@ -23,7 +23,14 @@ import type {
 } from '../port.js';
 import { type ClaimWithHeaderText, DeliveryClaims } from './delivery-claims.js';
 import { setDestinationState } from './destination-state.js';
-import { isUnavailable } from './group-commit.js';
+import {
+  type AppendItem,
+  type AppendOutcome,
+  type CompleteItem,
+  MultiRowWrites,
+  nextState,
+  responseBytes,
+} from './multi-row-writes.js';
 import type { Db } from './rows.js';
 import * as schema from './schema.js';
 
@@ -43,27 +50,9 @@ export type WriteOp =
   | { kind: 'setPace'; destination: string; pace: StoredPace | undefined; now: number }
   | { kind: 'probe' };
 
-/** One event to append, with its new id. */
-export interface AppendItem {
-  id: string;
-  event: IncomingEvent;
-}
-
-/** What the writer answers to an append. */
-export interface AppendOutcome {
-  id: string;
-  seq: number;
-  duplicate: boolean;
-}
+export type { AppendOutcome } from './multi-row-writes.js';
 
 type InsertEvent = [string, string, string, string, string, string, Uint8Array, string | null, number];
-
-/** Most rows one multi-row INSERT writes (`appendMany`): as many statements are prepared, one per count. */
-const ROWS_PER_INSERT = 64;
-
-const EVENT_COLUMNS =
-  'INSERT INTO events (id, source, method, path, query, headers, body, remote_addr, received_at) VALUES ';
-const DELIVERY_COLUMNS = 'INSERT INTO deliveries (event_seq, destination, status, due_at, order_key) VALUES ';
 
 /** The journal's write queries on one connection. */
 export class SqliteStore {
@@ -82,13 +71,7 @@ export class SqliteStore {
   >;
   private readonly findDuplicate: Database.Statement<[string, string, number], { id: string; seq: number }>;
   private readonly rememberKey: Database.Statement<[string, string, string, number]>;
-  /** Multi-row inserts of events and of deliveries, by row count (prepared on first use). */
-  private readonly insertEvents: Database.Statement<unknown[]>[] = [];
-  private readonly insertDeliveries: Database.Statement<unknown[]>[] = [];
-  /** `append` in a savepoint of its own, so that a failing one leaves nothing behind. */
-  private readonly appendAlone: (id: string, event: IncomingEvent) => AppendOutcome;
-  /** `insertRun` in a savepoint: if one of its statements fails, none of its rows stay. */
-  private readonly insertRunAtomically: (items: readonly AppendItem[], from: number, to: number) => number;
+  private readonly multiRow: MultiRowWrites;
 
   constructor(readonly sqlite: Database.Database) {
     this.db = drizzle(sqlite, { schema });
@@ -116,10 +99,10 @@ export class SqliteStore {
     this.rememberKey = sqlite.prepare<[string, string, string, number]>(
       'INSERT INTO dedupe_keys (source, key, event_id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at',
     );
-    // Inside the writer's group transaction, better-sqlite3 runs these as savepoints.
-    this.appendAlone = sqlite.transaction((id: string, event: IncomingEvent) => this.append(id, event));
-    this.insertRunAtomically = sqlite.transaction((items: readonly AppendItem[], from: number, to: number) =>
-      this.insertRun(items, from, to),
+    this.multiRow = new MultiRowWrites(
+      sqlite,
+      (id, event) => this.append(id, event),
+      (claim, attempt, verdict) => this.complete(claim, attempt, verdict),
     );
     const expired = (alias: string) =>
       `(${alias}.status = 'delivered' AND ${alias}.finished_at < @del) OR (${alias}.status = 'dead' AND ${alias}.finished_at < @dead)`;
@@ -198,91 +181,9 @@ export class SqliteStore {
     return { id, seq, duplicate: false };
   }
 
-  /**
-   * `append` for several events, in order, with one INSERT per up to 64 events and one per up to 64
-   * of their deliveries, where `append` runs two statements per event: each statement costs SQLite
-   * a start and a halt, and better-sqlite3 a call. An event with a deduplication key goes alone
-   * (it must see the events before it). Each item's result is its outcome or its error: when a
-   * multi-row insert fails, its events are appended again one by one, each in its own savepoint,
-   * so that only the faulty one fails, as in a commit of single appends. An error of the store
-   * itself (`isUnavailable`: disk full, locked…) is thrown, for the group commit to handle.
-   */
+  /** `append` for several events, with multi-row inserts (see multi-row-writes.ts). */
   appendMany(items: readonly AppendItem[]): (AppendOutcome | Error)[] {
-    const results: (AppendOutcome | Error)[] = new Array(items.length);
-    let from = 0;
-    while (from < items.length) {
-      let to = from;
-      while (to < items.length && to - from < ROWS_PER_INSERT && !items[to]!.event.dedupe) to++;
-      if (to - from < 2) {
-        to = from + 1;
-        results[from] = this.tryAlone(items[from]!);
-      } else {
-        try {
-          const first = this.insertRunAtomically(items, from, to);
-          for (let i = from; i < to; i++) results[i] = { id: items[i]!.id, seq: first + i - from, duplicate: false };
-        } catch (error) {
-          // The store cannot take writes (disk full, locked…): the whole commit fails, as it would have.
-          if (isUnavailable(error)) throw error;
-          for (let i = from; i < to; i++) results[i] = this.tryAlone(items[i]!);
-        }
-      }
-      from = to;
-    }
-    return results;
-  }
-
-  private tryAlone(item: AppendItem): AppendOutcome | Error {
-    try {
-      return this.appendAlone(item.id, item.event);
-    } catch (error) {
-      if (isUnavailable(error)) throw error;
-      return error instanceof Error ? error : new Error(String(error));
-    }
-  }
-
-  /** Inserts `items[from, to)` (no deduplication keys) and their deliveries; returns the first event's seq. */
-  private insertRun(items: readonly AppendItem[], from: number, to: number): number {
-    const n = to - from;
-    const params: unknown[] = [];
-    for (let i = from; i < to; i++) {
-      const e = items[i]!.event;
-      params.push(items[i]!.id, e.source, e.method, e.path, e.query, JSON.stringify(e.headers), e.body);
-      params.push(e.remoteAddr, e.receivedAt);
-    }
-    const statement = this.rowsStatement(this.insertEvents, n, EVENT_COLUMNS, '(?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    // The rowids of one multi-row INSERT are consecutive: the single writer holds the write lock,
-    // and AUTOINCREMENT gives each new row the largest rowid so far plus one.
-    const first = Number(statement.run(params).lastInsertRowid) - n + 1;
-    let rows = 0;
-    let deliveryParams: unknown[] = [];
-    for (let i = from; i < to; i++) {
-      const e = items[i]!.event;
-      const seq = first + i - from;
-      for (const destination of e.destinations) {
-        deliveryParams.push(seq, destination, e.receivedAt, e.orderKeys?.[destination] ?? null);
-        if (++rows === ROWS_PER_INSERT) {
-          this.insertDeliveryRows(rows, deliveryParams);
-          rows = 0;
-          deliveryParams = [];
-        }
-      }
-    }
-    if (rows > 0) this.insertDeliveryRows(rows, deliveryParams);
-    return first;
-  }
-
-  private insertDeliveryRows(n: number, params: unknown[]): void {
-    this.rowsStatement(this.insertDeliveries, n, DELIVERY_COLUMNS, "(?, ?, 'pending', ?, ?)").run(params);
-  }
-
-  /** The INSERT of `n` rows of `row` after `head`, from `cache` (by `n`), prepared on first use. */
-  private rowsStatement(cache: Database.Statement<unknown[]>[], n: number, head: string, row: string) {
-    let statement = cache[n];
-    if (!statement) {
-      statement = this.sqlite.prepare(`${head}${`${row}, `.repeat(n - 1)}${row}`);
-      cache[n] = statement;
-    }
-    return statement;
+    return this.multiRow.appendMany(items);
   }
 
   /** Deletes up to `limit` events past retention, and expired deduplication keys. */
@@ -354,20 +255,12 @@ export class SqliteStore {
 
   /** See `Journal.complete`. */
   complete(claim: Pick<Claim, 'deliveryId' | 'attempt'>, attempt: AttemptRecord, verdict: Verdict): boolean {
-    const response = attempt.response
-      ? Buffer.from(attempt.response.buffer, attempt.response.byteOffset, attempt.response.byteLength)
-      : null;
-    const finishedAt = attempt.startedAt + Math.round(attempt.durationMs);
-    const next =
-      verdict.kind === 'retry'
-        ? { status: 'pending' as const, dueAt: verdict.at, finishedAt: null }
-        : { status: verdict.kind, dueAt: null, finishedAt };
-    const lastError = verdict.kind === 'delivered' ? null : (attempt.error ?? null);
+    const next = nextState(attempt, verdict);
     const result = this.finishUpdate.run(
       next.status,
       next.dueAt,
       next.finishedAt,
-      lastError,
+      next.lastError,
       claim.deliveryId,
       claim.attempt,
     );
@@ -382,9 +275,14 @@ export class SqliteStore {
       Math.round(attempt.durationMs),
       attempt.status ?? null,
       attempt.error ?? null,
-      response,
+      responseBytes(attempt),
     );
     return true;
+  }
+
+  /** `complete` for several outcomes, with multi-row statements (see multi-row-writes.ts). */
+  completeMany(items: readonly CompleteItem[]): (boolean | Error)[] {
+    return this.multiRow.completeMany(items);
   }
 
   /** See `Journal.release`. */

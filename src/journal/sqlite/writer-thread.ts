@@ -14,8 +14,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { JournalUnavailableError } from '../../errors.js';
 import { type ConnectionOptions, openConnection } from './connection.js';
 import { GroupCommitWriter } from './group-commit.js';
+import type { AppendItem, AppendOutcome, CompleteItem } from './multi-row-writes.js';
 import { StorageGuard, type StorageState, walLimitPages } from './storage-guard.js';
-import { type AppendItem, type AppendOutcome, SqliteStore, type WriteOp } from './store.js';
+import { SqliteStore, type WriteOp } from './store.js';
 import { errorResult, nameThread, type Result } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
@@ -103,6 +104,25 @@ if (parentPort) {
             (ok, value) => {
               for (let k = 0; k < items.length; k++) {
                 const outcome = ok ? (value as (AppendOutcome | Error)[])[k] : value;
+                settle(from + k, ok && !(outcome instanceof Error), outcome);
+              }
+            },
+            items.length,
+          );
+          continue;
+        }
+      }
+      if (op.kind === 'complete') {
+        // Consecutive outcomes go in as one op too (SqliteStore.completeMany).
+        while (i < ops.length && ops[i]!.kind === 'complete') i++;
+        if (i - from > 1) {
+          const items = ops.slice(from, i) as CompleteItem[];
+          writer.enqueue(
+            () => store.completeMany(items),
+            false,
+            (ok, value) => {
+              for (let k = 0; k < items.length; k++) {
+                const outcome = ok ? (value as (boolean | Error)[])[k] : value;
                 settle(from + k, ok && !(outcome instanceof Error), outcome);
               }
             },

@@ -23,14 +23,15 @@ import { newEventId } from '../../../src/journal/event-id.js';
 import type { Claim, IncomingEvent } from '../../../src/journal/port.js';
 import { migrateJournal, openConnection } from '../../../src/journal/sqlite/connection.js';
 import { GroupCommitWriter } from '../../../src/journal/sqlite/group-commit.js';
-import { type AppendItem, SqliteStore, type WriteOp } from '../../../src/journal/sqlite/store.js';
+import type { AppendItem, CompleteItem } from '../../../src/journal/sqlite/multi-row-writes.js';
+import { SqliteStore, type WriteOp } from '../../../src/journal/sqlite/store.js';
 import { webhookBody } from '../load.js';
 
 const total = Number(process.argv[2] ?? 5_000);
 const phase = process.argv[3] ?? 'cycle';
 const APPEND_BATCH = 50;
-/** BENCH_APPEND_MANY=0: each append its own op, as before the writer thread grouped them. */
-const appendMany = process.env.BENCH_APPEND_MANY !== '0';
+/** BENCH_GROUPED=0: each append and outcome its own op, as before the writer thread grouped them. */
+const grouped = process.env.BENCH_GROUPED !== '0';
 const CLAIM_BATCH = 32;
 const dir = mkdtempSync(join(tmpdir(), 'sluice-writer-cycle-'));
 /**
@@ -87,7 +88,7 @@ try {
     for (let done = 0; done < n; done += APPEND_BATCH) {
       const ops = Array.from({ length: Math.min(APPEND_BATCH, n - done) }, appendOp);
       // As the writer thread does with the appends of one message (writer-thread.ts).
-      if (appendMany) await writer.run(() => store.appendMany(ops as AppendItem[]), true);
+      if (grouped) await writer.run(() => store.appendMany(ops as AppendItem[]), true);
       else await commit(ops);
     }
   };
@@ -117,9 +118,19 @@ try {
           budget: { maxAttempts: 10, maxAgeMs: 86_400_000 },
         },
       };
-      const results = await commit([...inFlight.map(outcome), claimOp]);
+      let claimed: Promise<unknown>;
+      if (grouped && inFlight.length > 1) {
+        // As the writer thread does with the outcomes of one message (writer-thread.ts).
+        const outcomes = inFlight.map(outcome) as CompleteItem[];
+        const recorded = writer.run(() => store.completeMany(outcomes));
+        claimed = writer.run(() => store.apply(claimOp));
+        writer.flush();
+        await recorded;
+      } else {
+        claimed = commit([...inFlight.map(outcome), claimOp]).then((results) => results.at(-1));
+      }
       delivered += inFlight.length;
-      inFlight = results.at(-1) as Claim[];
+      inFlight = (await claimed) as Claim[];
       if (inFlight.length === 0) return delivered;
     }
   };
