@@ -271,7 +271,13 @@ describe('SQLite journal', () => {
       const journal = open();
       await journal.append(makeEvent({ receivedAt: T0 }));
       await journal.append(makeEvent({ receivedAt: T0 + 1 }));
-      const [kept, lost] = await journal.claim({ destination: 'crm', limit: 2, now: T0 + 1, leaseMs: 1_000, fifo: false });
+      const [kept, lost] = await journal.claim({
+        destination: 'crm',
+        limit: 2,
+        now: T0 + 1,
+        leaseMs: 1_000,
+        fifo: false,
+      });
       await journal.release([lost!], T0 + 10);
       const attempt = (claim: typeof kept) => ({
         attempt: claim!.attempt,
