@@ -113,7 +113,7 @@ export async function ingestCpu({ requests, rounds, log, compare }: Options): Pr
 async function drainCounted(url: string, sink: Child, requests: number, log: (m: string) => void, from?: string) {
   const ws = workspace({ url, concurrency: CONCURRENCY });
   try {
-    await createJournal(ws);
+    await createJournal(ws, from);
     preload(ws, { count: DELIVERY_WARMUP + requests + DELIVERY_TAIL, body: webhookBody() });
     const gateway = await startSluice(ws, undefined, from);
     const reader = new JournalReader(ws.dbPath);

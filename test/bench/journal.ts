@@ -120,10 +120,11 @@ export async function destinationStatus(gateway: Child): Promise<DestinationStat
 
 /**
  * Lets the gateway create and migrate the journal file (then stops it), so that preloading writes
- * into exactly the schema this build uses, without the bench applying migrations itself.
+ * into exactly the schema this build uses, without the bench applying migrations itself; `from`:
+ * another checkout whose build will run on it (an older build refuses a file a newer one migrated).
  */
-export async function createJournal(ws: Workspace): Promise<void> {
-  const gateway = await startSluice(ws);
+export async function createJournal(ws: Workspace, from?: string): Promise<void> {
+  const gateway = await startSluice(ws, undefined, from);
   await gateway.stop();
 }
 

@@ -247,6 +247,58 @@ describe('SQLite journal', () => {
       expect(count(reader, 'events')).toBe(50);
     });
 
+    it('a faulty append among appends of one tick fails alone: the others are stored with their deliveries', async () => {
+      const journal = open();
+      // No body violates NOT NULL: the multi-row insert of the tick fails, and each append is retried alone.
+      const faulty = { ...makeEvent({ receivedAt: T0 }), body: null } as unknown as ReturnType<typeof makeEvent>;
+      const outcomes = await Promise.allSettled([
+        journal.append(makeEvent({ receivedAt: T0 })),
+        journal.append(faulty),
+        journal.append(makeEvent({ receivedAt: T0 + 1 })),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const [first, , third] = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+      expect(third!.seq).toBeGreaterThan(first!.seq);
+      const reader = raw(path, { readonly: true });
+      expect(count(reader, 'events')).toBe(2);
+      expect(count(reader, 'deliveries')).toBe(2 * makeEvent().destinations.length);
+      for (const stored of [first!, third!]) {
+        expect((await journal.getEvent(stored.id))?.deliveries.map((d) => d.destination)).toEqual(['crm']);
+      }
+    });
+
+    it('outcomes of one tick are recorded together, each only where its claim still holds the delivery', async () => {
+      const journal = open();
+      await journal.append(makeEvent({ receivedAt: T0 }));
+      await journal.append(makeEvent({ receivedAt: T0 + 1 }));
+      const [kept, lost] = await journal.claim({
+        destination: 'crm',
+        limit: 2,
+        now: T0 + 1,
+        leaseMs: 1_000,
+        fifo: false,
+      });
+      await journal.release([lost!], T0 + 10);
+      const attempt = (claim: typeof kept) => ({
+        attempt: claim!.attempt,
+        startedAt: T0 + 20,
+        durationMs: 5,
+        status: 200,
+      });
+      const recorded = await Promise.all([
+        journal.complete(kept!, attempt(kept), { kind: 'delivered' }),
+        journal.complete(lost!, attempt(lost), { kind: 'delivered' }),
+      ]);
+      expect(recorded).toEqual([true, false]);
+      const reader = raw(path, { readonly: true });
+      expect(reader.prepare('SELECT delivery_id AS id FROM attempts').all()).toEqual([{ id: kept!.deliveryId }]);
+      const statuses = reader.prepare('SELECT id, status, finished_at AS finishedAt FROM deliveries ORDER BY id').all();
+      expect(statuses).toEqual([
+        { id: kept!.deliveryId, status: 'delivered', finishedAt: T0 + 25 },
+        { id: lost!.deliveryId, status: 'pending', finishedAt: null },
+      ]);
+    });
+
     it('close() commits what is queued before closing', async () => {
       const journal = open();
       const pending = journal.append(makeEvent());

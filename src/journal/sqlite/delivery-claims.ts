@@ -6,21 +6,40 @@
  */
 import type Database from 'better-sqlite3';
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
-import { toStoredEvent } from '../event-row.js';
-import type { Claim, ClaimRequest, DeliveryStatus } from '../port.js';
+import type { Claim, ClaimRequest, DeliveryStatus, StoredEvent } from '../port.js';
 import { dueKeyHeads, type KeyedQueries, prepareKeyedQueries } from './keyed-claim.js';
-import type { Db, EventRow } from './rows.js';
+import type { Db } from './rows.js';
 import { attempts, deliveries } from './schema.js';
 
-/** The columns of a delivery that claiming needs, with its event's (read in the same query). */
-interface ClaimRow extends EventRow {
-  deliveryId: number;
-  status: DeliveryStatus;
-  attempts: number;
-  dueAt: number | null;
-  attemptsBeforeReplay: number;
-  replayedAt: number | null;
-}
+/**
+ * The columns of a delivery that claiming needs, with its event's (read in the same query), as the
+ * array a raw statement returns (`claimColumns` selects them in this order). Arrays, not row
+ * objects: better-sqlite3 builds an object by setting each of the 16 properties through V8's
+ * API, which cost more instructions than the query itself (41 k per claimed delivery, callgrind,
+ * test/bench/micro/writer-cycle.ts).
+ */
+type ClaimRow = [
+  deliveryId: number,
+  status: DeliveryStatus,
+  attempts: number,
+  dueAt: number | null,
+  attemptsBeforeReplay: number,
+  replayedAt: number | null,
+  seq: number,
+  id: string,
+  source: string,
+  method: string,
+  path: string,
+  query: string,
+  headers: string,
+  body: Uint8Array,
+  remoteAddr: string | null,
+  receivedAt: number,
+];
+
+const claimColumns =
+  'd.id, d.status, d.attempts, d.due_at, d.attempts_before_replay, d.replayed_at, ' +
+  'e.seq, e.id, e.source, e.method, e.path, e.query, e.headers, e.body, e.remote_addr, e.received_at';
 
 /**
  * Why a due delivery may not be tried again, or `undefined` while it may: its attempts since the
@@ -28,12 +47,29 @@ interface ClaimRow extends EventRow {
  * receipt, or from the replay).
  */
 function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: number }, now: number): string | undefined {
-  const made = d.attempts - d.attemptsBeforeReplay;
-  const lost = d.status === 'in_flight' ? 'the last attempt ended without an outcome (lease expired); ' : '';
+  const made = d[2] - d[4];
+  const lost = d[1] === 'in_flight' ? 'the last attempt ended without an outcome (lease expired); ' : '';
   if (made >= budget.maxAttempts) return `${lost}gave up after ${made} attempts`;
-  if (made > 0 && now > (d.replayedAt ?? d.receivedAt) + budget.maxAgeMs) return `${lost}past max_age`;
+  if (made > 0 && now > (d[5] ?? d[15]) + budget.maxAgeMs) return `${lost}past max_age`;
   return undefined;
 }
+
+/**
+ * A claim as the writer thread sends it back: the event's headers still in their stored JSON text,
+ * parsed on the main thread (`parseClaimHeaders`). Parsing them here, then cloning the nested
+ * [name, value] arrays to the main thread, cost the writer two walks over every header, where a
+ * string crosses as one copy.
+ */
+export type ClaimWithHeaderText = Omit<Claim, 'event'> & { event: Omit<StoredEvent, 'headers'> & { headers: string } };
+
+/** Turns claims as the writer sends them into the port's, in place: their headers parsed. */
+export function parseClaimHeaders(claims: ClaimWithHeaderText[]): Claim[] {
+  for (const claim of claims) (claim.event as unknown as StoredEvent).headers = JSON.parse(claim.event.headers);
+  return claims as unknown as Claim[];
+}
+
+/** Most deliveries leased by one UPDATE: as many statements are prepared, one per count. */
+const LEASE_CHUNK = 64;
 
 /** The claim queries of one connection. */
 export class DeliveryClaims {
@@ -44,40 +80,41 @@ export class DeliveryClaims {
   private readonly fifoHeadQuery: Database.Statement<[string], ClaimRow>;
   private readonly fifoHeadDue: Database.Statement<[string], { dueAt: number }>;
   private readonly keyed: KeyedQueries<ClaimRow>;
-  private readonly leaseUpdate: Database.Statement<[number, number]>;
+  /** The lease UPDATE for n deliveries at once, by n (prepared on first use, at most LEASE_CHUNK). */
+  private readonly leaseUpdates: Database.Statement<number[]>[] = [];
   private readonly deadUpdate: Database.Statement<[number, string, number]>;
   private readonly nextDueQuery;
 
   constructor(
-    sqlite: Database.Database,
+    private readonly sqlite: Database.Database,
     private readonly db: Db,
   ) {
     // Raw SQL on the per-delivery path: drizzle's prepared queries still map every row and
     // parameter in JavaScript, on the writer thread that a drain keeps busy. One query reads the
     // due deliveries and their events, rather than a statement per claimed delivery.
-    const claimColumns =
-      'd.id AS deliveryId, d.status, d.attempts, d.due_at AS dueAt, d.attempts_before_replay AS attemptsBeforeReplay, d.replayed_at AS replayedAt, ' +
-      'e.seq, e.id, e.source, e.method, e.path, e.query, e.headers, e.body, e.remote_addr AS remoteAddr, e.received_at AS receivedAt';
-    this.dueQuery = sqlite.prepare<{ destination: string; priority: number; now: number; limit: number }, ClaimRow>(
-      `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+    this.dueQuery = sqlite
+      .prepare<{ destination: string; priority: number; now: number; limit: number }, ClaimRow>(
+        `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq
        WHERE d.destination = @destination AND d.priority = @priority AND d.due_at <= @now ORDER BY d.due_at, d.id LIMIT @limit + 0`,
-    );
+      )
+      .raw();
     // `LIMIT @limit + 0`, not `LIMIT @limit`: SQLite's planner reads a bare bound LIMIT's value, and
     // then prepares the statement again every time it is bound (every claim: 3.7 % of the writer's
     // CPU under a drain). The plan is the same either way.
     // The oldest unfinished delivery of a fifo destination: claimed with its event, or only its due time.
-    const fifoHead = 'WHERE d.destination = ? AND d.due_at IS NOT NULL ORDER BY d.event_seq LIMIT 1';
-    this.fifoHeadQuery = sqlite.prepare<[string], ClaimRow>(
-      `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq ${fifoHead}`,
-    );
+    const fifoHead = 'WHERE d.destination = ? AND d.finished_at IS NULL ORDER BY d.event_seq LIMIT 1';
+    this.fifoHeadQuery = sqlite
+      .prepare<[string], ClaimRow>(
+        `SELECT ${claimColumns} FROM deliveries d JOIN events e ON e.seq = d.event_seq ${fifoHead}`,
+      )
+      .raw();
     this.fifoHeadDue = sqlite.prepare<[string], { dueAt: number }>(
       `SELECT d.due_at AS dueAt FROM deliveries d ${fifoHead}`,
     );
     this.keyed = prepareKeyedQueries<ClaimRow>(sqlite, claimColumns);
+    this.keyed.dueHeadsInWindow.raw();
+    this.keyed.dueHeads.raw();
     // Positional parameters: binding named ones from an object costs more, on every delivery.
-    this.leaseUpdate = sqlite.prepare<[number, number]>(
-      "UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id = ?",
-    );
     this.deadUpdate = sqlite.prepare<[number, string, number]>(
       "UPDATE deliveries SET status = 'dead', due_at = NULL, finished_at = ?, last_error = ? WHERE id = ?",
     );
@@ -97,10 +134,10 @@ export class DeliveryClaims {
   }
 
   /** See `Journal.claim`. */
-  claim(request: ClaimRequest): Claim[] {
+  claim(request: ClaimRequest): ClaimWithHeaderText[] {
     const { destination, now, leaseMs } = request;
     const due = request.fifo
-      ? this.fifoHeadQuery.all(destination).filter((d) => d.dueAt! <= now)
+      ? this.fifoHeadQuery.all(destination).filter((d) => d[3]! <= now)
       : request.byKey
         ? dueKeyHeads(this.keyed, { destination, now, limit: request.limit })
         : this.dueByPriority(destination, now, request.limit);
@@ -109,14 +146,14 @@ export class DeliveryClaims {
     const leaseUntil = now + leaseMs;
     const claimed: ClaimRow[] = [];
     for (const d of due) {
-      if (d.status === 'in_flight') {
+      if (d[1] === 'in_flight') {
         // Its lease ran out: the process that held it stopped (or stalled) mid-attempt.
         this.db
           .insert(attempts)
           .values({
-            deliveryId: d.deliveryId,
-            attempt: d.attempts,
-            startedAt: d.dueAt! - leaseMs,
+            deliveryId: d[0],
+            attempt: d[2],
+            startedAt: d[3]! - leaseMs,
             durationMs: 0,
             error:
               'lease expired: no outcome recorded (the process stopped after claiming it; the request may or may not have been sent)',
@@ -125,17 +162,49 @@ export class DeliveryClaims {
       }
       const spent = request.budget && spentBudget(d, request.budget, now);
       if (spent) {
-        this.deadUpdate.run(now, spent, d.deliveryId);
+        this.deadUpdate.run(now, spent, d[0]);
         continue;
       }
-      this.leaseUpdate.run(leaseUntil, d.deliveryId);
       claimed.push(d);
     }
+    this.lease(claimed, leaseUntil);
     return claimed.map((d) => {
-      const event = toStoredEvent(d);
-      const budget = { attemptsBefore: d.attemptsBeforeReplay, since: d.replayedAt ?? event.receivedAt };
-      return { deliveryId: d.deliveryId, destination, attempt: d.attempts + 1, leaseUntil, budget, event };
+      // The fields of `toStoredEvent` (../event-row.ts), the headers left as text (see ClaimWithHeaderText).
+      const event = {
+        seq: d[6],
+        id: d[7],
+        source: d[8],
+        method: d[9],
+        path: d[10],
+        query: d[11],
+        headers: d[12],
+        body: d[13],
+        remoteAddr: d[14],
+        receivedAt: d[15],
+      };
+      const budget = { attemptsBefore: d[4], since: d[5] ?? event.receivedAt };
+      return { deliveryId: d[0], destination, attempt: d[2] + 1, leaseUntil, budget, event };
     });
+  }
+
+  /**
+   * Leases `rows` until `leaseUntil`: one UPDATE for up to LEASE_CHUNK of them, where a statement
+   * per delivery paid SQLite's per-statement start and halt, and better-sqlite3's call, each time.
+   */
+  private lease(rows: readonly ClaimRow[], leaseUntil: number): void {
+    for (let start = 0; start < rows.length; start += LEASE_CHUNK) {
+      const n = Math.min(LEASE_CHUNK, rows.length - start);
+      let statement = this.leaseUpdates[n];
+      if (!statement) {
+        statement = this.sqlite.prepare<number[]>(
+          `UPDATE deliveries SET status = 'in_flight', attempts = attempts + 1, due_at = ? WHERE id IN (${'?,'.repeat(n - 1)}?)`,
+        );
+        this.leaseUpdates[n] = statement;
+      }
+      const params: number[] = [leaseUntil];
+      for (let i = start; i < start + n; i++) params.push(rows[i]![0]);
+      statement.run(...params);
+    }
   }
 
   /** Due deliveries, live ones first: replayed ones only fill what live traffic leaves of `limit`. */

@@ -19,6 +19,8 @@ interface Pending {
   /** A new event: dropped from a batch that the disk cannot hold, so that the rest still commits. */
   sheddable: boolean;
   settle: Settle;
+  /** How many writes the op holds (several appends in one multi-row op): what a commit's size counts. */
+  writes: number;
 }
 
 /** Observes each commit: how many writes it held and how long it took (for metrics and tests). */
@@ -71,12 +73,12 @@ export class GroupCommitWriter {
    * error. The writer thread queues every op of every message this way: two promises per event
    * were a visible share of its CPU.
    */
-  enqueue(op: () => unknown, sheddable: boolean, settle: Settle): void {
+  enqueue(op: () => unknown, sheddable: boolean, settle: Settle, writes = 1): void {
     if (this.closed) {
       settle(false, new JournalUnavailableError('journal is closed'));
       return;
     }
-    this.queue.push({ op, sheddable, settle });
+    this.queue.push({ op, sheddable, settle, writes });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushNow);
@@ -118,7 +120,11 @@ export class GroupCommitWriter {
       for (const p of batch) this.runAlone(p);
       return;
     }
-    this.onCommit?.(batch.length, performance.now() - started);
+    if (this.onCommit) {
+      let writes = 0;
+      for (const p of batch) writes += p.writes;
+      this.onCommit(writes, performance.now() - started);
+    }
     for (let i = 0; i < batch.length; i++) batch[i]!.settle(true, results[i]);
   }
 
@@ -132,7 +138,7 @@ export class GroupCommitWriter {
     const started = performance.now();
     try {
       const result = this.db.transaction(p.op).immediate();
-      this.onCommit?.(1, performance.now() - started);
+      this.onCommit?.(p.writes, performance.now() - started);
       p.settle(true, result);
     } catch (error) {
       p.settle(false, wrap(error));

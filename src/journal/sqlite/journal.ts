@@ -34,6 +34,7 @@ import type {
   Verdict,
 } from '../port.js';
 import { migrateJournal, openConnection } from './connection.js';
+import { type ClaimWithHeaderText, parseClaimHeaders } from './delivery-claims.js';
 import { destinationPaces, heldDestinations, pausedDestinations } from './destination-state.js';
 import { recentSends } from './destination-stats.js';
 import { lockJournal, type ProcessLock } from './process-lock.js';
@@ -146,7 +147,7 @@ export class SqliteJournal implements Journal {
   }
 
   async claim(request: ClaimRequest): Promise<Claim[]> {
-    return (await this.write({ kind: 'claim', request })) as Claim[];
+    return parseClaimHeaders((await this.write({ kind: 'claim', request })) as ClaimWithHeaderText[]);
   }
 
   async complete(claim: Claim, attempt: AttemptRecord, verdict: Verdict): Promise<boolean> {

@@ -20,18 +20,18 @@ const HEADS = `
   WITH RECURSIVE heads(k, id, due, priority) AS (
     SELECT d.order_key, d.id, d.due_at, d.priority FROM deliveries d
     WHERE d.id = (SELECT id FROM deliveries
-                  WHERE destination = @destination AND due_at IS NOT NULL AND order_key IS NOT NULL
+                  WHERE destination = @destination AND finished_at IS NULL AND order_key IS NOT NULL
                   ORDER BY order_key, event_seq LIMIT 1)
     UNION ALL
     SELECT d.order_key, d.id, d.due_at, d.priority FROM heads JOIN deliveries d
     ON d.id = (SELECT id FROM deliveries
-               WHERE destination = @destination AND due_at IS NOT NULL AND order_key > heads.k
+               WHERE destination = @destination AND finished_at IS NULL AND order_key > heads.k
                ORDER BY order_key, event_seq LIMIT 1)
   ),
   keyless(id, due, priority) AS (
     SELECT d.id, d.due_at, d.priority FROM deliveries d
     WHERE d.id = (SELECT id FROM deliveries
-                  WHERE destination = @destination AND due_at IS NOT NULL AND order_key IS NULL
+                  WHERE destination = @destination AND finished_at IS NULL AND order_key IS NULL
                   ORDER BY event_seq LIMIT 1)
   ),
   all_heads(id, due, priority) AS (SELECT id, due, priority FROM heads UNION ALL SELECT id, due, priority FROM keyless)`;
@@ -70,7 +70,7 @@ export function prepareKeyedQueries<Row>(sqlite: Database.Database, claimColumns
        JOIN deliveries d ON d.id = w.id JOIN events e ON e.seq = d.event_seq
        WHERE NOT EXISTS (SELECT 1 FROM deliveries o
                          WHERE o.destination = @destination AND o.order_key IS d.order_key
-                           AND o.due_at IS NOT NULL AND o.event_seq < d.event_seq)
+                           AND o.finished_at IS NULL AND o.event_seq < d.event_seq)
        ORDER BY d.due_at, d.id LIMIT @limit`,
     ),
     dueHeads: sqlite.prepare<[{ destination: string; now: number; limit: number }], Row>(

@@ -50,10 +50,13 @@ export const deliveries = sqliteTable(
   },
   (t) => [
     index('deliveries_due_by_priority').on(t.destination, t.priority, t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
-    index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
+    // These two hold unfinished deliveries too, but by `finished_at IS NULL` (the same rows: due_at is
+    // NULL exactly when finished_at is set): a claim, a retry or a release rewrites due_at, and
+    // SQLite then rewrites every index whose columns or WHERE name it, while these name neither.
+    index('deliveries_fifo').on(t.destination, t.eventSeq).where(sql`${t.finishedAt} IS NULL`),
     // Keyed ordering walks the distinct keys of a destination and takes each key's oldest unfinished
     // delivery: one lookup per key, however long the backlog (see keyed-claim.ts).
-    index('deliveries_by_order_key').on(t.destination, t.orderKey, t.eventSeq).where(sql`${t.dueAt} IS NOT NULL`),
+    index('deliveries_by_order_key').on(t.destination, t.orderKey, t.eventSeq).where(sql`${t.finishedAt} IS NULL`),
     index('deliveries_finished').on(t.status, t.finishedAt).where(sql`${t.finishedAt} IS NOT NULL`),
     index('deliveries_finished_by_destination')
       .on(t.destination, t.status, t.finishedAt)

@@ -21,8 +21,16 @@ import type {
   StoredPace,
   Verdict,
 } from '../port.js';
-import { DeliveryClaims } from './delivery-claims.js';
+import { type ClaimWithHeaderText, DeliveryClaims } from './delivery-claims.js';
 import { setDestinationState } from './destination-state.js';
+import {
+  type AppendItem,
+  type AppendOutcome,
+  type CompleteItem,
+  MultiRowWrites,
+  nextState,
+  responseBytes,
+} from './multi-row-writes.js';
 import type { Db } from './rows.js';
 import * as schema from './schema.js';
 
@@ -42,12 +50,7 @@ export type WriteOp =
   | { kind: 'setPace'; destination: string; pace: StoredPace | undefined; now: number }
   | { kind: 'probe' };
 
-/** What the writer answers to an append. */
-export interface AppendOutcome {
-  id: string;
-  seq: number;
-  duplicate: boolean;
-}
+export type { AppendOutcome } from './multi-row-writes.js';
 
 type InsertEvent = [string, string, string, string, string, string, Uint8Array, string | null, number];
 
@@ -68,6 +71,7 @@ export class SqliteStore {
   >;
   private readonly findDuplicate: Database.Statement<[string, string, number], { id: string; seq: number }>;
   private readonly rememberKey: Database.Statement<[string, string, string, number]>;
+  private readonly multiRow: MultiRowWrites;
 
   constructor(readonly sqlite: Database.Database) {
     this.db = drizzle(sqlite, { schema });
@@ -94,6 +98,11 @@ export class SqliteStore {
     );
     this.rememberKey = sqlite.prepare<[string, string, string, number]>(
       'INSERT INTO dedupe_keys (source, key, event_id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at',
+    );
+    this.multiRow = new MultiRowWrites(
+      sqlite,
+      (id, event) => this.append(id, event),
+      (claim, attempt, verdict) => this.complete(claim, attempt, verdict),
     );
     const expired = (alias: string) =>
       `(${alias}.status = 'delivered' AND ${alias}.finished_at < @del) OR (${alias}.status = 'dead' AND ${alias}.finished_at < @dead)`;
@@ -172,6 +181,11 @@ export class SqliteStore {
     return { id, seq, duplicate: false };
   }
 
+  /** `append` for several events, with multi-row inserts (see multi-row-writes.ts). */
+  appendMany(items: readonly AppendItem[]): (AppendOutcome | Error)[] {
+    return this.multiRow.appendMany(items);
+  }
+
   /** Deletes up to `limit` events past retention, and expired deduplication keys. */
   purge(cutoffs: RetentionCutoffs, limit: number): number {
     this.db.delete(dedupeKeys).where(lte(dedupeKeys.expiresAt, cutoffs.dedupeBefore)).run();
@@ -234,27 +248,19 @@ export class SqliteStore {
     return this.db.delete(events).where(eq(events.id, id)).run().changes === 1;
   }
 
-  /** See `Journal.claim`. */
-  claim(request: ClaimRequest): Claim[] {
+  /** See `Journal.claim`; the events' headers come as their JSON text (see `ClaimWithHeaderText`). */
+  claim(request: ClaimRequest): ClaimWithHeaderText[] {
     return this.claims.claim(request);
   }
 
   /** See `Journal.complete`. */
   complete(claim: Pick<Claim, 'deliveryId' | 'attempt'>, attempt: AttemptRecord, verdict: Verdict): boolean {
-    const response = attempt.response
-      ? Buffer.from(attempt.response.buffer, attempt.response.byteOffset, attempt.response.byteLength)
-      : null;
-    const finishedAt = attempt.startedAt + Math.round(attempt.durationMs);
-    const next =
-      verdict.kind === 'retry'
-        ? { status: 'pending' as const, dueAt: verdict.at, finishedAt: null }
-        : { status: verdict.kind, dueAt: null, finishedAt };
-    const lastError = verdict.kind === 'delivered' ? null : (attempt.error ?? null);
+    const next = nextState(attempt, verdict);
     const result = this.finishUpdate.run(
       next.status,
       next.dueAt,
       next.finishedAt,
-      lastError,
+      next.lastError,
       claim.deliveryId,
       claim.attempt,
     );
@@ -269,9 +275,14 @@ export class SqliteStore {
       Math.round(attempt.durationMs),
       attempt.status ?? null,
       attempt.error ?? null,
-      response,
+      responseBytes(attempt),
     );
     return true;
+  }
+
+  /** `complete` for several outcomes, with multi-row statements (see multi-row-writes.ts). */
+  completeMany(items: readonly CompleteItem[]): (boolean | Error)[] {
+    return this.multiRow.completeMany(items);
   }
 
   /** See `Journal.release`. */

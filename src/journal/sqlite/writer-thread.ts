@@ -14,6 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { JournalUnavailableError } from '../../errors.js';
 import { type ConnectionOptions, openConnection } from './connection.js';
 import { GroupCommitWriter } from './group-commit.js';
+import type { AppendItem, AppendOutcome, CompleteItem } from './multi-row-writes.js';
 import { StorageGuard, type StorageState, walLimitPages } from './storage-guard.js';
 import { SqliteStore, type WriteOp } from './store.js';
 import { errorResult, nameThread, type Result } from './thread-client.js';
@@ -81,14 +82,60 @@ if (parentPort) {
       unanswered -= 1;
       if (unanswered === 0) onAllAnswered?.();
     };
-    for (let i = 0; i < ops.length; i++) {
+    const settle = (i: number, ok: boolean, value: unknown) => {
+      results[i] = ok ? { ok: true, value } : errorResult(value);
+      if (--left === 0) answer();
+    };
+    for (let i = 0; i < ops.length; ) {
       const op = ops[i]!;
-      const settle = (ok: boolean, value: unknown) => {
-        results[i] = ok ? { ok: true, value } : errorResult(value);
-        if (--left === 0) answer();
-      };
-      if (op.kind === 'append' && storage.full) settle(false, storageFull(storage));
-      else writer.enqueue(() => store.apply(op), op.kind === 'append', settle);
+      const from = i++;
+      if (op.kind === 'append' && storage.full) {
+        settle(from, false, storageFull(storage));
+        continue;
+      }
+      if (op.kind === 'append') {
+        // Consecutive appends go in as one op: multi-row inserts (SqliteStore.appendMany).
+        while (i < ops.length && ops[i]!.kind === 'append') i++;
+        if (i - from > 1) {
+          const items = ops.slice(from, i) as AppendItem[];
+          writer.enqueue(
+            () => store.appendMany(items),
+            true,
+            (ok, value) => {
+              for (let k = 0; k < items.length; k++) {
+                const outcome = ok ? (value as (AppendOutcome | Error)[])[k] : value;
+                settle(from + k, ok && !(outcome instanceof Error), outcome);
+              }
+            },
+            items.length,
+          );
+          continue;
+        }
+      }
+      if (op.kind === 'complete') {
+        // Consecutive outcomes go in as one op too (SqliteStore.completeMany).
+        while (i < ops.length && ops[i]!.kind === 'complete') i++;
+        if (i - from > 1) {
+          const items = ops.slice(from, i) as CompleteItem[];
+          writer.enqueue(
+            () => store.completeMany(items),
+            false,
+            (ok, value) => {
+              for (let k = 0; k < items.length; k++) {
+                const outcome = ok ? (value as (boolean | Error)[])[k] : value;
+                settle(from + k, ok && !(outcome instanceof Error), outcome);
+              }
+            },
+            items.length,
+          );
+          continue;
+        }
+      }
+      writer.enqueue(
+        () => store.apply(op),
+        op.kind === 'append',
+        (ok, value) => settle(from, ok, value),
+      );
     }
     if (ops.length === 0) answer();
   });
