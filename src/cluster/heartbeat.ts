@@ -24,17 +24,30 @@ export async function runNodeHeartbeat(options: {
   const { record, reporter, logger, signal } = options;
   const clock = options.clock ?? Date.now;
   const waiter = new Waiter();
+  // A report the database never answers must not hold up the stop (it waits on this loop).
+  const stopped = new Promise<typeof STOPPED>((resolve) => {
+    if (signal.aborted) resolve(STOPPED);
+    else signal.addEventListener('abort', () => resolve(STOPPED), { once: true });
+  });
   let failing = false;
   while (!signal.aborted) {
-    try {
-      const now = clock();
-      await record(reporter.report(now), now);
+    const now = clock();
+    const written = record(reporter.report(now), now).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    const outcome = await Promise.race([written, stopped]);
+    if (outcome === STOPPED) break;
+    if (outcome === undefined) {
       if (failing) logger.info('node report written again: this node is listed to the others');
       failing = false;
-    } catch (error) {
-      if (!failing) logger.warn({ err: error }, 'could not write this node report; the other nodes will not list it');
+    } else {
+      if (!failing)
+        logger.warn({ err: outcome.error }, 'could not write this node report; the other nodes will not list it');
       failing = true;
     }
     await waiter.wait(options.everyMs ?? HEARTBEAT_MS, signal);
   }
 }
+
+const STOPPED = Symbol('stopped');

@@ -291,8 +291,8 @@ export class PgJournal implements Journal {
     if (this.closed) return;
     this.closed = true;
     await this.groups.drain();
-    // Gone at once for the other nodes' listings; a failure leaves the row to age out.
-    if (this.reported) await nodes.forgetNode(this.pool, this.nodeId).catch(() => undefined);
+    // Gone at once for the other nodes' listings, within 2 s; a failure leaves the row to age out.
+    if (this.reported) await withinMs(nodes.forgetNode(this.pool, this.nodeId), 2_000).catch(() => undefined);
     this.leases?.stop();
     await this.listener?.close();
     await this.pool.end();
@@ -301,4 +301,14 @@ export class PgJournal implements Journal {
   private open(): void {
     if (this.closed) throw new JournalUnavailableError('journal is closed');
   }
+}
+
+/** `work`, or a rejection after `ms` (the work goes on, unheard). */
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => {}); // a late rejection is unheard, not unhandled
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

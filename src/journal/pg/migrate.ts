@@ -34,6 +34,9 @@ export async function migratePgJournal(url: string, label: string): Promise<void
   try {
     await client.connect();
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    // No statement timeout here: a migration that builds an index over a large deliveries table may
+    // take longer than the journal's 30 s, and failing it would fail every start-up after it.
+    await client.query('SET statement_timeout = 0');
     const { rows: found } = await client.query<{ exists: boolean }>(
       `SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS exists`,
     );
