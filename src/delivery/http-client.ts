@@ -167,40 +167,59 @@ export function createDeliveryClient(
     pipelining: 1,
   });
   const timeoutReason = `timeout: no complete answer within ${destination.timeout} ms`;
-  // Attempts in flight per shutdown signal: one 'abort' listener per signal, not one per attempt.
-  const watched = new Map<AbortSignal, Set<Attempt>>();
-
-  function watch(signal: AbortSignal, attempt: Attempt): () => void {
-    let attempts = watched.get(signal);
-    if (!attempts) {
-      const set = new Set<Attempt>();
-      attempts = set;
-      watched.set(signal, set);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const a of set) a.cancel(SHUTDOWN_REASON);
-          watched.delete(signal);
-        },
-        { once: true },
-      );
+  // Attempts in flight, oldest first: as every attempt of this client has the same timeout, the
+  // first one has the earliest deadline. One timer for the whole client, armed for that deadline,
+  // instead of a timer set and cleared for every attempt.
+  const open = new Set<Attempt>();
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const armDeadline = (deadline: number) => {
+    deadlineTimer = setTimeout(expire, Math.max(0, Math.ceil(deadline - performance.now())));
+  };
+  const expire = () => {
+    deadlineTimer = undefined;
+    const now = performance.now();
+    for (const attempt of open) {
+      if (attempt.deadline > now) {
+        armDeadline(attempt.deadline);
+        return;
+      }
+      attempt.cancel(timeoutReason); // leaves `open` (deleting while iterating a Set is safe)
     }
-    if (signal.aborted) attempt.cancel(SHUTDOWN_REASON);
-    attempts.add(attempt);
-    return () => attempts.delete(attempt);
+  };
+  const settled = (attempt: Attempt) => {
+    open.delete(attempt);
+    if (open.size === 0 && deadlineTimer !== undefined) {
+      clearTimeout(deadlineTimer);
+      deadlineTimer = undefined;
+    }
+  };
+  // Shutdown signals seen: one 'abort' listener per signal (each loop passes the same one), not one per attempt.
+  const watched = new WeakSet<AbortSignal>();
+
+  function watch(signal: AbortSignal): void {
+    watched.add(signal);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const a of open) if (a.signal === signal) a.cancel(SHUTDOWN_REASON);
+      },
+      { once: true },
+    );
   }
 
-  async function send(claim: Claim, signal?: AbortSignal): Promise<AttemptResult> {
-    const startedAt = clock();
-    const began = performance.now();
-    const attempt = new Attempt();
-    const timer = setTimeout(() => attempt.cancel(timeoutReason), destination.timeout);
-    const unwatch = signal && watch(signal, attempt);
+  function send(claim: Claim, signal?: AbortSignal): Promise<AttemptResult> {
+    const attempt = new Attempt(clock(), destination.timeout, signal, settled);
+    open.add(attempt);
+    if (deadlineTimer === undefined) armDeadline(attempt.deadline);
+    if (signal) {
+      if (!watched.has(signal)) watch(signal);
+      if (signal.aborted) attempt.cancel(SHUTDOWN_REASON);
+    }
     try {
       const { event } = claim;
       const body = event.body.byteLength > 0 || (event.method !== 'GET' && event.method !== 'HEAD') ? event.body : null;
       const replacements = forward.client_headers ? [] : clientHeaders(event);
-      for (const sign of signers) for (const pair of sign(claim, startedAt)) replacements.push(pair);
+      for (const sign of signers) for (const pair of sign(claim, attempt.startedAt)) replacements.push(pair);
       pool.dispatch(
         {
           path: forward.query ? targetPath(url, ownParams, event.query) : ownPath,
@@ -213,22 +232,20 @@ export function createDeliveryClient(
     } catch (error) {
       attempt.fail(error);
     }
-    const outcome = (await attempt.done) as AttemptResult;
-    clearTimeout(timer);
-    unwatch?.();
-    // The outcome is the attempt's own object: completed here rather than spread into a new one.
-    outcome.startedAt = startedAt;
-    outcome.durationMs = performance.now() - began;
-    return outcome;
+    return attempt.done;
   }
 
-  return { send, close: () => pool.close() };
+  return {
+    send,
+    close: () => {
+      if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+      deadlineTimer = undefined;
+      return pool.close();
+    },
+  };
 }
 
 const SHUTDOWN_REASON = 'aborted: Sluice shut down during the attempt';
-
-/** What an attempt found out, before its timing is added. */
-type Outcome = Omit<AttemptResult, 'startedAt' | 'durationMs'>;
 
 /**
  * One attempt on the wire, as an undici dispatch handler: keeps the status, Retry-After and the
@@ -238,8 +255,11 @@ type Outcome = Omit<AttemptResult, 'startedAt' | 'durationMs'>;
  * Settles exactly once; `done` never rejects.
  */
 class Attempt implements Dispatcher.DispatchHandler {
-  readonly done: Promise<Outcome>;
-  private settle!: (outcome: Outcome) => void;
+  readonly done: Promise<AttemptResult>;
+  /** performance.now() past which the attempt is cut short. */
+  readonly deadline: number;
+  private readonly began = performance.now();
+  private settle!: (outcome: AttemptResult) => void;
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
   private status: number | undefined;
@@ -248,7 +268,16 @@ class Attempt implements Dispatcher.DispatchHandler {
   private kept = 0;
   private seen = 0;
 
-  constructor() {
+  constructor(
+    /** The clock's time when the attempt started (recorded, and the time re-signed headers carry). */
+    readonly startedAt: number,
+    timeoutMs: number,
+    /** The shutdown signal the attempt was sent with. */
+    readonly signal: AbortSignal | undefined,
+    /** Told once the attempt has settled, before its outcome is handed on. */
+    private readonly onSettled: (attempt: Attempt) => void,
+  ) {
+    this.deadline = this.began + timeoutMs;
     this.done = new Promise((resolve) => (this.settle = resolve));
   }
 
@@ -258,12 +287,12 @@ class Attempt implements Dispatcher.DispatchHandler {
     // Not on a connection yet (connecting, or queued): onRequestStart aborts it once it gets one.
     this.controller?.abort(new Error(reason));
     // Settled here, not in onResponseError: the deadline frees the slot whatever undici does next.
-    this.finish({ error: reason });
+    this.finish(undefined, reason);
   }
 
   /** Ends the attempt with a failure thrown before it reached undici's handler callbacks. */
   fail(error: unknown): void {
-    this.finish({ error: describeFailure(error) });
+    this.finish(undefined, describeFailure(error));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -301,18 +330,30 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     // After our own cancel() this changes nothing: the attempt has settled with the reason already.
-    this.finish({ error: describeFailure(error) });
+    this.finish(undefined, describeFailure(error));
   }
 
   private finishAnswer(then?: () => void): void {
-    this.finish({ status: this.status, response: Buffer.concat(this.chunks), retryAfter: this.retryAfter });
+    this.finish(this.status, undefined, Buffer.concat(this.chunks), this.retryAfter);
     then?.();
   }
 
-  private finish(outcome: Outcome): void {
+  /**
+   * Settles the attempt. The result is one object literal with every field, whatever the ending:
+   * all results then share one shape, which the code that takes them in (the loop, the pacer,
+   * the journal's message) reads without going polymorphic.
+   */
+  private finish(
+    status: number | undefined,
+    error: string | undefined,
+    response?: Uint8Array,
+    retryAfter?: string | undefined,
+  ): void {
     if (this.settled) return;
     this.settled = true;
-    this.settle(outcome);
+    this.onSettled(this);
+    const durationMs = performance.now() - this.began;
+    this.settle({ status, error, retryAfter, startedAt: this.startedAt, durationMs, response });
   }
 }
 
