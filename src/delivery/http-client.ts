@@ -94,42 +94,77 @@ export function forwardedHeaders(
     if (dropped === NOT_FORWARDED) dropped = new Set(NOT_FORWARDED);
     for (const token of value.split(',')) dropped.add(token.trim().toLowerCase());
   }
-  // Built only when something replaces a header: most attempts have no replacement, and these
-  // run for every attempt on the thread that a drain keeps busy.
-  let replace: Map<string, HeaderPair> | undefined;
+  // One replacement per name (lower case), the last given for it, to stand in the place of the
+  // first stored header of that name. Kept in arrays, not a Map and a Set: there are few (the
+  // client headers, a signature's), and these run for every attempt on the thread a drain keeps busy.
+  const names: string[] = [];
+  const chosen: HeaderPair[] = [];
   for (const pair of replacements) {
     const lower = pair[0].toLowerCase();
     if (dropped.has(lower)) continue;
-    replace ??= new Map();
-    replace.set(lower, pair);
+    const at = names.indexOf(lower);
+    if (at === -1) {
+      names.push(lower);
+      chosen.push(pair);
+    } else chosen[at] = pair;
   }
-  const placed = replace && new Set<string>();
+  const placed: boolean[] = names.length === 0 ? NOTHING_PLACED : new Array<boolean>(names.length).fill(false);
   const out: string[] = [];
-  for (const [name, value] of event.headers as HeaderPair[]) {
+  const headers = event.headers;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i]!;
+    const name = pair[0];
     const lower = name.toLowerCase();
     if (dropped.has(lower)) continue;
-    const replacement = replace?.get(lower);
-    if (replacement === undefined) {
-      if (!senderOnly.has(lower)) out.push(name, value);
-    } else if (!placed!.has(lower)) {
+    const at = names.length === 0 ? -1 : names.indexOf(lower);
+    if (at === -1) {
+      if (!senderOnly.has(lower)) out.push(name, pair[1]);
+    } else if (!placed[at]) {
       // The first header of that name keeps its place and spelling; repeats go.
-      out.push(name, replacement[1]);
-      placed!.add(lower);
+      out.push(name, chosen[at]![1]);
+      placed[at] = true;
     }
   }
-  if (replace) for (const [lower, [name, value]] of replace) if (!placed!.has(lower)) out.push(name, value);
+  for (let at = 0; at < names.length; at++) if (!placed[at]) out.push(chosen[at]![0], chosen[at]![1]);
   out.push(
     'sluice-event-id',
     event.id,
     'sluice-attempt',
     String(claim.attempt),
     'sluice-received-at',
-    new Date(event.receivedAt).toISOString(),
+    isoTime(event.receivedAt),
   );
   return out;
 }
 
+/** The farthest time from 1970 a Date can hold (ECMA-262 §21.4.1.22). */
+const MAX_DATE_MS = 8.64e15;
+/** The last minute `isoTime` formatted: the events of a backlog are sent in the order they came. */
+let isoMinute = Number.NaN;
+let isoMinutePrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, at a fraction of its cost for a time in the same minute as the
+ * last one: that prefix is kept, and only the seconds and milliseconds are written.
+ */
+export function isoTime(ms: number): string {
+  const rem = ms - isoMinute;
+  if (!(rem >= 0 && rem < 60_000)) {
+    const iso = new Date(ms).toISOString();
+    // Not kept for a fraction of a ms, nor for the last minute a Date can hold (past it, toISOString throws).
+    if (!Number.isInteger(ms) || Math.abs(ms) > MAX_DATE_MS - 60_000) return iso;
+    isoMinute = ms - (((ms % 60_000) + 60_000) % 60_000);
+    // "…THH:MM:" — what follows is "ss.mmmZ", 7 characters, whatever the year's width.
+    isoMinutePrefix = iso.slice(0, iso.length - 7);
+    return iso;
+  }
+  const seconds = Math.floor(rem / 1000);
+  const millis = rem - seconds * 1000;
+  return `${isoMinutePrefix}${seconds < 10 ? '0' : ''}${seconds}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
 const NONE: ReadonlySet<string> = new Set();
+const NOTHING_PLACED: boolean[] = [];
 
 /**
  * X-Forwarded-For and X-Forwarded-Host from what Sluice's listener saw: the peer address (an
@@ -137,9 +172,17 @@ const NONE: ReadonlySet<string> = new Set();
  */
 export function clientHeaders(event: Pick<StoredEvent, 'remoteAddr' | 'headers'>): HeaderPair[] {
   const out: HeaderPair[] = [];
-  if (event.remoteAddr) out.push(['X-Forwarded-For', event.remoteAddr.replace(/^::ffff:(?=\d+\.)/i, '')]);
-  const host = event.headers.find(([name]) => name.length === 4 && name.toLowerCase() === 'host');
-  if (host) out.push(['X-Forwarded-Host', host[1]]);
+  const addr = event.remoteAddr;
+  // The pattern only where it can match: an IPv6 address, which starts with a colon here.
+  if (addr) out.push(['X-Forwarded-For', addr.charCodeAt(0) === 58 ? addr.replace(/^::ffff:(?=\d+\.)/i, '') : addr]);
+  const { headers } = event;
+  for (let i = 0; i < headers.length; i++) {
+    const name = headers[i]![0];
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      out.push(['X-Forwarded-Host', headers[i]![1]]);
+      break;
+    }
+  }
   return out;
 }
 
