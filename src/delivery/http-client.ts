@@ -216,7 +216,9 @@ export function createDeliveryClient(
   const open = new Set<Attempt>();
   let deadlineTimer: NodeJS.Timeout | undefined;
   const armDeadline = (deadline: number) => {
-    deadlineTimer = setTimeout(expire, Math.max(0, Math.ceil(deadline - performance.now())));
+    // At most setTimeout's largest delay (~24.8 days), which it would otherwise turn into 1 ms: a
+    // farther deadline is re-armed for when it fires.
+    deadlineTimer = setTimeout(expire, Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(deadline - performance.now()))));
   };
   const expire = () => {
     deadlineTimer = undefined;
@@ -289,6 +291,8 @@ export function createDeliveryClient(
 }
 
 const SHUTDOWN_REASON = 'aborted: Sluice shut down during the attempt';
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * One attempt on the wire, as an undici dispatch handler: keeps the status, Retry-After and the

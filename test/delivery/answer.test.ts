@@ -121,6 +121,16 @@ describe('delivery client: the answer', () => {
     expect(b.startedAt + b.durationMs - (a.startedAt + a.durationMs)).toBeGreaterThanOrEqual(150);
   });
 
+  it('waits for the answer under a timeout longer than setTimeout can take (24.8 days)', async () => {
+    const { url } = await consumer((res) => {
+      setTimeout(() => res.end('ok'), 100);
+    });
+    client = createDeliveryClient({ url, concurrency: 1, timeout: 30 * 86_400_000 });
+    const result = await client.send(claim());
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe(200);
+  });
+
   it('ends an attempt in flight when the shutdown signal aborts, with that as its error', async () => {
     const { url } = await consumer(() => {
       // never answers
