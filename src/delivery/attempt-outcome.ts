@@ -54,14 +54,27 @@ export async function recordOutcome(
     status: result.status,
     durationMs: result.durationMs,
   });
+  if (decision.verdict.kind === 'delivered') {
+    // Built only when logged: at the default level a delivery writes nothing, and this runs for every one.
+    if (log.isLevelEnabled('debug'))
+      log.debug(
+        {
+          eventId: claim.event.id,
+          attempt: claim.attempt,
+          status: result.status,
+          durationMs: Math.round(result.durationMs),
+        },
+        'delivered',
+      );
+    return;
+  }
   const fields = {
     eventId: claim.event.id,
     attempt: claim.attempt,
     status: result.status,
     durationMs: Math.round(result.durationMs),
   };
-  if (decision.verdict.kind === 'delivered') log.debug(fields, 'delivered');
-  else if (decision.verdict.kind === 'retry')
+  if (decision.verdict.kind === 'retry')
     log.warn(
       { ...fields, error: decision.reason, nextAttemptAt: new Date(decision.verdict.at).toISOString() },
       'attempt failed; will retry',

@@ -325,42 +325,55 @@ export class DestinationLoop {
    * to the next buffered claim.
    */
   private dispatch(claim: Claim): void {
-    const sending = this.client.send(claim, this.abortSignal);
-    const free = () => {
-      this.inFlight.delete(slot);
-      this.pump(this.clock());
-      this.waiter.wake();
-    };
     this.claimAhead.sent(claim.event.body.byteLength);
     // The slot is freed whatever happens (at once, in the same turn as the answer), and nothing here
-    // may reject unhandled, which would end the process: a failed send is logged with its outcome
-    // below, a throw while taking in the answer here.
-    const slot: Promise<void> = sending
-      .then((result) => {
+    // may reject unhandled, which would end the process: a throw while taking in the answer is
+    // logged here, a failed send or record with the outcome (`recordAnswer`). One reaction per
+    // attempt on the answer, not a chain: these run for every attempt on the thread a drain keeps busy.
+    const slot: Promise<void> = this.client.send(claim, this.abortSignal).then(
+      (result) => {
         try {
           this.claimAhead.answered(result.durationMs);
           this.answers.observe(result);
-        } finally {
-          free();
+        } catch (error) {
+          this.log.error({ err: error, eventId: claim.event.id }, 'could not take in the consumer’s answer');
         }
-      }, free)
-      .catch((error: unknown) =>
-        this.log.error({ err: error, eventId: claim.event.id }, 'could not take in the consumer’s answer'),
-      );
+        this.free(slot);
+        this.recordAnswer(claim, this.answers.record(claim, result));
+      },
+      (error: unknown) => {
+        this.free(slot);
+        this.recordAnswer(claim, Promise.reject(error));
+      },
+    );
     this.inFlight.add(slot);
-    const recorded: Promise<void> = sending
-      .then((result) => this.answers.record(claim, result))
-      .catch((error: unknown) =>
-        this.log.error(
-          { err: error, eventId: claim.event.id },
-          'attempt failed unexpectedly; the lease will expire and the event is sent again',
-        ),
-      )
-      .finally(() => {
-        this.recording.delete(recorded);
-        // A recorded outcome can make something claimable (the next fifo event, a quick retry).
-        this.waiter.wake();
-      });
+  }
+
+  /** The consumer has answered (or the send failed): the slot goes to the next buffered claim. */
+  private free(slot: Promise<void>): void {
+    this.inFlight.delete(slot);
+    try {
+      this.pump(this.clock());
+    } catch (error) {
+      this.log.error({ err: error }, 'could not send the next buffered claim');
+    }
+    this.waiter.wake();
+  }
+
+  /** Follows the recording of an attempt's outcome (shutdown waits for it). */
+  private recordAnswer(claim: Claim, recording: Promise<void>): void {
+    const done = () => {
+      this.recording.delete(recorded);
+      // A recorded outcome can make something claimable (the next fifo event, a quick retry).
+      this.waiter.wake();
+    };
+    const recorded: Promise<void> = recording.then(done, (error: unknown) => {
+      this.log.error(
+        { err: error, eventId: claim.event.id },
+        'attempt failed unexpectedly; the lease will expire and the event is sent again',
+      );
+      done();
+    });
     this.recording.add(recorded);
   }
 }

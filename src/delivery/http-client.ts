@@ -94,42 +94,77 @@ export function forwardedHeaders(
     if (dropped === NOT_FORWARDED) dropped = new Set(NOT_FORWARDED);
     for (const token of value.split(',')) dropped.add(token.trim().toLowerCase());
   }
-  // Built only when something replaces a header: most attempts have no replacement, and these
-  // run for every attempt on the thread that a drain keeps busy.
-  let replace: Map<string, HeaderPair> | undefined;
+  // One replacement per name (lower case), the last given for it, to stand in the place of the
+  // first stored header of that name. Kept in arrays, not a Map and a Set: there are few (the
+  // client headers, a signature's), and these run for every attempt on the thread a drain keeps busy.
+  const names: string[] = [];
+  const chosen: HeaderPair[] = [];
   for (const pair of replacements) {
     const lower = pair[0].toLowerCase();
     if (dropped.has(lower)) continue;
-    replace ??= new Map();
-    replace.set(lower, pair);
+    const at = names.indexOf(lower);
+    if (at === -1) {
+      names.push(lower);
+      chosen.push(pair);
+    } else chosen[at] = pair;
   }
-  const placed = replace && new Set<string>();
+  const placed: boolean[] = names.length === 0 ? NOTHING_PLACED : new Array<boolean>(names.length).fill(false);
   const out: string[] = [];
-  for (const [name, value] of event.headers as HeaderPair[]) {
+  const headers = event.headers;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i]!;
+    const name = pair[0];
     const lower = name.toLowerCase();
     if (dropped.has(lower)) continue;
-    const replacement = replace?.get(lower);
-    if (replacement === undefined) {
-      if (!senderOnly.has(lower)) out.push(name, value);
-    } else if (!placed!.has(lower)) {
+    const at = names.length === 0 ? -1 : names.indexOf(lower);
+    if (at === -1) {
+      if (!senderOnly.has(lower)) out.push(name, pair[1]);
+    } else if (!placed[at]) {
       // The first header of that name keeps its place and spelling; repeats go.
-      out.push(name, replacement[1]);
-      placed!.add(lower);
+      out.push(name, chosen[at]![1]);
+      placed[at] = true;
     }
   }
-  if (replace) for (const [lower, [name, value]] of replace) if (!placed!.has(lower)) out.push(name, value);
+  for (let at = 0; at < names.length; at++) if (!placed[at]) out.push(chosen[at]![0], chosen[at]![1]);
   out.push(
     'sluice-event-id',
     event.id,
     'sluice-attempt',
     String(claim.attempt),
     'sluice-received-at',
-    new Date(event.receivedAt).toISOString(),
+    isoTime(event.receivedAt),
   );
   return out;
 }
 
+/** The farthest time from 1970 a Date can hold (ECMA-262 §21.4.1.22). */
+const MAX_DATE_MS = 8.64e15;
+/** The last minute `isoTime` formatted: the events of a backlog are sent in the order they came. */
+let isoMinute = Number.NaN;
+let isoMinutePrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, at a fraction of its cost for a time in the same minute as the
+ * last one: that prefix is kept, and only the seconds and milliseconds are written.
+ */
+export function isoTime(ms: number): string {
+  const rem = ms - isoMinute;
+  if (!(rem >= 0 && rem < 60_000)) {
+    const iso = new Date(ms).toISOString();
+    // Not kept for a fraction of a ms, nor for the last minute a Date can hold (past it, toISOString throws).
+    if (!Number.isInteger(ms) || Math.abs(ms) > MAX_DATE_MS - 60_000) return iso;
+    isoMinute = ms - (((ms % 60_000) + 60_000) % 60_000);
+    // "…THH:MM:" — what follows is "ss.mmmZ", 7 characters, whatever the year's width.
+    isoMinutePrefix = iso.slice(0, iso.length - 7);
+    return iso;
+  }
+  const seconds = Math.floor(rem / 1000);
+  const millis = rem - seconds * 1000;
+  return `${isoMinutePrefix}${seconds < 10 ? '0' : ''}${seconds}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
 const NONE: ReadonlySet<string> = new Set();
+const NOTHING_PLACED: boolean[] = [];
 
 /**
  * X-Forwarded-For and X-Forwarded-Host from what Sluice's listener saw: the peer address (an
@@ -137,9 +172,17 @@ const NONE: ReadonlySet<string> = new Set();
  */
 export function clientHeaders(event: Pick<StoredEvent, 'remoteAddr' | 'headers'>): HeaderPair[] {
   const out: HeaderPair[] = [];
-  if (event.remoteAddr) out.push(['X-Forwarded-For', event.remoteAddr.replace(/^::ffff:(?=\d+\.)/i, '')]);
-  const host = event.headers.find(([name]) => name.length === 4 && name.toLowerCase() === 'host');
-  if (host) out.push(['X-Forwarded-Host', host[1]]);
+  const addr = event.remoteAddr;
+  // The pattern only where it can match: an IPv6 address, which starts with a colon here.
+  if (addr) out.push(['X-Forwarded-For', addr.charCodeAt(0) === 58 ? addr.replace(/^::ffff:(?=\d+\.)/i, '') : addr]);
+  const { headers } = event;
+  for (let i = 0; i < headers.length; i++) {
+    const name = headers[i]![0];
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      out.push(['X-Forwarded-Host', headers[i]![1]]);
+      break;
+    }
+  }
   return out;
 }
 
@@ -167,40 +210,61 @@ export function createDeliveryClient(
     pipelining: 1,
   });
   const timeoutReason = `timeout: no complete answer within ${destination.timeout} ms`;
-  // Attempts in flight per shutdown signal: one 'abort' listener per signal, not one per attempt.
-  const watched = new Map<AbortSignal, Set<Attempt>>();
-
-  function watch(signal: AbortSignal, attempt: Attempt): () => void {
-    let attempts = watched.get(signal);
-    if (!attempts) {
-      const set = new Set<Attempt>();
-      attempts = set;
-      watched.set(signal, set);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const a of set) a.cancel(SHUTDOWN_REASON);
-          watched.delete(signal);
-        },
-        { once: true },
-      );
+  // Attempts in flight, oldest first: as every attempt of this client has the same timeout, the
+  // first one has the earliest deadline. One timer for the whole client, armed for that deadline,
+  // instead of a timer set and cleared for every attempt.
+  const open = new Set<Attempt>();
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const armDeadline = (deadline: number) => {
+    // At most setTimeout's largest delay (~24.8 days), which it would otherwise turn into 1 ms: a
+    // farther deadline is re-armed for when it fires.
+    deadlineTimer = setTimeout(expire, Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(deadline - performance.now()))));
+  };
+  const expire = () => {
+    deadlineTimer = undefined;
+    const now = performance.now();
+    for (const attempt of open) {
+      if (attempt.deadline > now) {
+        armDeadline(attempt.deadline);
+        return;
+      }
+      attempt.cancel(timeoutReason); // leaves `open` (deleting while iterating a Set is safe)
     }
-    if (signal.aborted) attempt.cancel(SHUTDOWN_REASON);
-    attempts.add(attempt);
-    return () => attempts.delete(attempt);
+  };
+  const settled = (attempt: Attempt) => {
+    open.delete(attempt);
+    if (open.size === 0 && deadlineTimer !== undefined) {
+      clearTimeout(deadlineTimer);
+      deadlineTimer = undefined;
+    }
+  };
+  // Shutdown signals seen: one 'abort' listener per signal (each loop passes the same one), not one per attempt.
+  const watched = new WeakSet<AbortSignal>();
+
+  function watch(signal: AbortSignal): void {
+    watched.add(signal);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const a of open) if (a.signal === signal) a.cancel(SHUTDOWN_REASON);
+      },
+      { once: true },
+    );
   }
 
-  async function send(claim: Claim, signal?: AbortSignal): Promise<AttemptResult> {
-    const startedAt = clock();
-    const began = performance.now();
-    const attempt = new Attempt();
-    const timer = setTimeout(() => attempt.cancel(timeoutReason), destination.timeout);
-    const unwatch = signal && watch(signal, attempt);
+  function send(claim: Claim, signal?: AbortSignal): Promise<AttemptResult> {
+    const attempt = new Attempt(clock(), destination.timeout, signal, settled);
+    open.add(attempt);
+    if (deadlineTimer === undefined) armDeadline(attempt.deadline);
+    if (signal) {
+      if (!watched.has(signal)) watch(signal);
+      if (signal.aborted) attempt.cancel(SHUTDOWN_REASON);
+    }
     try {
       const { event } = claim;
       const body = event.body.byteLength > 0 || (event.method !== 'GET' && event.method !== 'HEAD') ? event.body : null;
       const replacements = forward.client_headers ? [] : clientHeaders(event);
-      for (const sign of signers) for (const pair of sign(claim, startedAt)) replacements.push(pair);
+      for (const sign of signers) for (const pair of sign(claim, attempt.startedAt)) replacements.push(pair);
       pool.dispatch(
         {
           path: forward.query ? targetPath(url, ownParams, event.query) : ownPath,
@@ -213,22 +277,22 @@ export function createDeliveryClient(
     } catch (error) {
       attempt.fail(error);
     }
-    const outcome = (await attempt.done) as AttemptResult;
-    clearTimeout(timer);
-    unwatch?.();
-    // The outcome is the attempt's own object: completed here rather than spread into a new one.
-    outcome.startedAt = startedAt;
-    outcome.durationMs = performance.now() - began;
-    return outcome;
+    return attempt.done;
   }
 
-  return { send, close: () => pool.close() };
+  return {
+    send,
+    close: () => {
+      if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+      deadlineTimer = undefined;
+      return pool.close();
+    },
+  };
 }
 
 const SHUTDOWN_REASON = 'aborted: Sluice shut down during the attempt';
-
-/** What an attempt found out, before its timing is added. */
-type Outcome = Omit<AttemptResult, 'startedAt' | 'durationMs'>;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * One attempt on the wire, as an undici dispatch handler: keeps the status, Retry-After and the
@@ -238,8 +302,11 @@ type Outcome = Omit<AttemptResult, 'startedAt' | 'durationMs'>;
  * Settles exactly once; `done` never rejects.
  */
 class Attempt implements Dispatcher.DispatchHandler {
-  readonly done: Promise<Outcome>;
-  private settle!: (outcome: Outcome) => void;
+  readonly done: Promise<AttemptResult>;
+  /** performance.now() past which the attempt is cut short. */
+  readonly deadline: number;
+  private readonly began = performance.now();
+  private settle!: (outcome: AttemptResult) => void;
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
   private status: number | undefined;
@@ -248,7 +315,16 @@ class Attempt implements Dispatcher.DispatchHandler {
   private kept = 0;
   private seen = 0;
 
-  constructor() {
+  constructor(
+    /** The clock's time when the attempt started (recorded, and the time re-signed headers carry). */
+    readonly startedAt: number,
+    timeoutMs: number,
+    /** The shutdown signal the attempt was sent with. */
+    readonly signal: AbortSignal | undefined,
+    /** Told once the attempt has settled, before its outcome is handed on. */
+    private readonly onSettled: (attempt: Attempt) => void,
+  ) {
+    this.deadline = this.began + timeoutMs;
     this.done = new Promise((resolve) => (this.settle = resolve));
   }
 
@@ -258,12 +334,12 @@ class Attempt implements Dispatcher.DispatchHandler {
     // Not on a connection yet (connecting, or queued): onRequestStart aborts it once it gets one.
     this.controller?.abort(new Error(reason));
     // Settled here, not in onResponseError: the deadline frees the slot whatever undici does next.
-    this.finish({ error: reason });
+    this.finish(undefined, reason);
   }
 
   /** Ends the attempt with a failure thrown before it reached undici's handler callbacks. */
   fail(error: unknown): void {
-    this.finish({ error: describeFailure(error) });
+    this.finish(undefined, describeFailure(error));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -301,18 +377,30 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     // After our own cancel() this changes nothing: the attempt has settled with the reason already.
-    this.finish({ error: describeFailure(error) });
+    this.finish(undefined, describeFailure(error));
   }
 
   private finishAnswer(then?: () => void): void {
-    this.finish({ status: this.status, response: Buffer.concat(this.chunks), retryAfter: this.retryAfter });
+    this.finish(this.status, undefined, Buffer.concat(this.chunks), this.retryAfter);
     then?.();
   }
 
-  private finish(outcome: Outcome): void {
+  /**
+   * Settles the attempt. The result is one object literal with every field, whatever the ending:
+   * all results then share one shape, which the code that takes them in (the loop, the pacer,
+   * the journal's message) reads without going polymorphic.
+   */
+  private finish(
+    status: number | undefined,
+    error: string | undefined,
+    response?: Uint8Array,
+    retryAfter?: string | undefined,
+  ): void {
     if (this.settled) return;
     this.settled = true;
-    this.settle(outcome);
+    this.onSettled(this);
+    const durationMs = performance.now() - this.began;
+    this.settle({ status, error, retryAfter, startedAt: this.startedAt, durationMs, response });
   }
 }
 

@@ -101,6 +101,36 @@ describe('delivery client: the answer', () => {
     expect(result.durationMs).toBeLessThan(3_000);
   });
 
+  it('gives each attempt its own deadline, counted from its own start, while others come and go', async () => {
+    // The first two never get an answer; the third is answered at once.
+    const { url } = await consumer((res, index) => {
+      if (index === 2) res.end('ok');
+    });
+    client = createDeliveryClient({ url, concurrency: 3, timeout: 400 });
+    const first = client.send(claim());
+    await sleep(250);
+    const second = client.send(claim());
+    expect((await client.send(claim())).status).toBe(200);
+    const [a, b] = await Promise.all([first, second]);
+    for (const result of [a, b]) {
+      expect(result.error).toMatch(/^timeout: no complete answer within 400 ms/);
+      expect(result.durationMs).toBeGreaterThanOrEqual(390);
+      expect(result.durationMs).toBeLessThan(3_000);
+    }
+    // The second ended after the first, by about the time it was sent after it.
+    expect(b.startedAt + b.durationMs - (a.startedAt + a.durationMs)).toBeGreaterThanOrEqual(150);
+  });
+
+  it('waits for the answer under a timeout longer than setTimeout can take (24.8 days)', async () => {
+    const { url } = await consumer((res) => {
+      setTimeout(() => res.end('ok'), 100);
+    });
+    client = createDeliveryClient({ url, concurrency: 1, timeout: 30 * 86_400_000 });
+    const result = await client.send(claim());
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe(200);
+  });
+
   it('ends an attempt in flight when the shutdown signal aborts, with that as its error', async () => {
     const { url } = await consumer(() => {
       // never answers
