@@ -11,6 +11,7 @@ import { createActivity, createReplayTracker } from '../../src/dashboard/activit
 import { createHistory } from '../../src/dashboard/history.js';
 import { createLiveView } from '../../src/dashboard/live.js';
 import type { Scheduler } from '../../src/delivery/scheduler.js';
+import type { DestinationState } from '../../src/delivery/types.js';
 import type { DestinationStats, Journal, NodeRecord } from '../../src/journal/port.js';
 import { testConfig } from '../helpers/gateway.js';
 
@@ -32,19 +33,7 @@ describe('live view', () => {
       oldestUnfinishedAt: now - 5000,
     };
     const journal = { destinationStats: async () => stats } as unknown as Journal;
-    const scheduler = {
-      state: () => ({
-        mode: 'running',
-        paused: false,
-        inFlight: 1,
-        claimedAhead: 0,
-        heldUntil: undefined,
-        heldBy: undefined,
-        rate: 5,
-        concurrency: 4,
-        pace: undefined,
-      }),
-    } as unknown as Scheduler;
+    const scheduler = runningScheduler(5);
     const replays = createReplayTracker();
     replays.start('crm', 20, now);
     const metrics = createMetrics({ defaultMetrics: false });
@@ -96,19 +85,7 @@ describe('live view', () => {
       nodes: async () => [other],
       nodeId: 'me',
     } as unknown as Journal;
-    const scheduler = {
-      state: () => ({
-        mode: 'running',
-        paused: false,
-        inFlight: 1,
-        claimedAhead: 0,
-        heldUntil: undefined,
-        heldBy: undefined,
-        rate: 25,
-        concurrency: 4,
-        pace: undefined,
-      }),
-    } as unknown as Scheduler;
+    const scheduler = runningScheduler(25);
     const metrics = createMetrics({ defaultMetrics: false });
     const live = createLiveView({
       journal,
@@ -134,3 +111,19 @@ describe('live view', () => {
     expect(snapshot.nodes?.[0]?.draining).toEqual([{ destination: 'crm', in_flight: 3, per_second: 20 }]);
   });
 });
+
+/** A scheduler whose one loop runs with one request at the consumer, at `rate`, 4 at once. */
+function runningScheduler(rate: number): Scheduler {
+  const state: DestinationState = {
+    mode: 'running',
+    paused: false,
+    inFlight: 1,
+    claimedAhead: 0,
+    heldUntil: undefined,
+    heldBy: undefined,
+    rate,
+    concurrency: 4,
+    pace: undefined,
+  };
+  return { state: () => state } as unknown as Scheduler;
+}

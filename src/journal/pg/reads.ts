@@ -11,6 +11,7 @@ import type {
   DestinationStats,
   EventPage,
   EventQuery,
+  EventSummary,
   StoredEvent,
   StoredPace,
 } from '../port.js';
@@ -119,15 +120,7 @@ export async function listEvents(db: Queryable, query: EventQuery): Promise<Even
     if (query.destination) own.push(`d.destination = ${param(query.destination)}`);
     where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE ${own.join(' AND ')})`);
   }
-  const found = await rows<{
-    id: string;
-    seq: number;
-    source: string;
-    method: string;
-    path: string;
-    receivedAt: number;
-    bodySize: number;
-  }>(
+  const found = await rows<Omit<EventSummary, 'deliveries'>>(
     db,
     `SELECT e.id, e.seq, e.source, e.method, e.path, e.received_at AS "receivedAt", octet_length(e.body) AS "bodySize"
      FROM events e ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.seq DESC LIMIT ${param(query.limit + 1)}`,
