@@ -20,12 +20,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newEventId } from '../../../src/journal/event-id.js';
-import type { Claim, IncomingEvent } from '../../../src/journal/port.js';
+import type { Claim } from '../../../src/journal/port.js';
 import { migrateJournal, openConnection } from '../../../src/journal/sqlite/connection.js';
 import { GroupCommitWriter } from '../../../src/journal/sqlite/group-commit.js';
 import type { AppendItem, CompleteItem } from '../../../src/journal/sqlite/multi-row-writes.js';
 import { SqliteStore, type WriteOp } from '../../../src/journal/sqlite/store.js';
 import { webhookBody } from '../load.js';
+import { benchEvent } from './bench-event.js';
 
 const total = Number(process.argv[2] ?? 5_000);
 const phase = process.argv[3] ?? 'cycle';
@@ -66,22 +67,7 @@ try {
     return Promise.all(done);
   };
   const appendOp = (): WriteOp => {
-    const event: IncomingEvent = {
-      source: 'bench',
-      method: 'POST',
-      path: '/in/bench',
-      query: '',
-      headers: [
-        ['host', '127.0.0.1:8080'],
-        ['connection', 'keep-alive'],
-        ['content-type', 'application/json'],
-        ['content-length', String(body.length)],
-      ],
-      body: new Uint8Array(body),
-      remoteAddr: '127.0.0.1',
-      receivedAt: Date.now(),
-      destinations: ['target'],
-    };
+    const event = benchEvent(body);
     return { kind: 'append', id: newEventId(), event };
   };
   const ingest = async (n: number) => {

@@ -15,11 +15,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newEventId } from '../../../src/journal/event-id.js';
-import type { IncomingEvent } from '../../../src/journal/port.js';
 import { migrateJournal, openConnection } from '../../../src/journal/sqlite/connection.js';
 import { GroupCommitWriter } from '../../../src/journal/sqlite/group-commit.js';
 import { SqliteStore } from '../../../src/journal/sqlite/store.js';
 import { webhookBody } from '../load.js';
+import { benchEvent } from './bench-event.js';
 
 const commits = Number(process.argv[2] ?? 200);
 const batch = Number(process.argv[3] ?? 64);
@@ -30,22 +30,7 @@ try {
   const store = new SqliteStore(sqlite);
   const writer = new GroupCommitWriter(sqlite);
   const body = Buffer.from(webhookBody());
-  const event = (): IncomingEvent => ({
-    source: 'bench',
-    method: 'POST',
-    path: '/in/bench',
-    query: '',
-    headers: [
-      ['host', '127.0.0.1:8080'],
-      ['connection', 'keep-alive'],
-      ['content-type', 'application/json'],
-      ['content-length', String(body.length)],
-    ],
-    body: new Uint8Array(body),
-    remoteAddr: '127.0.0.1',
-    receivedAt: Date.now(),
-    destinations: ['target'],
-  });
+  const event = () => benchEvent(body);
   const round = async () => {
     const done: Promise<unknown>[] = [];
     for (let i = 0; i < batch; i++) {
