@@ -20,20 +20,8 @@ import type {
   StoredPace,
 } from './listings.js';
 
-export type {
-  DeliveryStatus,
-  DestinationStats,
-  EventPage,
-  EventQuery,
-  EventSummary,
-  NodeDraining,
-  NodeRecord,
-  NodeReport,
-  ReplayFilter,
-  RetentionCutoffs,
-  StoredPace,
-} from './listings.js';
-export { NODE_LIVE_MS } from './listings.js';
+// What the journal reports and is asked about lives in listings.ts; importers see it here, with the port.
+export * from './listings.js';
 
 /** A header as received: original name case, repeated headers kept as separate entries, in order. */
 export type HeaderPair = [name: string, value: string];
