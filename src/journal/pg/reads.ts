@@ -4,7 +4,7 @@
  * cluster's numbers.
  */
 
-import { attemptLogOf, deliveriesOf, toStoredEvent } from '../event-row.js';
+import { type AttemptRow, attemptLogOf, deliveriesOf, toStoredEvent } from '../event-row.js';
 import type {
   DeliveryRecord,
   DeliveryStatus,
@@ -47,15 +47,7 @@ export async function getEvent(
     [event.seq],
   );
   const log = ds.length
-    ? await rows<{
-        deliveryId: number;
-        attempt: number;
-        startedAt: number;
-        durationMs: number;
-        status: number | null;
-        error: string | null;
-        response: Buffer | null;
-      }>(
+    ? await rows<AttemptRow>(
         db,
         `SELECT delivery_id AS "deliveryId", attempt, started_at AS "startedAt", duration_ms AS "durationMs", status, error, response
          FROM attempts WHERE delivery_id = ANY($1::bigint[]) ORDER BY id`,
