@@ -7,7 +7,7 @@ import type { Journal, NodeRecord } from '../journal/port.js';
 import type { NodeReporter } from './node-report.js';
 
 /** `id` of this process when its journal is its own. */
-export const LOCAL_NODE_ID = 'local';
+const LOCAL_NODE_ID = 'local';
 
 export interface NodeListing {
   /** True when the journal is shared by several nodes (PostgreSQL). */

@@ -89,7 +89,7 @@ export async function readDestinationStatuses(
  * figures, the loop's live state and this process's rates, put together by `destinationStatus`.
  * `elsewhere`: what the other nodes sharing the journal do with it (requests at the consumer, rate).
  */
-export async function readDestinationStatus(
+async function readDestinationStatus(
   from: Pick<StatusSources, 'journal' | 'scheduler' | 'metrics'>,
   name: string,
   destination: Config['destinations'][string],
