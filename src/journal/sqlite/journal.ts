@@ -33,6 +33,7 @@ import type {
   StoredPace,
   Verdict,
 } from '../port.js';
+import { AppendEncoder } from './append-codec.js';
 import { migrateJournal, openConnection } from './connection.js';
 import { type ClaimWithHeaderText, parseClaimHeaders } from './delivery-claims.js';
 import { destinationPaces, heldDestinations, pausedDestinations } from './destination-state.js';
@@ -42,7 +43,7 @@ import type { ReaderData, ReadOp } from './reader-thread.js';
 import { checkStorageAccess } from './storage-access.js';
 import { type AppendOutcome, SqliteStore, type WriteOp } from './store.js';
 import { JournalThread, type Result, toError } from './thread-client.js';
-import type { WriterAnswer, WriterData } from './writer-thread.js';
+import type { WriterAnswer, WriterData, WriterRequest } from './writer-thread.js';
 
 export { MIGRATIONS_FOLDER } from './connection.js';
 
@@ -102,7 +103,7 @@ export class SqliteJournal implements Journal {
   /** Group commits are measured (`onCommit`); other processes' writes are found by polling. */
   readonly capabilities: JournalCapabilities = { commitStats: true, crossProcessWakeups: false };
   private readonly reader: SqliteStore;
-  private readonly writer: JournalThread<{ ops: WriteOp[] }, WriterAnswer>;
+  private readonly writer: JournalThread<WriterRequest, WriterAnswer>;
   /** The writer's last word on the journal's space. */
   private full = false;
   private readonly readThread: JournalThread<{ read: ReadOp }, { result: Result }>;
@@ -139,7 +140,10 @@ export class SqliteJournal implements Journal {
   }
 
   async append(event: IncomingEvent): Promise<AppendResult> {
-    const { id, seq, duplicate } = (await this.write({ kind: 'append', id: newEventId(), event })) as AppendOutcome;
+    const ours = newEventId();
+    // A number is the seq of our own event, newly stored (the writer's short answer).
+    const outcome = (await this.write({ kind: 'append', id: ours, event })) as AppendOutcome | number;
+    const { id, seq, duplicate } = typeof outcome === 'number' ? { id: ours, seq: outcome, duplicate: false } : outcome;
     // Field by field, not `{ ...stored, ...outcome }`: the spread's result survived young-generation
     // GCs and piled up in old space until a full one, which raised peak RSS under ingest load.
     const { source, method, path, query, headers, body, remoteAddr, receivedAt } = event;
@@ -272,20 +276,32 @@ export class SqliteJournal implements Journal {
     this.queue = [];
     // A writer that dies takes its unanswered writes with it: they fail (ingest answers 503, the
     // sender retries), and the next batch starts a new writer.
-    this.writer.request({ ops: batch.map((p) => p.op) }).then(
-      ({ results, commits, storage }) => {
-        this.full = storage.full;
-        for (const [batchSize, durationMs] of commits)
-          this.options.events?.emit('journal:commit', { batchSize, durationMs });
-        batch.forEach((p, i) => {
-          const result = results[i]!;
-          if (result.ok) p.resolve(result.value);
-          else p.reject(toError(result.error));
-        });
-      },
-      (error: unknown) => {
-        for (const p of batch) p.reject(error);
-      },
-    );
+    // Appends travel encoded (append-codec.ts), each in `ops` as its index among them.
+    const ops: (WriteOp | number)[] = new Array(batch.length);
+    const encoder = new AppendEncoder();
+    for (let i = 0; i < batch.length; i++) {
+      const op = batch[i]!.op;
+      const index = encoder.size;
+      ops[i] = op.kind === 'append' && encoder.add(op) ? index : op;
+    }
+    const encoded = encoder.size > 0 ? encoder.finish() : undefined;
+    this.writer
+      .request({ ops, appends: encoded }, encoded && [encoded.numbers.buffer as ArrayBuffer, encoded.bodies])
+      .then(
+        ({ results, commits, storage }) => {
+          this.full = storage.full;
+          for (const [batchSize, durationMs] of commits)
+            this.options.events?.emit('journal:commit', { batchSize, durationMs });
+          batch.forEach((p, i) => {
+            const result = results[i]!;
+            if (typeof result === 'number') p.resolve(result);
+            else if (result.ok) p.resolve(result.value);
+            else p.reject(toError(result.error));
+          });
+        },
+        (error: unknown) => {
+          for (const p of batch) p.reject(error);
+        },
+      );
   }
 }

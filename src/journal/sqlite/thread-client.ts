@@ -73,13 +73,16 @@ export class JournalThread<Request extends object, Answer extends object> {
     private readonly data: unknown,
   ) {}
 
-  /** Sends `request` to the thread (starting it if none runs); resolves with its answer. */
-  request(request: Request): Promise<Answer> {
+  /**
+   * Sends `request` to the thread (starting it if none runs); resolves with its answer. `transfer`:
+   * buffers of the request handed over rather than copied (they are unusable here afterwards).
+   */
+  request(request: Request, transfer?: ArrayBuffer[]): Promise<Answer> {
     const { worker, pending } = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id });
+      worker.postMessage({ ...request, id }, transfer);
     });
   }
 

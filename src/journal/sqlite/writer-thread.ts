@@ -4,14 +4,17 @@
  * parses HTTP: while this thread commits one batch, the main thread keeps parsing requests, and
  * they all land in the next batch.
  *
- * Protocol (structured-cloned messages on the worker port):
- *   in:  { id: number, ops: WriteOp[] }  → out: { id, results: Result[], commits: [size, ms][] }
+ * Protocol (messages on the worker port):
+ *   in:  WriterRequest & { id: number }  → out: WriterAnswer & { id }
+ *        (appends encoded by append-codec.ts, each in `ops` as its index among them; in `results`,
+ *        a number is the seq of an append stored under the id it was sent with)
  *   in:  { close: true }                    → flushes, closes the connection, out: { closed: true }
  * All ops of one incoming message land in the same commit, so they settle together and are
  * answered in one message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { JournalUnavailableError } from '../../errors.js';
+import { decodeAppends, type EncodedAppends } from './append-codec.js';
 import { type ConnectionOptions, openConnection } from './connection.js';
 import { GroupCommitWriter } from './group-commit.js';
 import type { AppendItem, AppendOutcome, CompleteItem } from './multi-row-writes.js';
@@ -26,9 +29,17 @@ export interface WriterData extends ConnectionOptions {
   reserve?: number | undefined;
 }
 
+/** One message of ops to the writer. */
+export interface WriterRequest {
+  /** The ops, in order; a number stands for that append of `appends`. */
+  ops: (WriteOp | number)[];
+  appends: EncodedAppends | undefined;
+}
+
 /** What the writer answers to one message of ops. */
 export interface WriterAnswer {
-  results: Result[];
+  /** By op; a number is the seq of an append newly stored under its own id. */
+  results: (Result | number)[];
   commits: [number, number][];
   /** The journal's space after this batch (see storage-guard.ts). */
   storage: StorageState;
@@ -53,7 +64,7 @@ if (parentPort) {
   let unanswered = 0;
   let onAllAnswered: (() => void) | undefined;
 
-  port.on('message', (message: { id: number; ops: WriteOp[] } | { close: true }) => {
+  port.on('message', (message: (WriterRequest & { id: number }) | { close: true }) => {
     if ('close' in message) {
       writer.close(); // commits what is queued, and so answers every message taken
       const end = () => {
@@ -65,13 +76,14 @@ if (parentPort) {
       else onAllAnswered = end;
       return;
     }
+    const appends = message.appends ? decodeAppends(message.appends) : [];
+    const ops: WriteOp[] = message.ops.map((op) =>
+      typeof op === 'number' ? { kind: 'append', id: appends[op]!.id, event: appends[op]!.event } : op,
+    );
     // Read the space before new events go in, and after deletions may have freed some.
-    const storage = message.ops.some((op) => op.kind === 'append' || op.kind === 'purge')
-      ? guard.check()
-      : guard.current;
+    const storage = appends.length > 0 || ops.some((op) => op.kind === 'purge') ? guard.check() : guard.current;
     // Every op of the message lands in the same commit; the answer goes once the last has settled.
-    const { ops } = message;
-    const results: Result[] = new Array(ops.length);
+    const results: (Result | number)[] = new Array(ops.length);
     let left = ops.length;
     unanswered += 1;
     const answer = () => {
@@ -83,7 +95,10 @@ if (parentPort) {
       if (unanswered === 0) onAllAnswered?.();
     };
     const settle = (i: number, ok: boolean, value: unknown) => {
-      results[i] = ok ? { ok: true, value } : errorResult(value);
+      const op = ops[i]!;
+      if (ok && op.kind === 'append' && !(value as AppendOutcome).duplicate && (value as AppendOutcome).id === op.id)
+        results[i] = (value as AppendOutcome).seq;
+      else results[i] = ok ? { ok: true, value } : errorResult(value);
       if (--left === 0) answer();
     };
     for (let i = 0; i < ops.length; ) {
