@@ -29,7 +29,7 @@ describe('append encoding', () => {
       makeEvent({ body: new TextEncoder().encode('x'.repeat(70_000)), remoteAddr: '::1' }),
     ];
     const encoder = new AppendEncoder();
-    events.forEach((event, i) => expect(encoder.add({ id: `id-${i}`, event })).toBe(true));
+    for (const [i, event] of events.entries()) expect(encoder.add({ id: `id-${i}`, event })).toBe(true);
     const decoded = decodeAppends(encoder.finish());
     expect(decoded.map((d) => d.id)).toEqual(['id-0', 'id-1', 'id-2']);
     decoded.forEach(({ event }, i) => {
