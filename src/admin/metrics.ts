@@ -101,11 +101,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
     // Counted as plain numbers per request and handed over when read (see receivedBy below).
     collect() {
-      for (const tally of receivedTallies) {
-        if (tally.count === 0) continue;
-        this.inc(tally.labels, tally.count);
-        tally.count = 0;
-      }
+      handOver(this, receivedTallies);
     },
   });
   const attempts = new Counter({
@@ -113,6 +109,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Finished delivery attempts, by destination and outcome (delivered, retry: failed and will be retried, dead: failed for good).',
     labelNames: ['destination', 'outcome'] as const,
     registers: [registry],
+    // Tallied in plain numbers per attempt and handed over when read, as requests are.
+    collect() {
+      handOver(this, attemptTallies);
+    },
   });
   const attemptDuration = new Histogram({
     name: 'sluice_delivery_attempt_duration_seconds',
@@ -163,6 +163,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: "The consumer's refusals (429 Too Many Requests, 503 Service Unavailable), by destination and status.",
     labelNames: ['destination', 'status'] as const,
     registers: [registry],
+    collect() {
+      handOver(this, refusalTallies);
+    },
   });
   const setPace = (destination: string, rate: number | undefined, concurrency: number) => {
     paceRate.set({ destination }, rate ?? Number.POSITIVE_INFINITY);
@@ -189,24 +192,28 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     if (typeof d.concurrency === 'number' && !d.adaptive) setPace(destination, d.rate, d.concurrency);
   }
 
-  // Label children looked up once per label set: prom-client hashes the label object on every
-  // `inc({...})`, and these run for every request and every attempt. A child's `inc()` still hashes
-  // and validates its labels on each call, so requests, the most frequent, are tallied in plain
-  // numbers that the counter's `collect` adds in when it is read.
-  const receivedTallies: { labels: { source: string; outcome: string }; count: number }[] = [];
-  const receivedBy = labelled((source: string, outcome: string) => {
-    const tally = { labels: { source, outcome }, count: 0 };
-    receivedTallies.push(tally);
-    return tally;
-  });
-  const attemptsBy = labelled((destination: string, outcome: string) => attempts.labels({ destination, outcome }));
+  // prom-client hashes and validates the label object on every `inc({...})`, and a label child's
+  // `inc()` still does so on each call; these run for every request and every attempt. So the
+  // counters are tallied in plain numbers, one tally per label set (looked up once), that each
+  // counter's `collect` adds in when it is read. The histogram has no way to take counts in, so its
+  // label child is kept (looked up once per destination).
+  const receivedTallies: Tally[] = [];
+  const receivedBy = labelled((source: string, outcome: string) => tally(receivedTallies, { source, outcome }));
+  const attemptTallies: Tally[] = [];
+  const attemptsBy = labelled((destination: string, outcome: string) =>
+    tally(attemptTallies, { destination, outcome }),
+  );
+  const refusalTallies: Tally[] = [];
+  const refusalsBy = labelled((destination: string, status: string) =>
+    tally(refusalTallies, { destination, status: Number(status) }),
+  );
   const durationBy = labelled((destination: string, _: string) => attemptDuration.labels({ destination }));
 
   const onAttempt = (event: AttemptEvent) => {
-    attemptsBy(event.destination, event.outcome).inc();
+    attemptsBy(event.destination, event.outcome).count++;
     durationBy(event.destination, '').observe(event.durationMs / 1000);
-    if (event.status === 429 || event.status === 503)
-      refusals.inc({ destination: event.destination, status: event.status });
+    if (event.status === 429) refusalsBy(event.destination, '429').count++;
+    else if (event.status === 503) refusalsBy(event.destination, '503').count++;
     if (event.outcome !== 'delivered') return;
     rates.record(event.destination, clock(), event.durationMs);
   };
@@ -251,6 +258,27 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       holdGauges.bind(state, namesOf(destinations));
     },
   };
+}
+
+/** Occurrences of one label set not yet handed to its counter. */
+interface Tally {
+  labels: Record<string, string | number>;
+  count: number;
+}
+
+function tally(tallies: Tally[], labels: Record<string, string | number>): Tally {
+  const made = { labels, count: 0 };
+  tallies.push(made);
+  return made;
+}
+
+/** Adds the tallies to `counter` (from its `collect`, when it is read) and starts them again at 0. */
+function handOver(counter: { inc(labels: Record<string, string | number>, value: number): void }, tallies: Tally[]) {
+  for (const t of tallies) {
+    if (t.count === 0) continue;
+    counter.inc(t.labels, t.count);
+    t.count = 0;
+  }
 }
 
 /** Memoizes `make` by its two string arguments. */

@@ -11,7 +11,7 @@ import { type OutcomeSinks, paceSample, recordOutcome } from './attempt-outcome.
 import { BREAKER_THRESHOLD, type DestinationControl } from './destination-control.js';
 import type { AttemptResult } from './http-client.js';
 import type { Pacer } from './pacing/pacer.js';
-import { decide } from './retry-policy.js';
+import { DELIVERED, decide, isDelivered } from './retry-policy.js';
 
 /** What the answers reach: the loop's pacer and mode control, and where outcomes are recorded. */
 export interface AnswerHandlerParts {
@@ -55,15 +55,18 @@ export class AnswerHandler {
     const { abortSignal, clock, control, log, sinks, destination, random } = this.parts;
     const now = clock();
     const shutdown = abortSignal.aborted && result.status === undefined;
+    // A 2xx is decided without the retry context, which would be built for nothing on every delivery.
     const decision = shutdown
       ? { verdict: { kind: 'retry' as const, at: now }, reason: result.error }
-      : decide(result, {
-          attempt: claim.attempt - claim.budget.attemptsBefore,
-          receivedAt: claim.budget.since,
-          now,
-          retry: destination.retry,
-          ...(random && { random }),
-        });
+      : isDelivered(result.status)
+        ? DELIVERED
+        : decide(result, {
+            attempt: claim.attempt - claim.budget.attemptsBefore,
+            receivedAt: claim.budget.since,
+            now,
+            retry: destination.retry,
+            ...(random && { random }),
+          });
     if (control.hold(decision.holdUntil, 'retry_after')) {
       control.followHoldAndBreaker(now, 'consumer asked to slow down (Retry-After)');
       // Kept in the journal, so that a restart does not send before the time the consumer asked for.

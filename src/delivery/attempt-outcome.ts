@@ -28,51 +28,52 @@ export async function recordOutcome(
   decision: Decision,
 ): Promise<void> {
   const { log } = sinks;
+  // What is needed after the commit, taken now: the claim (its event's body with it) and the result
+  // are then not held through the journal's commit, which would keep them past young-generation GCs.
+  const eventId = claim.event.id;
+  const attempt = claim.attempt;
+  const { status, durationMs } = result;
   const record = {
-    attempt: claim.attempt,
+    attempt,
     startedAt: result.startedAt,
-    durationMs: result.durationMs,
-    status: result.status,
-    error: result.status !== undefined && result.status >= 200 && result.status < 300 ? undefined : decision.reason,
+    durationMs,
+    status,
+    error: status !== undefined && status >= 200 && status < 300 ? undefined : decision.reason,
     response: result.response,
   };
   try {
     const kept = await sinks.journal.complete(claim, record, decision.verdict);
-    if (!kept)
-      log.warn(
-        { eventId: claim.event.id, attempt: claim.attempt },
-        'lease lost before the outcome was recorded; a newer claim decides',
-      );
+    if (!kept) log.warn({ eventId, attempt }, 'lease lost before the outcome was recorded; a newer claim decides');
   } catch (error) {
     // The lease will expire and the event is delivered again: at-least-once holds.
-    log.error({ err: error, eventId: claim.event.id }, 'could not record the attempt');
+    log.error({ err: error, eventId }, 'could not record the attempt');
     return;
   }
   sinks.events.emit('delivery:attempt', {
     destination: sinks.destination,
     outcome: decision.verdict.kind,
-    status: result.status,
-    durationMs: result.durationMs,
+    status,
+    durationMs,
   });
   if (decision.verdict.kind === 'delivered') {
     // Built only when logged: at the default level a delivery writes nothing, and this runs for every one.
     if (log.isLevelEnabled('debug'))
       log.debug(
         {
-          eventId: claim.event.id,
-          attempt: claim.attempt,
-          status: result.status,
-          durationMs: Math.round(result.durationMs),
+          eventId,
+          attempt,
+          status,
+          durationMs: Math.round(durationMs),
         },
         'delivered',
       );
     return;
   }
   const fields = {
-    eventId: claim.event.id,
-    attempt: claim.attempt,
-    status: result.status,
-    durationMs: Math.round(result.durationMs),
+    eventId,
+    attempt,
+    status,
+    durationMs: Math.round(durationMs),
   };
   if (decision.verdict.kind === 'retry')
     log.warn(

@@ -362,6 +362,8 @@ export class DestinationLoop {
 
   /** Follows the recording of an attempt's outcome (shutdown waits for it). */
   private recordAnswer(claim: Claim, recording: Promise<void>): void {
+    // Only the id is kept for the log line: the closures below live until the outcome is committed.
+    const eventId = claim.event.id;
     const done = () => {
       this.recording.delete(recorded);
       // A recorded outcome can make something claimable (the next fifo event, a quick retry).
@@ -369,7 +371,7 @@ export class DestinationLoop {
     };
     const recorded: Promise<void> = recording.then(done, (error: unknown) => {
       this.log.error(
-        { err: error, eventId: claim.event.id },
+        { err: error, eventId },
         'attempt failed unexpectedly; the lease will expire and the event is sent again',
       );
       done();

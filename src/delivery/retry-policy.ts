@@ -69,13 +69,21 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
+/** A 2xx answer: the delivery is done. */
+export function isDelivered(status: number | undefined): boolean {
+  return status !== undefined && status >= 200 && status < 300;
+}
+
+/** The decision after a 2xx, one object for every delivery (nothing changes a decision once made). */
+export const DELIVERED: Decision = Object.freeze({ verdict: Object.freeze({ kind: 'delivered' as const }) });
+
 /** Decides what becomes of a delivery after attempt number `attempt`. */
 export function decide(
   outcome: AttemptOutcome,
   context: { attempt: number; receivedAt: number; now: number; retry: RetryConfig; random?: () => number },
 ): Decision {
   const { status } = outcome;
-  if (status !== undefined && status >= 200 && status < 300) return { verdict: { kind: 'delivered' } };
+  if (isDelivered(status)) return DELIVERED;
 
   const reason = outcome.error ?? `consumer answered ${status}`;
   if (status !== undefined && !isRetryableStatus(status)) {
