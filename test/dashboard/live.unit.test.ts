@@ -33,21 +33,9 @@ describe('live view', () => {
       oldestUnfinishedAt: now - 5000,
     };
     const journal = { destinationStats: async () => stats } as unknown as Journal;
-    const scheduler = runningScheduler(5);
     const replays = createReplayTracker();
     replays.start('crm', 20, now);
-    const metrics = createMetrics({ defaultMetrics: false });
-    const live = createLiveView({
-      journal,
-      scheduler,
-      destinations: config.destinations,
-      metrics,
-      reporter: createNodeReporter({ scheduler, metrics, destinations: ['crm'], startedAt: now }),
-      history: createHistory({ destinations: ['crm'], clock: () => now }),
-      activity: createActivity(),
-      replays,
-      clock: () => now,
-    });
+    const live = liveView(journal, runningScheduler(5), config, now, replays);
     const snapshot = await live.snapshot();
     const crm = snapshot.destinations[0]!;
     expect(crm).toMatchObject({ pending: 3, retrying: 2, in_flight: 1, claimed: 4, backlog: 10 });
@@ -85,19 +73,7 @@ describe('live view', () => {
       nodes: async () => [other],
       nodeId: 'me',
     } as unknown as Journal;
-    const scheduler = runningScheduler(25);
-    const metrics = createMetrics({ defaultMetrics: false });
-    const live = createLiveView({
-      journal,
-      scheduler,
-      destinations: config.destinations,
-      metrics,
-      reporter: createNodeReporter({ scheduler, metrics, destinations: ['crm'], startedAt: now - 1_000 }),
-      history: createHistory({ destinations: ['crm'], clock: () => now }),
-      activity: createActivity(),
-      replays: createReplayTracker(),
-      clock: () => now,
-    });
+    const live = liveView(journal, runningScheduler(25), config, now);
     const snapshot = await live.snapshot();
     expect(snapshot.destinations[0]).toMatchObject({
       in_flight: 4, // 1 here, 3 on web-2
@@ -126,4 +102,26 @@ function runningScheduler(rate: number): Scheduler {
     pace: undefined,
   };
   return { state: () => state } as unknown as Scheduler;
+}
+
+/** The live view of `crm` on this journal and scheduler, at `now`. */
+function liveView(
+  journal: Journal,
+  scheduler: Scheduler,
+  config: ReturnType<typeof testConfig>,
+  now: number,
+  replays = createReplayTracker(),
+) {
+  const metrics = createMetrics({ defaultMetrics: false });
+  return createLiveView({
+    journal,
+    scheduler,
+    destinations: config.destinations,
+    metrics,
+    reporter: createNodeReporter({ scheduler, metrics, destinations: ['crm'], startedAt: now - 1_000 }),
+    history: createHistory({ destinations: ['crm'], clock: () => now }),
+    activity: createActivity(),
+    replays,
+    clock: () => now,
+  });
 }
