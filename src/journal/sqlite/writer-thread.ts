@@ -101,6 +101,19 @@ if (parentPort) {
       else results[i] = ok ? { ok: true, value } : errorResult(value);
       if (--left === 0) answer();
     };
+    /** A run of ops of one kind as one op; each item's result (or Error) settles its own slot. */
+    const enqueueRun = <T>(from: number, items: T[], write: (items: T[]) => unknown[], sheddable: boolean) =>
+      writer.enqueue(
+        () => write(items),
+        sheddable,
+        (ok, value) => {
+          for (let k = 0; k < items.length; k++) {
+            const outcome = ok ? (value as unknown[])[k] : value;
+            settle(from + k, ok && !(outcome instanceof Error), outcome);
+          }
+        },
+        items.length,
+      );
     for (let i = 0; i < ops.length; ) {
       const op = ops[i]!;
       const from = i++;
@@ -108,41 +121,13 @@ if (parentPort) {
         settle(from, false, storageFull(storage));
         continue;
       }
-      if (op.kind === 'append') {
-        // Consecutive appends go in as one op: multi-row inserts (SqliteStore.appendMany).
-        while (i < ops.length && ops[i]!.kind === 'append') i++;
+      if (op.kind === 'append' || op.kind === 'complete') {
+        // Consecutive appends, or outcomes, go in as one op: multi-row writes (SqliteStore.appendMany, completeMany).
+        while (i < ops.length && ops[i]!.kind === op.kind) i++;
         if (i - from > 1) {
-          const items = ops.slice(from, i) as AppendItem[];
-          writer.enqueue(
-            () => store.appendMany(items),
-            true,
-            (ok, value) => {
-              for (let k = 0; k < items.length; k++) {
-                const outcome = ok ? (value as (AppendOutcome | Error)[])[k] : value;
-                settle(from + k, ok && !(outcome instanceof Error), outcome);
-              }
-            },
-            items.length,
-          );
-          continue;
-        }
-      }
-      if (op.kind === 'complete') {
-        // Consecutive outcomes go in as one op too (SqliteStore.completeMany).
-        while (i < ops.length && ops[i]!.kind === 'complete') i++;
-        if (i - from > 1) {
-          const items = ops.slice(from, i) as CompleteItem[];
-          writer.enqueue(
-            () => store.completeMany(items),
-            false,
-            (ok, value) => {
-              for (let k = 0; k < items.length; k++) {
-                const outcome = ok ? (value as (boolean | Error)[])[k] : value;
-                settle(from + k, ok && !(outcome instanceof Error), outcome);
-              }
-            },
-            items.length,
-          );
+          const run = ops.slice(from, i);
+          if (op.kind === 'append') enqueueRun(from, run as AppendItem[], (items) => store.appendMany(items), true);
+          else enqueueRun(from, run as CompleteItem[], (items) => store.completeMany(items), false);
           continue;
         }
       }
