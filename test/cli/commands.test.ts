@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { runCli } from '../helpers/child.js';
+import { startFakeAdminApi } from '../helpers/fake-admin-api.js';
 import { tempDir } from '../helpers/gateway.js';
 
 let tmp: ReturnType<typeof tempDir> | undefined;
@@ -131,14 +132,8 @@ describe('sluice CLI', () => {
     mkdirSync(join(tmp.dir, 'elsewhere'));
     writeFileSync(join(tmp.dir, 'etc', 'journal', 'admin-token'), 'token-beside-the-journal\n', { mode: 0o600 });
     writeFileSync(join(tmp.dir, 'etc', 'sluice.yaml'), 'storage: { path: ./journal/sluice.db }\n');
-    const { createServer } = await import('node:http');
-    const seen: (string | undefined)[] = [];
-    const api = createServer((req, res) => {
-      seen.push(req.headers.authorization);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"destinations":[]}');
-    });
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+    const api = await startFakeAdminApi();
+    const { url, seen } = api;
     try {
       const args = ['status', '--json', '-c', join(tmp.dir, 'etc', 'sluice.yaml')];
       const c = runCli(args, { SLUICE_ADMIN_URL: url, SLUICE_ADMIN_TOKEN: '' }, join(tmp.dir, 'elsewhere'));
@@ -154,14 +149,8 @@ describe('sluice CLI', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(tmp.dir, 'data'));
     writeFileSync(join(tmp.dir, 'data', 'admin-token'), 'token-made-by-the-gateway\n', { mode: 0o600 });
-    const { createServer } = await import('node:http');
-    const seen: (string | undefined)[] = [];
-    const api = createServer((req, res) => {
-      seen.push(req.headers.authorization);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"destinations":[]}');
-    });
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+    const api = await startFakeAdminApi();
+    const { url, seen } = api;
     try {
       const c = runCli(['status', '--json'], { SLUICE_ADMIN_URL: url, SLUICE_ADMIN_TOKEN: '' }, tmp.dir);
       expect(await c.exited).toBe(0);

@@ -9,24 +9,9 @@ import {
   formatRate,
   stateOf,
 } from '../../src/cli/admin-format.js';
+import { destinationRow } from '../helpers/api-rows.js';
 
-const row = {
-  name: 'crm',
-  state: 'running',
-  pending: 3,
-  in_flight: 1,
-  claimed: 0,
-  retrying: 0,
-  dead: 0,
-  delivered_last_hour: 10,
-  oldest_pending_age_seconds: 5,
-  rate_per_second: 1,
-  eta_seconds: 4,
-  held_until: null,
-  held_by: null,
-  ordering: 'key json:/customer_id',
-  pace: null,
-} as const;
+const row = destinationRow({ ordering: 'key json:/customer_id' });
 
 describe('sluice status: ordering', () => {
   it('shows each destination’s ordering in the last column', () => {

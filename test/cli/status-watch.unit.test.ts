@@ -4,26 +4,10 @@
  * (test/cli/status.test.ts sends the built command a real SIGINT).
  */
 import { describe, expect, it } from 'vitest';
-import type { ApiDestination } from '../../src/admin/schemas.js';
 import { watchInterval, watchStatus } from '../../src/cli/status-command.js';
+import { destinationRow } from '../helpers/api-rows.js';
 
-const row: ApiDestination = {
-  name: 'crm',
-  state: 'running',
-  pending: 3,
-  in_flight: 1,
-  claimed: 0,
-  retrying: 0,
-  dead: 0,
-  delivered_last_hour: 10,
-  oldest_pending_age_seconds: 5,
-  rate_per_second: 1,
-  eta_seconds: 4,
-  held_until: null,
-  held_by: null,
-  ordering: 'unordered',
-  pace: null,
-};
+const row = destinationRow();
 
 describe('status --watch', () => {
   it('redraws in place until aborted, and survives a gateway that does not answer', async () => {
