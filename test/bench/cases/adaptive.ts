@@ -84,6 +84,21 @@ async function sideBySide<T>(
   return { fixed, adaptive };
 }
 
+/** `drain` into a worker pool started for it (and closed after). */
+async function drainPool(
+  pool: Parameters<typeof startPool>[0],
+  spec: Omit<DestinationSpec, 'url'>,
+  count: number,
+  limitS: number,
+): Promise<Drain & { times: number[] }> {
+  const consumer = await startPool(pool);
+  try {
+    return await drain({ url: consumer.url, ...spec }, count, limitS);
+  } finally {
+    await consumer.close();
+  }
+}
+
 function drainRows(name: string, runs: { fixed: Drain[]; adaptive: Drain[] }, goals: Partial<Row>[]): Row[] {
   return [
     { case: name, metric: 'refusals, fixed pace', runs: runs.fixed.map((r) => r.refusals), format: fmt.count },
@@ -134,12 +149,12 @@ export const adaptivePoolCase: BenchCase = {
   budgetS: (s) => 60 + s.runs * 2 * 150,
   async run(settings) {
     const runs = await sideBySide(settings, 'pool', async (adaptive) => {
-      const pool = await startPool({ workers: () => 4, serviceMs: 100, queue: 4 });
-      try {
-        return await drain({ url: pool.url, rate: '500/s', concurrency: 32, adaptive }, 400, 120);
-      } finally {
-        await pool.close();
-      }
+      return drainPool(
+        { workers: () => 4, serviceMs: 100, queue: 4 },
+        { rate: '500/s', concurrency: 32, adaptive },
+        400,
+        120,
+      );
     });
     const rows = drainRows('8 Adaptive · pool 4 × 100 ms', runs, [{ target: '≤ 40', verdict: atMost(40) }, {}]);
     rows.push({
@@ -243,12 +258,12 @@ export const adaptiveFastCase: BenchCase = {
   budgetS: (s) => 60 + s.runs * 2 * 120,
   async run(settings) {
     const runs = await sideBySide(settings, 'fast', async (adaptive) => {
-      const pool = await startPool({ workers: () => 64, serviceMs: 5, queue: 64 });
-      try {
-        return await drain({ url: pool.url, rate: '200/s', concurrency: 16, adaptive }, 2_000, 90);
-      } finally {
-        await pool.close();
-      }
+      return drainPool(
+        { workers: () => 64, serviceMs: 5, queue: 64 },
+        { rate: '200/s', concurrency: 16, adaptive },
+        2_000,
+        90,
+      );
     });
     const name = '10 Adaptive · fast consumer';
     return [
