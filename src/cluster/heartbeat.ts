@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import type { NodeReporter } from './node-report.js';
 
 /** How often a node reports: well within `NODE_LIVE_MS`. */
-export const HEARTBEAT_MS = 1_000;
+const HEARTBEAT_MS = 1_000;
 
 /** Reports until `signal` aborts; resolves when the loop has stopped. Failures are logged once until one succeeds. */
 export async function runNodeHeartbeat(options: {
