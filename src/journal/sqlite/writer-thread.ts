@@ -60,6 +60,17 @@ if (parentPort) {
   let commits: [number, number][] = [];
   const writer = new GroupCommitWriter(store.sqlite, (size, ms) => commits.push([size, ms]));
 
+  /** Whether the space was read in this turn (see below); cleared before the turn's commit. */
+  let spaceRead = false;
+  const readSpace = () => {
+    spaceRead = true;
+    // Runs before the commit's own setImmediate (queued at the first write of the turn, after this).
+    setImmediate(() => {
+      spaceRead = false;
+    });
+    return guard.check();
+  };
+
   /** Messages not answered yet: the close waits for them. */
   let unanswered = 0;
   let onAllAnswered: (() => void) | undefined;
@@ -80,8 +91,11 @@ if (parentPort) {
     const ops: WriteOp[] = message.ops.map((op) =>
       typeof op === 'number' ? { kind: 'append', id: appends[op]!.id, event: appends[op]!.event } : op,
     );
-    // Read the space before new events go in, and after deletions may have freed some.
-    const storage = appends.length > 0 || ops.some((op) => op.kind === 'purge') ? guard.check() : guard.current;
+    // Read the space before new events go in, and after deletions may have freed some: once per turn
+    // of this thread, as all messages of a turn go into the same commit. Read per message, it was a
+    // statfs and a read transaction of its own (locks, a read of the header page) five times a commit.
+    const storage =
+      !spaceRead && (appends.length > 0 || ops.some((op) => op.kind === 'purge')) ? readSpace() : guard.current;
     // Every op of the message lands in the same commit; the answer goes once the last has settled.
     const results: (Result | number)[] = new Array(ops.length);
     let left = ops.length;
