@@ -91,8 +91,14 @@ export function forwardedHeaders(
   // Headers named in Connection are hop-by-hop too.
   for (const [name, value] of event.headers) {
     if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
-    if (dropped === NOT_FORWARDED) dropped = new Set(NOT_FORWARDED);
-    for (const token of value.split(',')) dropped.add(token.trim().toLowerCase());
+    for (const token of value.split(',')) {
+      const lower = token.trim().toLowerCase();
+      // `Connection: keep-alive` (or `close`), which nearly every sender sends, names nothing new:
+      // the set of dropped names is copied only for a name not in it already.
+      if (dropped.has(lower)) continue;
+      if (dropped === NOT_FORWARDED) dropped = new Set(NOT_FORWARDED);
+      dropped.add(lower);
+    }
   }
   // One replacement per name (lower case), the last given for it, to stand in the place of the
   // first stored header of that name. Kept in arrays, not a Map and a Set: there are few (the

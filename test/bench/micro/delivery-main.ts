@@ -27,6 +27,7 @@ import { createGatewayEvents } from '../../../src/events.js';
 import type { Claim, ClaimRequest, Journal, StoredEvent } from '../../../src/journal/port.js';
 import { logGatewayEvents, silentLogger } from '../../../src/log.js';
 import { webhookBody } from '../load.js';
+import { benchEvent } from './bench-event.js';
 
 const events = Number(process.argv[2] ?? 20_000);
 const warmup = Number(process.argv[3] ?? 10_000);
@@ -58,7 +59,8 @@ for (let i = 0; ; i++) {
   await new Promise((r) => setTimeout(r, 50));
 }
 
-// What the bench's preloaded journal holds: the same body and the headers ingest stored.
+// What the bench's preloaded journal holds: the same body and the headers ingest stored (the load
+// generator's, `Connection: keep-alive` among them).
 const body = Buffer.from(webhookBody());
 const storedEvent = (seq: number): StoredEvent => ({
   id: `019a0000-0000-7000-8000-${String(seq).padStart(12, '0')}`,
@@ -67,12 +69,7 @@ const storedEvent = (seq: number): StoredEvent => ({
   method: 'POST',
   path: '/in/bench',
   query: '',
-  headers: [
-    ['host', '127.0.0.1:8080'],
-    ['content-type', 'application/json'],
-    ['content-length', String(body.length)],
-    ['user-agent', 'bench'],
-  ],
+  headers: benchEvent(body).headers,
   body: new Uint8Array(body),
   remoteAddr: '127.0.0.1',
   receivedAt: Date.now() - 100_000 + seq,
