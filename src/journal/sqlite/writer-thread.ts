@@ -64,7 +64,8 @@ if (parentPort) {
   let spaceRead = false;
   const readSpace = () => {
     spaceRead = true;
-    // Runs before the commit's own setImmediate (queued at the first write of the turn, after this).
+    // Cleared in this turn's check phase, with the commit's own setImmediate: no message is taken in
+    // between, so the next message to read it belongs to the next commit.
     setImmediate(() => {
       spaceRead = false;
     });
