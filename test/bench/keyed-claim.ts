@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { migrateJournal, openConnection } from '../../src/journal/sqlite/connection.js';
+import { CLAIM_FIELDS } from '../../src/journal/sqlite/delivery-claims.js';
 import { prepareKeyedQueries } from '../../src/journal/sqlite/keyed-claim.js';
 import { SqliteStore } from '../../src/journal/sqlite/store.js';
 
@@ -78,7 +79,7 @@ function measure(keys: number): Record<string, number | string> {
 
     let claimed = 0;
     const keyedDue = medianMs(sqlite, RUNS, () => {
-      claimed = store.claim({ ...request, byKey: true }).length;
+      claimed = store.claim({ ...request, byKey: true }).fields.length / CLAIM_FIELDS;
     });
     // Its two parts alone, reading only (no lease): the quick path, and the walk over the keys.
     const parts = prepareKeyedQueries(sqlite, 'd.id');
@@ -88,10 +89,10 @@ function measure(keys: number): Record<string, number | string> {
     const unorderedDue = medianMs(sqlite, RUNS, () => store.claim(request));
     const fifoDue = medianMs(sqlite, RUNS, () => store.claim({ ...request, fifo: true }));
     // Lease every head: from now on a keyed claim finds nothing until a lease ends.
-    const leased = store.claim({ ...request, limit: keys + 1, byKey: true }).length;
+    const leased = store.claim({ ...request, limit: keys + 1, byKey: true }).fields.length / CLAIM_FIELDS;
     let found = -1;
     const keyedBlocked = medianMs(sqlite, RUNS, () => {
-      found = store.claim({ ...request, byKey: true }).length;
+      found = store.claim({ ...request, byKey: true }).fields.length / CLAIM_FIELDS;
     });
     const nextDueBlocked = medianMs(sqlite, RUNS, () => store.nextDueAt(DESTINATION, false, true));
     sqlite.close();

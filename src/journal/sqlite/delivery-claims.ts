@@ -55,17 +55,43 @@ function spentBudget(d: ClaimRow, budget: { maxAttempts: number; maxAgeMs: numbe
 }
 
 /**
- * A claim as the writer thread sends it back: the event's headers still in their stored JSON text,
- * parsed on the main thread (`parseClaimHeaders`). Parsing them here, then cloning the nested
- * [name, value] arrays to the main thread, cost the writer two walks over every header, where a
- * string crosses as one copy.
+ * Claims as the writer thread sends them back: one flat array of their fields, `CLAIM_FIELDS` per
+ * claim (deliveryId, attempt, attemptsBefore, since, then the event's seq, id, source, method, path,
+ * query, headers, body, remoteAddr, receivedAt), the headers still in their stored JSON text, parsed
+ * on the main thread (`claimsFromBatch`). As objects, structured clone wrote every property name of
+ * every claim and its event and rebuilt each object on the other side; the rows better-sqlite3
+ * returns are holey arrays, which it clones index by index as sparse ones. A string crosses as one
+ * copy (test/bench/README.md, "Writer messages, both ways").
  */
-export type ClaimWithHeaderText = Omit<Claim, 'event'> & { event: Omit<StoredEvent, 'headers'> & { headers: string } };
+export interface ClaimBatch {
+  destination: string;
+  leaseUntil: number;
+  fields: unknown[];
+}
 
-/** Turns claims as the writer sends them into the port's, in place: their headers parsed. */
-export function parseClaimHeaders(claims: ClaimWithHeaderText[]): Claim[] {
-  for (const claim of claims) (claim.event as unknown as StoredEvent).headers = JSON.parse(claim.event.headers);
-  return claims as unknown as Claim[];
+/** Fields per claim in `ClaimBatch.fields`. */
+export const CLAIM_FIELDS = 14;
+
+/** The claims of a batch as the port gives them, their headers parsed. */
+export function claimsFromBatch({ destination, leaseUntil, fields: f }: ClaimBatch): Claim[] {
+  const claims: Claim[] = [];
+  for (let i = 0; i < f.length; i += CLAIM_FIELDS) {
+    const event: StoredEvent = {
+      seq: f[i + 4] as number,
+      id: f[i + 5] as string,
+      source: f[i + 6] as string,
+      method: f[i + 7] as string,
+      path: f[i + 8] as string,
+      query: f[i + 9] as string,
+      headers: JSON.parse(f[i + 10] as string) as StoredEvent['headers'],
+      body: f[i + 11] as Uint8Array,
+      remoteAddr: f[i + 12] as string | null,
+      receivedAt: f[i + 13] as number,
+    };
+    const budget = { attemptsBefore: f[i + 2] as number, since: f[i + 3] as number };
+    claims.push({ deliveryId: f[i] as number, destination, attempt: f[i + 1] as number, leaseUntil, budget, event });
+  }
+  return claims;
 }
 
 /** Most deliveries leased by one UPDATE: as many statements are prepared, one per count. */
@@ -134,16 +160,16 @@ export class DeliveryClaims {
   }
 
   /** See `Journal.claim`. */
-  claim(request: ClaimRequest): ClaimWithHeaderText[] {
+  claim(request: ClaimRequest): ClaimBatch {
     const { destination, now, leaseMs } = request;
     const due = request.fifo
       ? this.fifoHeadQuery.all(destination).filter((d) => d[3]! <= now)
       : request.byKey
         ? dueKeyHeads(this.keyed, { destination, now, limit: request.limit })
         : this.dueByPriority(destination, now, request.limit);
-    if (due.length === 0) return [];
-
     const leaseUntil = now + leaseMs;
+    if (due.length === 0) return { destination, leaseUntil, fields: [] };
+
     const claimed: ClaimRow[] = [];
     for (const d of due) {
       if (d[1] === 'in_flight') {
@@ -168,23 +194,26 @@ export class DeliveryClaims {
       claimed.push(d);
     }
     this.lease(claimed, leaseUntil);
-    return claimed.map((d) => {
-      // The fields of `toStoredEvent` (../event-row.ts), the headers left as text (see ClaimWithHeaderText).
-      const event = {
-        seq: d[6],
-        id: d[7],
-        source: d[8],
-        method: d[9],
-        path: d[10],
-        query: d[11],
-        headers: d[12],
-        body: d[13],
-        remoteAddr: d[14],
-        receivedAt: d[15],
-      };
-      const budget = { attemptsBefore: d[4], since: d[5] ?? event.receivedAt };
-      return { deliveryId: d[0], destination, attempt: d[2] + 1, leaseUntil, budget, event };
-    });
+    // Pushed one by one: the array stays packed (see ClaimBatch).
+    const fields: unknown[] = [];
+    for (const d of claimed)
+      fields.push(
+        d[0],
+        d[2] + 1,
+        d[4],
+        d[5] ?? d[15],
+        d[6],
+        d[7],
+        d[8],
+        d[9],
+        d[10],
+        d[11],
+        d[12],
+        d[13],
+        d[14],
+        d[15],
+      );
+    return { destination, leaseUntil, fields };
   }
 
   /**

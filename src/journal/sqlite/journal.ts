@@ -35,9 +35,10 @@ import type {
 } from '../port.js';
 import { AppendEncoder } from './append-codec.js';
 import { migrateJournal, openConnection } from './connection.js';
-import { type ClaimWithHeaderText, parseClaimHeaders } from './delivery-claims.js';
+import { type ClaimBatch, claimsFromBatch } from './delivery-claims.js';
 import { destinationPaces, heldDestinations, pausedDestinations } from './destination-state.js';
 import { recentSends } from './destination-stats.js';
+import { type EncodedOutcome, encodeOutcome } from './outcome-codec.js';
 import { lockJournal, type ProcessLock } from './process-lock.js';
 import type { ReaderData, ReadOp } from './reader-thread.js';
 import { checkStorageAccess } from './storage-access.js';
@@ -151,11 +152,12 @@ export class SqliteJournal implements Journal {
   }
 
   async claim(request: ClaimRequest): Promise<Claim[]> {
-    return parseClaimHeaders((await this.write({ kind: 'claim', request })) as ClaimWithHeaderText[]);
+    return claimsFromBatch((await this.write({ kind: 'claim', request })) as ClaimBatch);
   }
 
   async complete(claim: Claim, attempt: AttemptRecord, verdict: Verdict): Promise<boolean> {
-    // Only the fencing pair travels to the writer, not the event (its body can be large).
+    // Only the fencing pair travels to the writer, not the event (its body can be large); the op
+    // crosses as a flat array (outcome-codec.ts).
     const ref = { deliveryId: claim.deliveryId, attempt: claim.attempt };
     return (await this.write({ kind: 'complete', claim: ref, attempt, verdict })) as boolean;
   }
@@ -276,28 +278,34 @@ export class SqliteJournal implements Journal {
     this.queue = [];
     // A writer that dies takes its unanswered writes with it: they fail (ingest answers 503, the
     // sender retries), and the next batch starts a new writer.
-    // Appends travel encoded (append-codec.ts), each in `ops` as its index among them.
-    const ops: (WriteOp | number)[] = new Array(batch.length);
+    // Appends travel encoded (append-codec.ts), each in `ops` as its index among them, outcomes as
+    // flat arrays (outcome-codec.ts). Pushed, not assigned into `new Array(n)`: a holey array is
+    // cloned as a sparse one, key by key.
+    const ops: (WriteOp | number | EncodedOutcome)[] = [];
     const encoder = new AppendEncoder();
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!.op;
       const index = encoder.size;
-      ops[i] = op.kind === 'append' && encoder.add(op) ? index : op;
+      ops.push(op.kind === 'append' && encoder.add(op) ? index : op.kind === 'complete' ? encodeOutcome(op) : op);
     }
     const encoded = encoder.size > 0 ? encoder.finish() : undefined;
     this.writer
       .request({ ops, appends: encoded }, encoded && [encoded.numbers.buffer as ArrayBuffer, encoded.bodies])
       .then(
-        ({ results, commits, storage }) => {
+        ({ values, failures, commits, storage }) => {
           this.full = storage.full;
           for (const [batchSize, durationMs] of commits)
             this.options.events?.emit('journal:commit', { batchSize, durationMs });
-          batch.forEach((p, i) => {
-            const result = results[i]!;
-            if (typeof result === 'number') p.resolve(result);
-            else if (result.ok) p.resolve(result.value);
-            else p.reject(toError(result.error));
-          });
+          // Failures come in the order the ops settled, not by index.
+          if (failures.length > 1) failures.sort((a, b) => a[0] - b[0]);
+          let f = 0;
+          for (let i = 0; i < batch.length; i++) {
+            const failure = failures[f];
+            if (failure?.[0] === i) {
+              batch[i]!.reject(toError(failure[1]));
+              f++;
+            } else batch[i]!.resolve(values[i]);
+          }
         },
         (error: unknown) => {
           for (const p of batch) p.reject(error);

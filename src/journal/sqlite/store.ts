@@ -21,7 +21,7 @@ import type {
   StoredPace,
   Verdict,
 } from '../port.js';
-import { type ClaimWithHeaderText, DeliveryClaims } from './delivery-claims.js';
+import { type ClaimBatch, DeliveryClaims } from './delivery-claims.js';
 import { setDestinationState } from './destination-state.js';
 import {
   type AppendItem,
@@ -248,8 +248,8 @@ export class SqliteStore {
     return this.db.delete(events).where(eq(events.id, id)).run().changes === 1;
   }
 
-  /** See `Journal.claim`; the events' headers come as their JSON text (see `ClaimWithHeaderText`). */
-  claim(request: ClaimRequest): ClaimWithHeaderText[] {
+  /** See `Journal.claim`; the claims come as one flat array of fields (see `ClaimBatch`). */
+  claim(request: ClaimRequest): ClaimBatch {
     return this.claims.claim(request);
   }
 

@@ -32,19 +32,29 @@ export function nameThread(name: string): void {
   }
 }
 
-/** One request's outcome, as sent back by a thread; errors travel as plain data (class instances do not survive cloning). */
-export type Result =
-  | { ok: true; value: unknown }
-  | { ok: false; error: { name: string; code?: string; message: string } };
+/** An error as it crosses threads: plain data (class instances do not survive cloning). */
+export interface ErrorData {
+  name: string;
+  code?: string | undefined;
+  message: string;
+}
 
-/** The `Result` of a request that failed with `error` (the thread's side of `toError`). */
-export function errorResult(error: unknown): Result {
+/** One request's outcome, as sent back by a thread. */
+export type Result = { ok: true; value: unknown } | { ok: false; error: ErrorData };
+
+/** `error` as plain data (the thread's side of `toError`). */
+export function errorData(error: unknown): ErrorData {
   const e = error as Error & { code?: string };
-  return { ok: false, error: { name: e.name, code: e.code, message: e.message } };
+  return { name: e.name, code: e.code, message: e.message };
+}
+
+/** The `Result` of a request that failed with `error`. */
+export function errorResult(error: unknown): Result {
+  return { ok: false, error: errorData(error) };
 }
 
 /** Turns an error that crossed threads as plain data back into one of ours. */
-export function toError(e: { name: string; code?: string; message: string }): Error {
+export function toError(e: ErrorData): Error {
   if (e.code === 'JOURNAL_UNAVAILABLE') return new JournalUnavailableError(e.message);
   return new SluiceError(e.code ?? 'JOURNAL_ERROR', e.message);
 }

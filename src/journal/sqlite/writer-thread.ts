@@ -6,8 +6,9 @@
  *
  * Protocol (messages on the worker port):
  *   in:  WriterRequest & { id: number }  → out: WriterAnswer & { id }
- *        (appends encoded by append-codec.ts, each in `ops` as its index among them; in `results`,
- *        a number is the seq of an append stored under the id it was sent with)
+ *        (appends encoded by append-codec.ts, each in `ops` as its index among them; outcomes as
+ *        flat arrays, outcome-codec.ts; in `values`, a number for an append is its seq, stored
+ *        under the id it was sent with)
  *   in:  { close: true }                    → flushes, closes the connection, out: { closed: true }
  * All ops of one incoming message land in the same commit, so they settle together and are
  * answered in one message.
@@ -18,9 +19,10 @@ import { decodeAppends, type EncodedAppends } from './append-codec.js';
 import { type ConnectionOptions, openConnection } from './connection.js';
 import { GroupCommitWriter } from './group-commit.js';
 import type { AppendItem, AppendOutcome, CompleteItem } from './multi-row-writes.js';
+import { decodeOutcome, type EncodedOutcome } from './outcome-codec.js';
 import { StorageGuard, type StorageState, walLimitPages } from './storage-guard.js';
 import { SqliteStore, type WriteOp } from './store.js';
-import { errorResult, nameThread, type Result } from './thread-client.js';
+import { type ErrorData, errorData, nameThread } from './thread-client.js';
 
 /** What the main thread passes as workerData. */
 export interface WriterData extends ConnectionOptions {
@@ -31,15 +33,20 @@ export interface WriterData extends ConnectionOptions {
 
 /** One message of ops to the writer. */
 export interface WriterRequest {
-  /** The ops, in order; a number stands for that append of `appends`. */
-  ops: (WriteOp | number)[];
+  /** The ops, in order; a number stands for that append of `appends`, an array for an encoded outcome. */
+  ops: (WriteOp | number | EncodedOutcome)[];
   appends: EncodedAppends | undefined;
 }
 
-/** What the writer answers to one message of ops. */
+/**
+ * What the writer answers to one message of ops. The values go bare, not each in a `{ ok, value }`
+ * object: cloning those cost about 0.9 µs per op, both ways (test/bench/README.md).
+ */
 export interface WriterAnswer {
-  /** By op; a number is the seq of an append newly stored under its own id. */
-  results: (Result | number)[];
+  /** By op, what it returned (a number for an append newly stored under its own id: its seq); null where it failed. */
+  values: unknown[];
+  /** The ops that failed, by index, with their errors. */
+  failures: [number, ErrorData][];
   commits: [number, number][];
   /** The journal's space after this batch (see storage-guard.ts). */
   storage: StorageState;
@@ -90,7 +97,11 @@ if (parentPort) {
     }
     const appends = message.appends ? decodeAppends(message.appends) : [];
     const ops: WriteOp[] = message.ops.map((op) =>
-      typeof op === 'number' ? { kind: 'append', id: appends[op]!.id, event: appends[op]!.event } : op,
+      typeof op === 'number'
+        ? { kind: 'append', id: appends[op]!.id, event: appends[op]!.event }
+        : Array.isArray(op)
+          ? decodeOutcome(op)
+          : op,
     );
     // Read the space before new events go in, and after deletions may have freed some: once per turn
     // of this thread, as all messages of a turn go into the same commit. Read per message, it was a
@@ -98,22 +109,32 @@ if (parentPort) {
     const storage =
       !spaceRead && (appends.length > 0 || ops.some((op) => op.kind === 'purge')) ? readSpace() : guard.current;
     // Every op of the message lands in the same commit; the answer goes once the last has settled.
-    const results: (Result | number)[] = new Array(ops.length);
+    // Filled with nulls first, so that the array is packed: a holey one is cloned as a sparse one, key by key.
+    const values: unknown[] = [];
+    for (let i = 0; i < ops.length; i++) values.push(null);
+    const failures: [number, ErrorData][] = [];
     let left = ops.length;
     unanswered += 1;
     const answer = () => {
       const done = commits;
       commits = [];
-      const reply: WriterAnswer & { id: number } = { id: message.id, results, commits: done, storage: guard.current };
+      const reply: WriterAnswer & { id: number } = {
+        id: message.id,
+        values,
+        failures,
+        commits: done,
+        storage: guard.current,
+      };
       port.postMessage(reply);
       unanswered -= 1;
       if (unanswered === 0) onAllAnswered?.();
     };
     const settle = (i: number, ok: boolean, value: unknown) => {
       const op = ops[i]!;
-      if (ok && op.kind === 'append' && !(value as AppendOutcome).duplicate && (value as AppendOutcome).id === op.id)
-        results[i] = (value as AppendOutcome).seq;
-      else results[i] = ok ? { ok: true, value } : errorResult(value);
+      if (!ok) failures.push([i, errorData(value)]);
+      else if (op.kind === 'append' && !(value as AppendOutcome).duplicate && (value as AppendOutcome).id === op.id)
+        values[i] = (value as AppendOutcome).seq;
+      else values[i] = value;
       if (--left === 0) answer();
     };
     /** A run of ops of one kind as one op; each item's result (or Error) settles its own slot. */

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { newEventId } from '../../../src/journal/event-id.js';
 import type { Claim } from '../../../src/journal/port.js';
 import { migrateJournal, openConnection } from '../../../src/journal/sqlite/connection.js';
+import { CLAIM_FIELDS, type ClaimBatch } from '../../../src/journal/sqlite/delivery-claims.js';
 import { GroupCommitWriter } from '../../../src/journal/sqlite/group-commit.js';
 import type { AppendItem, CompleteItem } from '../../../src/journal/sqlite/multi-row-writes.js';
 import { SqliteStore, type WriteOp } from '../../../src/journal/sqlite/store.js';
@@ -31,6 +32,7 @@ import { benchEvent } from './bench-event.js';
 const total = Number(process.argv[2] ?? 5_000);
 const phase = process.argv[3] ?? 'cycle';
 const APPEND_BATCH = 50;
+type ClaimRef = Pick<Claim, 'deliveryId' | 'attempt'>;
 /** BENCH_GROUPED=0: each append and outcome its own op, as before the writer thread grouped them. */
 const grouped = process.env.BENCH_GROUPED !== '0';
 const CLAIM_BATCH = 32;
@@ -78,7 +80,7 @@ try {
       else await commit(ops);
     }
   };
-  const outcome = (c: Claim): WriteOp => {
+  const outcome = (c: ClaimRef): WriteOp => {
     const startedAt = Date.now();
     return {
       kind: 'complete',
@@ -90,7 +92,7 @@ try {
   /** Claims and completes until nothing is due; returns how many were delivered. */
   const drain = async () => {
     let delivered = 0;
-    let inFlight: Claim[] = [];
+    let inFlight: ClaimRef[] = [];
     for (;;) {
       const claimOp: WriteOp = {
         kind: 'claim',
@@ -116,7 +118,11 @@ try {
         claimed = commit([...inFlight.map(outcome), claimOp]).then((results) => results.at(-1));
       }
       delivered += inFlight.length;
-      inFlight = (await claimed) as Claim[];
+      // The fencing pair of each claim, which is all an outcome sends back (not decoded: main-thread work).
+      const { fields } = (await claimed) as ClaimBatch;
+      inFlight = [];
+      for (let i = 0; i < fields.length; i += CLAIM_FIELDS)
+        inFlight.push({ deliveryId: fields[i] as number, attempt: fields[i + 1] as number });
       if (inFlight.length === 0) return delivered;
     }
   };
