@@ -66,10 +66,10 @@ interface Pending<Answer> {
 
 /**
  * One journal thread, answering requests: each request carries an `id`, and the thread's answer
- * carries it back (other messages are ignored). Started on first use; a thread that dies (an
- * uncaught error, or an exit) fails its own unanswered requests as unavailable, not those of its
- * successor (its 'exit' can come after the next request has started a new thread), and the next
- * request starts a new one.
+ * carries it back, alone or among others in `{ answers }` (other messages are ignored). Started on
+ * first use; a thread that dies (an uncaught error, or an exit) fails its own unanswered requests
+ * as unavailable, not those of its successor (its 'exit' can come after the next request has
+ * started a new thread), and the next request starts a new one.
  */
 export class JournalThread<Request extends object, Answer extends object> {
   /** The running thread and its unanswered requests; each thread has its own. */
@@ -102,11 +102,16 @@ export class JournalThread<Request extends object, Answer extends object> {
     const worker = spawnThread(this.name, this.data);
     const pending = new Map<number, Pending<Answer>>();
     const current = { worker, pending };
-    worker.on('message', (message: Answer & { id?: number }) => {
-      const p = message.id === undefined ? undefined : pending.get(message.id);
+    const settle = (answer: Answer & { id?: number }) => {
+      const p = answer.id === undefined ? undefined : pending.get(answer.id);
       if (!p) return;
-      pending.delete(message.id!);
-      p.resolve(message);
+      pending.delete(answer.id!);
+      p.resolve(answer);
+    };
+    // A thread may answer several requests in one message (the writer answers a turn's at once).
+    worker.on('message', (message: (Answer & { id?: number }) | { answers: (Answer & { id?: number })[] }) => {
+      if ('answers' in message) for (const answer of message.answers) settle(answer);
+      else settle(message);
     });
     const failAll = (cause: unknown) => {
       if (this.current === current) this.current = undefined;

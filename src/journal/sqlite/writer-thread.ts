@@ -5,7 +5,8 @@
  * they all land in the next batch.
  *
  * Protocol (messages on the worker port):
- *   in:  WriterRequest & { id: number }  → out: WriterAnswer & { id }
+ *   in:  WriterRequest & { id: number }  → out: WriterAnswer & { id }, or { answers: [those] } for
+ *        all the messages one turn answered
  *        (appends encoded by append-codec.ts, each in `ops` as its index among them; outcomes as
  *        flat arrays, outcome-codec.ts; in `values`, a number for an append is its seq, stored
  *        under the id it was sent with)
@@ -82,6 +83,19 @@ if (parentPort) {
   /** Messages not answered yet: the close waits for them. */
   let unanswered = 0;
   let onAllAnswered: (() => void) | undefined;
+  /**
+   * The answers of this turn (a commit answers every message it held, five or so under load), posted
+   * as one message once the turn's work is done: each message costs both threads its own cloning,
+   * queueing and dispatch, and often a wake-up.
+   */
+  let answers: (WriterAnswer & { id: number })[] = [];
+  const postAnswers = () => {
+    const batch = answers;
+    answers = [];
+    port.postMessage(batch.length === 1 ? batch[0] : { answers: batch });
+    unanswered -= batch.length;
+    if (unanswered === 0) onAllAnswered?.();
+  };
 
   port.on('message', (message: (WriterRequest & { id: number }) | { close: true }) => {
     if ('close' in message) {
@@ -125,9 +139,8 @@ if (parentPort) {
         commits: done,
         storage: guard.current,
       };
-      port.postMessage(reply);
-      unanswered -= 1;
-      if (unanswered === 0) onAllAnswered?.();
+      if (answers.length === 0) queueMicrotask(postAnswers);
+      answers.push(reply);
     };
     const settle = (i: number, ok: boolean, value: unknown) => {
       const op = ops[i]!;
