@@ -26,6 +26,9 @@ interface Pending {
 /** Observes each commit: how many writes it held and how long it took (for metrics and tests). */
 export type CommitObserver = (batchSize: number, durationMs: number) => void;
 
+/** Background writes that commit at once rather than wait for more (see the constructor). */
+const BACKGROUND_FLUSH_WRITES = 64;
+
 /** SQLite result codes that mean "the store cannot take writes now", not "this write is wrong". */
 const UNAVAILABLE = /^SQLITE_(FULL|BUSY|LOCKED|READONLY|IOERR|CANTOPEN|PROTOCOL|NOLFS|CORRUPT|NOTADB|PERM)/;
 
@@ -40,15 +43,29 @@ export function isUnavailable(error: unknown): boolean {
 /** Queues synchronous write operations and commits them together, once per event-loop turn. */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
+  /** Writes (see Pending.writes) in the queue. */
+  private queuedWrites = 0;
+  /** A flush is set for this turn (setImmediate)… */
   private scheduled = false;
+  /** …or for later: the queue holds only background writes (see `backgroundDelayMs`). */
+  private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   /** Runs every op of a batch in one IMMEDIATE transaction, each result in its slot. */
   private readonly transaction: (batch: Pending[], results: unknown[]) => void;
 
+  /**
+   * `backgroundDelayMs`: how long a queue that holds no new event may wait for more writes before it
+   * commits (0: never waits). Nobody waits for those commits but the journal's own loops (an outcome
+   * is recorded after its slot is freed; claims are bought ahead), and under a drain each turn's
+   * outcomes were a commit of their own, with its fsync and its rewrite of the indexes' last pages.
+   * A new event (a sender waiting for its acknowledgement) commits in the turn it arrives, with
+   * whatever waits; so does a queue of `BACKGROUND_FLUSH_WRITES` writes.
+   */
   constructor(
     private readonly db: Database,
     private readonly onCommit?: CommitObserver,
+    private readonly backgroundDelayMs = 0,
   ) {
     // Built once: better-sqlite3's `transaction()` wraps the function anew on every call.
     const all = db.transaction((batch: Pending[], results: unknown[]) => {
@@ -79,9 +96,18 @@ export class GroupCommitWriter {
       return;
     }
     this.queue.push({ op, sheddable, settle, writes });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flushNow);
+    this.queuedWrites += writes;
+    if (sheddable || this.backgroundDelayMs === 0 || this.queuedWrites >= BACKGROUND_FLUSH_WRITES) {
+      if (this.timer !== undefined) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flushNow);
+      }
+    } else if (!this.scheduled && this.timer === undefined) {
+      this.timer = setTimeout(this.flushNow, this.backgroundDelayMs);
     }
   }
 
@@ -90,9 +116,14 @@ export class GroupCommitWriter {
   /** Commits everything queued so far (normally called by the scheduled flush). */
   flush(): void {
     this.scheduled = false;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
+    this.queuedWrites = 0;
     this.commit(batch);
   }
 
