@@ -12,7 +12,7 @@ import type { WriteOp } from './store.js';
 /** The verdict kinds, by their code in an encoded outcome. */
 const VERDICTS = ['delivered', 'retry', 'dead'] as const;
 
-/** A `complete` op on the wire; absent optional fields travel as null (undefined does not survive every hop). */
+/** A `complete` op on the wire, its absent optional fields as null. */
 export type EncodedOutcome = [
   deliveryId: number,
   claimAttempt: number,
