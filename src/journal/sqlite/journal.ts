@@ -296,16 +296,9 @@ export class SqliteJournal implements Journal {
           this.full = storage.full;
           for (const [batchSize, durationMs] of commits)
             this.options.events?.emit('journal:commit', { batchSize, durationMs });
-          // Failures come in the order the ops settled, not by index.
-          if (failures.length > 1) failures.sort((a, b) => a[0] - b[0]);
-          let f = 0;
-          for (let i = 0; i < batch.length; i++) {
-            const failure = failures[f];
-            if (failure?.[0] === i) {
-              batch[i]!.reject(toError(failure[1]));
-              f++;
-            } else batch[i]!.resolve(values[i]);
-          }
+          // The failed ones first: resolving them afterwards changes nothing (a promise settles once).
+          for (const [i, error] of failures) batch[i]!.reject(toError(error));
+          for (let i = 0; i < batch.length; i++) batch[i]!.resolve(values[i]);
         },
         (error: unknown) => {
           for (const p of batch) p.reject(error);
