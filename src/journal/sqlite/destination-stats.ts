@@ -4,7 +4,7 @@
  * sends a pacer starts from (run on the main thread: two index ranges, not a scan).
  */
 import type Database from 'better-sqlite3';
-import { and, asc, eq, gte, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { DeliveryStatus, DestinationStats } from '../port.js';
 import type { Db } from './rows.js';
 import { deliveries, events } from './schema.js';
@@ -35,7 +35,9 @@ export function destinationStats(db: Db, destination: string, now: number): Dest
     .select({ receivedAt: events.receivedAt })
     .from(deliveries)
     .innerJoin(events, eq(events.seq, deliveries.eventSeq))
-    .where(and(eq(deliveries.destination, destination), isNotNull(deliveries.dueAt)))
+    // finished_at rather than due_at (the same rows): that is deliveries_fifo's WHERE, so the
+    // lookup seeks that index in event_seq order instead of sorting the whole backlog.
+    .where(and(eq(deliveries.destination, destination), isNull(deliveries.finishedAt)))
     .orderBy(asc(deliveries.eventSeq))
     .limit(1)
     .get();
