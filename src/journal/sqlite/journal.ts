@@ -33,7 +33,7 @@ import type {
   StoredPace,
   Verdict,
 } from '../port.js';
-import { AppendEncoder } from './append-codec.js';
+import { AppendEncoder, type EncodedAppends } from './append-codec.js';
 import { migrateJournal, openConnection } from './connection.js';
 import { type ClaimBatch, claimsFromBatch } from './delivery-claims.js';
 import { destinationPaces, heldDestinations, pausedDestinations } from './destination-state.js';
@@ -282,13 +282,20 @@ export class SqliteJournal implements Journal {
     // flat arrays (outcome-codec.ts). Pushed, not assigned into `new Array(n)`: a holey array is
     // cloned as a sparse one, key by key.
     const ops: (WriteOp | number | EncodedOutcome)[] = [];
-    const encoder = new AppendEncoder();
-    for (let i = 0; i < batch.length; i++) {
-      const op = batch[i]!.op;
-      const index = encoder.size;
-      ops.push(op.kind === 'append' && encoder.add(op) ? index : op.kind === 'complete' ? encodeOutcome(op) : op);
+    let encoded: EncodedAppends | undefined;
+    try {
+      const encoder = new AppendEncoder();
+      for (let i = 0; i < batch.length; i++) {
+        const op = batch[i]!.op;
+        const index = encoder.size;
+        ops.push(op.kind === 'append' && encoder.add(op) ? index : op.kind === 'complete' ? encodeOutcome(op) : op);
+      }
+      encoded = encoder.size > 0 ? encoder.finish() : undefined;
+    } catch (error) {
+      // Nothing was sent: the whole batch fails rather than waiting for an answer that never comes.
+      for (const p of batch) p.reject(error);
+      return;
     }
-    const encoded = encoder.size > 0 ? encoder.finish() : undefined;
     this.writer
       .request({ ops, appends: encoded }, encoded && [encoded.numbers.buffer as ArrayBuffer, encoded.bodies])
       .then(
@@ -296,9 +303,12 @@ export class SqliteJournal implements Journal {
           this.full = storage.full;
           for (const [batchSize, durationMs] of commits)
             this.options.events?.emit('journal:commit', { batchSize, durationMs });
-          // The failed ones first: resolving them afterwards changes nothing (a promise settles once).
-          for (const [i, error] of failures) batch[i]!.reject(toError(error));
-          for (let i = 0; i < batch.length; i++) batch[i]!.resolve(values[i]);
+          const failed = failures.length > 0 ? new Map(failures) : undefined;
+          for (let i = 0; i < batch.length; i++) {
+            const error = failed?.get(i);
+            if (error !== undefined) batch[i]!.reject(toError(error));
+            else batch[i]!.resolve(values[i]);
+          }
         },
         (error: unknown) => {
           for (const p of batch) p.reject(error);
