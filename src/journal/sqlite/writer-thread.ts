@@ -75,12 +75,13 @@ if (parentPort) {
   let commits: [number, number][] = [];
   const writer = new GroupCommitWriter(store.sqlite, (size, ms) => commits.push([size, ms]), BACKGROUND_DELAY_MS);
 
-  /** Whether the space was read in this turn (see below); cleared before the turn's commit. */
+  /** Whether the space was read in this turn (see below); cleared before the next message is taken. */
   let spaceRead = false;
   const readSpace = () => {
     spaceRead = true;
-    // Cleared in this turn's check phase, with the commit's own setImmediate: no message is taken in
-    // between, so the next message to read it belongs to the next commit.
+    // Cleared by a setImmediate in this turn's check phase, before the next message is taken: the
+    // messages of one turn share one reading. The commit itself may come later (a queue of only
+    // background writes waits on a timer), and a message taken before it reads the space again.
     setImmediate(() => {
       spaceRead = false;
     });
@@ -128,7 +129,7 @@ if (parentPort) {
     // of this thread, as all messages of a turn go into the same commit. Read per message, it was a
     // statfs and a read transaction of its own (locks, a read of the header page) five times a commit.
     const storage =
-      !spaceRead && (appends.length > 0 || ops.some((op) => op.kind === 'purge')) ? readSpace() : guard.current;
+      !spaceRead && ops.some((op) => op.kind === 'append' || op.kind === 'purge') ? readSpace() : guard.current;
     // Every op of the message lands in the same commit; the answer goes once the last has settled.
     // Filled with nulls first, so that the array is packed: a holey one is cloned as a sparse one, key by key.
     const values: unknown[] = [];
@@ -152,8 +153,8 @@ if (parentPort) {
     const settle = (i: number, ok: boolean, value: unknown) => {
       const op = ops[i]!;
       if (!ok) failures.push([i, errorData(value)]);
-      else if (op.kind === 'append' && !(value as AppendOutcome).duplicate && (value as AppendOutcome).id === op.id)
-        values[i] = (value as AppendOutcome).seq;
+      // A new event is stored under the id it was sent with (SqliteStore.append, appendMany): its seq says it all.
+      else if (op.kind === 'append' && !(value as AppendOutcome).duplicate) values[i] = (value as AppendOutcome).seq;
       else values[i] = value;
       if (--left === 0) answer();
     };
