@@ -38,9 +38,9 @@ const { events, deliveries, dedupeKeys } = schema;
 
 /** A write, as sent from the main thread to the writer thread. */
 export type WriteOp =
-  | { kind: 'append'; id: string; event: IncomingEvent }
+  | ({ kind: 'append' } & AppendItem)
   | { kind: 'claim'; request: ClaimRequest }
-  | { kind: 'complete'; claim: Pick<Claim, 'deliveryId' | 'attempt'>; attempt: AttemptRecord; verdict: Verdict }
+  | ({ kind: 'complete' } & CompleteItem)
   | { kind: 'release'; claims: Pick<Claim, 'deliveryId' | 'attempt'>[]; now: number }
   | { kind: 'purge'; cutoffs: RetentionCutoffs; limit: number }
   | { kind: 'replay'; filter: ReplayFilter; now: number; limit: number }
