@@ -94,7 +94,12 @@ export function claimsFromBatch({ destination, leaseUntil, fields: f }: ClaimBat
   return claims;
 }
 
-/** Most deliveries leased by one UPDATE: as many statements are prepared, one per count. */
+/**
+ * Most deliveries leased by one UPDATE: as many statements are prepared, one per count. The delivery
+ * loop claims at most 64 at once (CLAIM_BATCH, src/delivery/claim-ahead.ts), so its claims take one
+ * UPDATE. Equal to ROWS_PER_INSERT (multi-row-writes.ts) but not the same bound: that one chunks
+ * a writer message's appends and outcomes, this one a claim's leases.
+ */
 const LEASE_CHUNK = 64;
 
 /** The claim queries of one connection. */

@@ -33,7 +33,11 @@ export interface AppendOutcome {
   duplicate: boolean;
 }
 
-/** Most rows one multi-row statement writes: as many statements of each kind are prepared, one per count. */
+/**
+ * Most rows one multi-row statement writes. A statement of each kind is prepared per row count, so
+ * this bounds the statements kept, and the parameters bound at once (576 for events, far below
+ * SQLite's 32,766); a message with more appends or outcomes takes several statements.
+ */
 const ROWS_PER_INSERT = 64;
 
 const EVENT_COLUMNS =
@@ -71,14 +75,10 @@ export class MultiRowWrites {
   private readonly finishUpdates: Database.Statement<unknown[]>[] = [];
   private readonly insertAttempts: Database.Statement<unknown[]>[] = [];
   /** `complete` in a savepoint of its own; `completeRun` in one (see `completeMany`). */
-  private readonly completeAlone: (
-    claim: Pick<Claim, 'deliveryId' | 'attempt'>,
-    attempt: AttemptRecord,
-    verdict: Verdict,
-  ) => boolean;
+  private readonly completeAlone: (item: CompleteItem) => boolean;
   private readonly completeRunAtomically: (items: readonly CompleteItem[], from: number, to: number) => Set<number>;
   /** `append` in a savepoint of its own, so that a failing one leaves nothing behind. */
-  private readonly appendAlone: (id: string, event: IncomingEvent) => AppendOutcome;
+  private readonly appendAlone: (item: AppendItem) => AppendOutcome;
   /** `insertRun` in a savepoint: if one of its statements fails, none of its rows stay. */
   private readonly insertRunAtomically: (items: readonly AppendItem[], from: number, to: number) => number;
 
@@ -92,13 +92,12 @@ export class MultiRowWrites {
     ) => boolean,
   ) {
     // Inside the writer's group transaction, better-sqlite3 runs these as savepoints.
-    this.appendAlone = sqlite.transaction((id: string, event: IncomingEvent) => this.appendOne(id, event));
+    this.appendAlone = sqlite.transaction((item: AppendItem) => this.appendOne(item.id, item.event));
     this.insertRunAtomically = sqlite.transaction((items: readonly AppendItem[], from: number, to: number) =>
       this.insertRun(items, from, to),
     );
-    this.completeAlone = sqlite.transaction(
-      (claim: Pick<Claim, 'deliveryId' | 'attempt'>, attempt: AttemptRecord, verdict: Verdict) =>
-        this.completeOne(claim, attempt, verdict),
+    this.completeAlone = sqlite.transaction((item: CompleteItem) =>
+      this.completeOne(item.claim, item.attempt, item.verdict),
     );
     this.completeRunAtomically = sqlite.transaction((items: readonly CompleteItem[], from: number, to: number) =>
       this.completeRun(items, from, to),
@@ -122,7 +121,7 @@ export class MultiRowWrites {
       while (to < items.length && to - from < ROWS_PER_INSERT && !items[to]!.event.dedupe) to++;
       if (to - from < 2) {
         to = from + 1;
-        results[from] = this.tryAlone(items[from]!);
+        results[from] = tryAlone(this.appendAlone, items[from]!);
       } else {
         try {
           const first = this.insertRunAtomically(items, from, to);
@@ -130,21 +129,12 @@ export class MultiRowWrites {
         } catch (error) {
           // The store cannot take writes (disk full, locked…): the whole commit fails, as it would have.
           if (isUnavailable(error)) throw error;
-          for (let i = from; i < to; i++) results[i] = this.tryAlone(items[i]!);
+          for (let i = from; i < to; i++) results[i] = tryAlone(this.appendAlone, items[i]!);
         }
       }
       from = to;
     }
     return results;
-  }
-
-  private tryAlone(item: AppendItem): AppendOutcome | Error {
-    try {
-      return this.appendAlone(item.id, item.event);
-    } catch (error) {
-      if (isUnavailable(error)) throw error;
-      return error instanceof Error ? error : new Error(String(error));
-    }
   }
 
   /** Inserts `items[from, to)` (no deduplication keys) and their deliveries; returns the first event's seq. */
@@ -207,7 +197,7 @@ export class MultiRowWrites {
       for (let i = from; i < to; i++) ids.add(items[i]!.claim.deliveryId);
       // Two outcomes for one delivery: UPDATE … FROM would apply only one of them; go one by one.
       if (ids.size < to - from || to - from < 2) {
-        for (let i = from; i < to; i++) results[i] = this.tryCompleteAlone(items[i]!);
+        for (let i = from; i < to; i++) results[i] = tryAlone(this.completeAlone, items[i]!);
         continue;
       }
       try {
@@ -215,19 +205,10 @@ export class MultiRowWrites {
         for (let i = from; i < to; i++) results[i] = held.has(items[i]!.claim.deliveryId);
       } catch (error) {
         if (isUnavailable(error)) throw error;
-        for (let i = from; i < to; i++) results[i] = this.tryCompleteAlone(items[i]!);
+        for (let i = from; i < to; i++) results[i] = tryAlone(this.completeAlone, items[i]!);
       }
     }
     return results;
-  }
-
-  private tryCompleteAlone(item: CompleteItem): boolean | Error {
-    try {
-      return this.completeAlone(item.claim, item.attempt, item.verdict);
-    } catch (error) {
-      if (isUnavailable(error)) throw error;
-      return error instanceof Error ? error : new Error(String(error));
-    }
   }
 
   /** Records `items[from, to)` (distinct deliveries); returns the deliveries their claims still held. */
@@ -252,5 +233,18 @@ export class MultiRowWrites {
       this.rowsStatement(this.insertAttempts, held.size, ATTEMPT_HEAD, '(?, ?, ?, ?, ?, ?, ?)').run(attemptParams);
     }
     return held;
+  }
+}
+
+/**
+ * `write` (an `…Alone`: one item in its own savepoint) for one item: its result, or its error. An
+ * error of the store itself (`isUnavailable`) is thrown, for the group commit to handle.
+ */
+function tryAlone<I, R>(write: (item: I) => R, item: I): R | Error {
+  try {
+    return write(item);
+  } catch (error) {
+    if (isUnavailable(error)) throw error;
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
