@@ -143,8 +143,6 @@ export class DeliveryClaims {
       `SELECT d.due_at AS dueAt FROM deliveries d ${fifoHead}`,
     );
     this.keyed = prepareKeyedQueries<ClaimRow>(sqlite, claimColumns);
-    this.keyed.dueHeadsInWindow.raw();
-    this.keyed.dueHeads.raw();
     // Positional parameters: binding named ones from an object costs more, on every delivery.
     this.deadUpdate = sqlite.prepare<[number, string, number]>(
       "UPDATE deliveries SET status = 'dead', due_at = NULL, finished_at = ?, last_error = ? WHERE id = ?",

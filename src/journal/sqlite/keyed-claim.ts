@@ -42,8 +42,8 @@ const HEADS = `
  */
 const WINDOW_PER_HEAD = 4;
 
-/** The prepared queries of keyed ordering; `Row` is what `claimColumns` selects. */
-export interface KeyedQueries<Row> {
+/** The prepared queries of keyed ordering; `Row` is the array of what `claimColumns` selects (raw rows). */
+export interface KeyedQueries<Row extends unknown[]> {
   /**
    * The quick path: the heads among the `@window` earliest due live deliveries, earliest due first,
    * at most `limit`. When it finds `limit` of them they are the ones `dueHeads` would give (a live
@@ -59,12 +59,17 @@ export interface KeyedQueries<Row> {
 
 /**
  * Prepares the keyed queries. `claimColumns` selects a claim's columns from `d` (deliveries) and `e`
- * (events): the heads are picked first, and only the picked ones are joined to their events.
+ * (events): the heads are picked first, and only the picked ones are joined to their events. Those
+ * two return raw rows, arrays of the columns, as the other claim queries do (see delivery-claims.ts).
  */
-export function prepareKeyedQueries<Row>(sqlite: Database.Database, claimColumns: string): KeyedQueries<Row> {
+export function prepareKeyedQueries<Row extends unknown[]>(
+  sqlite: Database.Database,
+  claimColumns: string,
+): KeyedQueries<Row> {
   return {
-    dueHeadsInWindow: sqlite.prepare<[{ destination: string; now: number; limit: number; window: number }], Row>(
-      `SELECT ${claimColumns} FROM (
+    dueHeadsInWindow: sqlite
+      .prepare<[{ destination: string; now: number; limit: number; window: number }], Row>(
+        `SELECT ${claimColumns} FROM (
          SELECT id FROM deliveries WHERE destination = @destination AND priority = 0 AND due_at <= @now
          ORDER BY due_at, id LIMIT @window) w
        JOIN deliveries d ON d.id = w.id JOIN events e ON e.seq = d.event_seq
@@ -72,13 +77,16 @@ export function prepareKeyedQueries<Row>(sqlite: Database.Database, claimColumns
                          WHERE o.destination = @destination AND o.order_key IS d.order_key
                            AND o.finished_at IS NULL AND o.event_seq < d.event_seq)
        ORDER BY d.due_at, d.id LIMIT @limit`,
-    ),
-    dueHeads: sqlite.prepare<[{ destination: string; now: number; limit: number }], Row>(
-      `${HEADS},
+      )
+      .raw(),
+    dueHeads: sqlite
+      .prepare<[{ destination: string; now: number; limit: number }], Row>(
+        `${HEADS},
        picked(id) AS (SELECT id FROM all_heads WHERE due <= @now ORDER BY priority, due, id LIMIT @limit)
        SELECT ${claimColumns} FROM picked JOIN deliveries d ON d.id = picked.id JOIN events e ON e.seq = d.event_seq
        ORDER BY d.priority, d.due_at, d.id`,
-    ),
+      )
+      .raw(),
     nextDue: sqlite.prepare<[{ destination: string }], { dueAt: number | null }>(
       `${HEADS} SELECT min(due) AS dueAt FROM all_heads`,
     ),
@@ -86,7 +94,7 @@ export function prepareKeyedQueries<Row>(sqlite: Database.Database, claimColumns
 }
 
 /** Due heads of `destination`, as `ClaimRequest.byKey` orders them: the quick path, else the walk over the keys. */
-export function dueKeyHeads<Row>(
+export function dueKeyHeads<Row extends unknown[]>(
   queries: KeyedQueries<Row>,
   request: { destination: string; now: number; limit: number },
 ): Row[] {
