@@ -40,7 +40,7 @@ export function openConnection(path: string, options: ConnectionOptions = {}): D
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     // Statement and savepoint journals in memory, not in temp files: the writer's multi-row inserts
-    // (store.ts, appendMany) run in a savepoint, whose journal spilled to a file past 64 KiB (a
+    // (multi-row-writes.ts) run in a savepoint, whose journal spilled to a file past 64 KiB (a
     // pwrite per page). Only in-transaction rollbacks read it; durability is the WAL's.
     sqlite.pragma('temp_store = MEMORY');
     // Waiting blocks the thread (better-sqlite3 is synchronous): keep it short and answer 503 instead.

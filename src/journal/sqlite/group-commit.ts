@@ -1,9 +1,11 @@
 /**
  * Group commit for the SQLite journal. Every write (an ingested event, a claim, an attempt's
- * outcome, a retention batch) is queued, and all writes queued during one turn of the event
- * loop run in a single IMMEDIATE transaction, flushed on `setImmediate`. One fsync then covers
- * every request parsed in that turn: no request waits for its own fsync, and each promise
- * settles only after the COMMIT that holds its write has returned.
+ * outcome, a retention batch) is queued, and the queue runs in a single IMMEDIATE transaction.
+ * Once it holds a new event it is flushed on `setImmediate`, so all writes queued during that turn
+ * of the event loop share the commit: one fsync covers every request parsed in the turn, and no
+ * request waits for its own. A queue of only background writes (claims, outcomes, anything but a
+ * new event) may wait `backgroundDelayMs` for more before its commit. Each write settles only after
+ * the COMMIT that holds it has returned.
  *
  * better-sqlite3 is synchronous, so the operations are plain functions: nothing async runs
  * inside the transaction.
@@ -40,7 +42,10 @@ export function isUnavailable(error: unknown): boolean {
   return UNAVAILABLE.test(codeOf(error));
 }
 
-/** Queues synchronous write operations and commits them together, once per event-loop turn. */
+/**
+ * Queues synchronous write operations and commits them together: in the turn a new event is queued,
+ * else after `backgroundDelayMs`.
+ */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   /** Writes (see Pending.writes) in the queue. */

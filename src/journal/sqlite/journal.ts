@@ -109,7 +109,7 @@ export class SqliteJournal implements Journal {
   private full = false;
   private readonly readThread: JournalThread<{ read: ReadOp }, { result: Result }>;
   private queue: Pending[] = [];
-  /** Appends not answered yet, and their body bytes: what the bounds of the options count. */
+  /** A `send()` is set for this turn's check phase: the writes queued until then go in its message. */
   private scheduled = false;
   private closed = false;
 

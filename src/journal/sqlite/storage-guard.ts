@@ -60,7 +60,7 @@ export function walLimitPages(path: string, pageSize: number): number {
   return Math.max(32, Math.min(1000, pages));
 }
 
-/** Watches the journal's space from the writer's connection; `check()` once per group commit. */
+/** Watches the journal's space from the writer's connection; `check()` at most once per turn of the writer. */
 export class StorageGuard {
   private readonly dir: string;
   private readonly pageSize: number;
