@@ -41,8 +41,6 @@ import {
   unavailable,
 } from './source-handler.js';
 
-export { RETRY_AFTER_SECONDS } from './source-handler.js';
-
 /** What the ingest app needs from the rest of the gateway. */
 export interface IngestOptions {
   sources: Config['sources'];
@@ -109,11 +107,6 @@ export function createIngest(options: IngestOptions): Ingest {
   const taken = new Set((options.before?.routes ?? []).map((route) => route.path));
   const direct = new Map([...handlers].filter(([path]) => !taken.has(path)));
   return { app, listener: createIngestListener(direct, app.fetch, logger) };
-}
-
-/** The Hono app alone (route tests with `app.request()`). */
-export function createIngestApp(options: IngestOptions): Hono<Env> {
-  return createIngest(options).app;
 }
 
 /** A Hono request as the rules read it: Node's request when there is one, else the web Request. */
