@@ -152,7 +152,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
   metrics.bindScheduler((name) => scheduler.state(name), config.destinations);
-  events.on('ingest:accepted', notifyOncePerTurn(scheduler));
+  events.on('ingest:accepted', ({ destinations }) => scheduler.notifySoon(destinations));
   if (journal.capabilities.crossProcessWakeups)
     followOtherNodes(journal, scheduler, events, logger, config, options.clock);
   const retention = runRetention({
@@ -306,25 +306,4 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })());
 
   return { url, port, adminUrl, events, journal, scheduler, metrics, close };
-}
-
-/**
- * Wakes the destinations of newly accepted events once per turn of the event loop, not once per
- * event: the journal's answers to many requests arrive together, and each wake of a loop that has
- * nothing it may send yet (paced, full) costs it a pass and a new timer, on the main thread.
- */
-function notifyOncePerTurn(scheduler: Pick<Scheduler, 'notify'>) {
-  let due: Set<string> | undefined;
-  const flush = () => {
-    const names = [...due!];
-    due = undefined;
-    scheduler.notify(names);
-  };
-  return ({ destinations }: { destinations: readonly string[] }) => {
-    if (!due) {
-      due = new Set();
-      setImmediate(flush);
-    }
-    for (const name of destinations) due.add(name);
-  };
 }
