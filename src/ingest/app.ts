@@ -31,7 +31,7 @@ import type { Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
 import { createProxyTrust } from './allow-ips.js';
 import { createBodyBudget } from './body.js';
-import { createIngestListener, nodeRequest } from './listener.js';
+import { createIngestListener, nodeRequest, splitUrl } from './listener.js';
 import {
   createSourceHandler,
   errorAnswer,
@@ -111,9 +111,7 @@ export function createIngest(options: IngestOptions): Ingest {
 
 /** A Hono request as the rules read it: Node's request when there is one, else the web Request. */
 function fromContext(c: Context<Env>): IngestRequest {
-  const url = c.req.url;
-  const q = url.indexOf('?');
-  const query = q === -1 ? '' : url.slice(q + 1);
+  const [, query] = splitUrl(c.req.url);
   const incoming = c.env?.incoming;
   if (incoming) return nodeRequest(incoming, c.req.path, query);
   const { raw } = c.req;
