@@ -103,10 +103,8 @@ export function createIngest(options: IngestOptions): Ingest {
     handlers.set(source.path, handle);
     app.all(source.path, async (c) => toResponse(c, await handle(fromContext(c))));
   }
-  // Paths the routes ahead of the sources answer stay with Hono, which serves them first.
-  const taken = new Set((options.before?.routes ?? []).map((route) => route.path));
-  const direct = new Map([...handlers].filter(([path]) => !taken.has(path)));
-  return { app, listener: createIngestListener(direct, app.fetch, logger) };
+  // Every source's path goes to the listener: none is a health route's (config/schema.ts refuses them).
+  return { app, listener: createIngestListener(handlers, app.fetch, logger) };
 }
 
 /** A Hono request as the rules read it: Node's request when there is one, else the web Request. */
