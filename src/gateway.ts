@@ -1,12 +1,15 @@
 /**
- * The gateway: journal + ingest listener + scheduler + retention, started and stopped together.
- * This module is where the parts are wired: `createGateway` builds them all, around one event bus,
- * without listening; `startGateway` builds them and listens.
+ * The gateway: journal + scheduler + retention + node heartbeat (a journal shared by several nodes
+ * only) + ingest and admin listeners, started and stopped together. This module is where the parts
+ * are wired: `createGateway` builds them all, around one event bus, without listening; `startGateway`
+ * builds them and listens.
  *
- * Start-up order: open (and migrate) the journal, start delivering what it already holds, then
- * listen (public ingest listener, then the admin listener). Shutdown order: refuse new events
- * (503 with Retry-After, still listening, the admin API still answering), stop claiming and let
- * in-flight deliveries finish within the grace period, stop listening, stop retention, close the journal.
+ * Start-up order: open (and migrate) the journal, start delivering what it already holds, start
+ * retention and the heartbeat, then listen (public ingest listener, then the admin listener).
+ * Shutdown order (`close`): refuse new events (503 with Retry-After, still listening, the admin API
+ * still answering), stop the dashboard's sampling and live streams, stop claiming and let in-flight
+ * deliveries finish within the grace period, stop retention and the heartbeat (all `parts.stop()`);
+ * then stop listening, cutting connections still open, and close the journal (`parts.close()`).
  */
 
 import { createServer, type RequestListener, type Server } from 'node:http';
@@ -257,8 +260,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const adminServer = parts.admin ? (createAdaptorServer({ fetch: parts.admin.fetch }) as Server) : undefined;
 
   try {
-    await listen(server, config.server.port, config.server.host, 'ingest listener', 'server');
-    if (adminServer) await listen(adminServer, config.admin.port, config.admin.host, 'admin listener', 'admin');
+    await listen(server, config.server.port, config.server.host, 'server');
+    if (adminServer) await listen(adminServer, config.admin.port, config.admin.host, 'admin');
   } catch (error) {
     server.close();
     await parts.close(0);
