@@ -1,12 +1,15 @@
 /**
- * The gateway: journal + ingest listener + scheduler + retention, started and stopped together.
- * This module is where the parts are wired: `createGateway` builds them all, around one event bus,
- * without listening; `startGateway` builds them and listens.
+ * The gateway: journal + scheduler + retention + node heartbeat (a journal shared by several nodes
+ * only) + ingest and admin listeners, started and stopped together. This module is where the parts
+ * are wired: `createGateway` builds them all, around one event bus, without listening; `startGateway`
+ * builds them and listens.
  *
- * Start-up order: open (and migrate) the journal, start delivering what it already holds, then
- * listen (public ingest listener, then the admin listener). Shutdown order: refuse new events
- * (503 with Retry-After, still listening, the admin API still answering), stop claiming and let
- * in-flight deliveries finish within the grace period, stop listening, stop retention, close the journal.
+ * Start-up order: open (and migrate) the journal, start delivering what it already holds, start
+ * retention and the heartbeat, then listen (public ingest listener, then the admin listener).
+ * Shutdown order (`close`): refuse new events (503 with Retry-After, still listening, the admin API
+ * still answering), stop the dashboard's sampling and live streams, stop claiming and let in-flight
+ * deliveries finish within the grace period, stop retention and the heartbeat (all `parts.stop()`);
+ * then stop listening, cutting connections still open, and close the journal (`parts.close()`).
  */
 
 import { createServer, type RequestListener, type Server } from 'node:http';
@@ -152,7 +155,7 @@ export async function createGateway(options: GatewayPartsOptions): Promise<Gatew
       ((destination) => createDeliveryClient(destination, { sign: createResigner(config.sources) })),
   });
   metrics.bindScheduler((name) => scheduler.state(name), config.destinations);
-  events.on('ingest:accepted', notifyOncePerTurn(scheduler));
+  events.on('ingest:accepted', ({ destinations }) => scheduler.notifySoon(destinations));
   if (journal.capabilities.crossProcessWakeups)
     followOtherNodes(journal, scheduler, events, logger, config, options.clock);
   const retention = runRetention({
@@ -257,8 +260,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const adminServer = parts.admin ? (createAdaptorServer({ fetch: parts.admin.fetch }) as Server) : undefined;
 
   try {
-    await listen(server, config.server.port, config.server.host, 'ingest listener', 'server');
-    if (adminServer) await listen(adminServer, config.admin.port, config.admin.host, 'admin listener', 'admin');
+    await listen(server, config.server.port, config.server.host, 'server');
+    if (adminServer) await listen(adminServer, config.admin.port, config.admin.host, 'admin');
   } catch (error) {
     server.close();
     await parts.close(0);
@@ -306,25 +309,4 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })());
 
   return { url, port, adminUrl, events, journal, scheduler, metrics, close };
-}
-
-/**
- * Wakes the destinations of newly accepted events once per turn of the event loop, not once per
- * event: the journal's answers to many requests arrive together, and each wake of a loop that has
- * nothing it may send yet (paced, full) costs it a pass and a new timer, on the main thread.
- */
-function notifyOncePerTurn(scheduler: Pick<Scheduler, 'notify'>) {
-  let due: Set<string> | undefined;
-  const flush = () => {
-    const names = [...due!];
-    due = undefined;
-    scheduler.notify(names);
-  };
-  return ({ destinations }: { destinations: readonly string[] }) => {
-    if (!due) {
-      due = new Set();
-      setImmediate(flush);
-    }
-    for (const name of destinations) due.add(name);
-  };
 }

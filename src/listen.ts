@@ -1,22 +1,13 @@
-/**
- * Binding the gateway's listeners. A failure names the listener and the config keys that move it.
- */
 import type { Server } from 'node:http';
 import { ListenError } from './errors.js';
 
 /**
- * Binds `server`; a failure names the listener and the config keys that move it, since a bare
- * `listen EADDRINUSE 127.0.0.1:8081` leaves the operator guessing which of the two listeners it was.
+ * Binds one of the gateway's listeners; a failure names the listener and the config keys that move
+ * it, since a bare `listen EADDRINUSE 127.0.0.1:8081` leaves the operator guessing which of the two it was.
  */
-export function listen(
-  server: Server,
-  port: number,
-  host: string,
-  role: string,
-  section: 'server' | 'admin',
-): Promise<void> {
+export function listen(server: Server, port: number, host: string, section: 'server' | 'admin'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const fail = (error: NodeJS.ErrnoException) => reject(listenError(error, `${host}:${port}`, role, section));
+    const fail = (error: NodeJS.ErrnoException) => reject(listenError(error, `${host}:${port}`, section));
     server.once('error', fail);
     server.listen(port, host, () => {
       server.off('error', fail);
@@ -25,7 +16,8 @@ export function listen(
   });
 }
 
-function listenError(error: NodeJS.ErrnoException, address: string, role: string, section: 'server' | 'admin') {
+function listenError(error: NodeJS.ErrnoException, address: string, section: 'server' | 'admin') {
+  const role = section === 'admin' ? 'admin listener' : 'ingest listener';
   const move =
     section === 'admin'
       ? 'set admin.port (or admin.host) in the config, or admin.enabled: false to run without the admin API'

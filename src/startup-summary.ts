@@ -10,7 +10,7 @@ import { adminTokenPath } from './admin/token.js';
 import { type Config, isLoopback } from './config/schema.js';
 import { formatRate } from './config/units.js';
 import type { Scheduler } from './delivery/scheduler.js';
-import { redactUrl } from './journal/pg/migrate.js';
+import { redactStorageUrl } from './journal/pg/url.js';
 import type { Journal } from './journal/port.js';
 import type { Logger } from './log.js';
 
@@ -53,7 +53,7 @@ export async function logStartupSummary(f: StartupFacts): Promise<void> {
     logger.info('admin API off (admin.enabled: false)');
   }
   if (config.storage.url !== undefined) {
-    const url = redactUrl(config.storage.url);
+    const url = redactStorageUrl(config.storage.url);
     logger.info({ journal: url }, `journal ${url} (PostgreSQL, shared with the other nodes on it; storage.url)`);
   } else logger.info({ journal: config.storage.path }, `journal ${config.storage.path}`);
   for (const [name, source] of Object.entries(config.sources)) {

@@ -15,7 +15,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createNodeReporter, type NodeReporter } from '../cluster/node-report.js';
+import type { NodeReporter } from '../cluster/node-report.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import { JournalUnavailableError } from '../errors.js';
@@ -43,8 +43,8 @@ export interface AdminOptions {
   /** Host names the listener answers to (`listenerHostNames`); default the loopback names. */
   allowedHosts?: readonly string[];
   metrics: Metrics;
-  /** This node's live report; default one built from `scheduler` and `metrics`. */
-  reporter?: NodeReporter;
+  /** This node's live report (GET /nodes), the one the gateway's heartbeat sends. */
+  reporter: NodeReporter;
   clock?: () => number;
   /** Journal writable, migrations applied, listeners bound. */
   isReady: ReadinessCheck;
@@ -102,10 +102,7 @@ export function createAdminApp(deps: AdminOptions): OpenAPIHono {
   });
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER, { type: 'http', scheme: 'bearer' });
 
-  const reporter =
-    deps.reporter ??
-    createNodeReporter({ scheduler, metrics, destinations: Object.keys(destinations), startedAt: clock() });
-  const context = { journal, scheduler, destinations, metrics, reporter, clock, audit };
+  const context = { journal, scheduler, destinations, metrics, reporter: deps.reporter, clock, audit };
   const destination = destinationHandlers(context);
   const event = eventHandlers(context);
   const node = nodeHandlers(context);

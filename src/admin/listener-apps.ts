@@ -31,7 +31,7 @@ export function createAdminListenerApps(o: {
 }): { admin: OpenAPIHono | undefined; dashboard: Dashboard | undefined } {
   const { config } = o;
   if (!config.admin.enabled) return { admin: undefined, dashboard: undefined };
-  // Never open: without a configured token, the one made at first start beside the journal.
+  // Never open: without a configured token, the one made at first start beside storage.path.
   const token = config.admin.token ?? ensureAdminToken(adminTokenPath(config.storage.path)).token;
   let admin: OpenAPIHono | undefined;
   const dashboard = createDashboard({

@@ -6,7 +6,7 @@
  */
 import type { Hono } from 'hono';
 import type { Metrics } from '../admin/metrics.js';
-import { createNodeReporter, type NodeReporter } from '../cluster/node-report.js';
+import type { NodeReporter } from '../cluster/node-report.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { GatewayEvents } from '../events.js';
@@ -26,8 +26,8 @@ export interface DashboardOptions {
   journal: Journal;
   scheduler: Scheduler;
   metrics: Metrics;
-  /** This node's live report; default one built from `scheduler` and `metrics`. */
-  reporter?: NodeReporter;
+  /** This node's live report, the one the admin API's GET /nodes shows. */
+  reporter: NodeReporter;
   token: string;
   /** A GET on the admin API with the token; called only after the admin app exists. */
   api: (pathAndQuery: string) => Promise<Response>;
@@ -67,9 +67,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     scheduler,
     destinations: options.config.destinations,
     metrics: options.metrics,
-    reporter:
-      options.reporter ??
-      createNodeReporter({ scheduler, metrics: options.metrics, destinations: names, startedAt: clock() }),
+    reporter: options.reporter,
     history,
     activity,
     replays,

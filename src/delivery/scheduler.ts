@@ -15,6 +15,12 @@ export interface Scheduler {
   /** There may be new work for these destinations (called after ingest). */
   notify(destinations: readonly string[]): void;
   /**
+   * `notify`, batched: the destinations named during this turn of the event loop are woken once each,
+   * on the next. Each wake of a loop already waiting costs it a pass (and a new timer, on the main
+   * thread), and the journal's answers to many requests arrive in one turn, so a burst of acks needs one.
+   */
+  notifySoon(destinations: readonly string[]): void;
+  /**
    * Stops claiming, waits up to `graceMs` for in-flight attempts, then aborts the rest (they are
    * recorded and put back as due now), and closes the HTTP clients.
    */
@@ -48,10 +54,24 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   );
   const byName = new Map(loops.map((loop) => [loop.name, loop]));
   const running = loops.map((loop) => loop.run(stopLoops.signal));
+  const notify = (destinations: readonly string[]) => {
+    for (const name of destinations) byName.get(name)?.waiter.wake();
+  };
+  let due: Set<string> | undefined;
+  const flush = () => {
+    const names = [...due!];
+    due = undefined;
+    notify(names);
+  };
 
   return {
-    notify(destinations) {
-      for (const name of destinations) byName.get(name)?.waiter.wake();
+    notify,
+    notifySoon(destinations) {
+      if (!due) {
+        due = new Set();
+        setImmediate(flush);
+      }
+      for (const name of destinations) due.add(name);
     },
     async pause(destination) {
       await options.journal.setPaused(destination, true, clock());

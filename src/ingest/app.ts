@@ -31,7 +31,7 @@ import type { Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
 import { createProxyTrust } from './allow-ips.js';
 import { createBodyBudget } from './body.js';
-import { createIngestListener, nodeRequest } from './listener.js';
+import { createIngestListener, nodeRequest, splitUrl } from './listener.js';
 import {
   createSourceHandler,
   errorAnswer,
@@ -40,8 +40,6 @@ import {
   type SourceHandler,
   unavailable,
 } from './source-handler.js';
-
-export { RETRY_AFTER_SECONDS } from './source-handler.js';
 
 /** What the ingest app needs from the rest of the gateway. */
 export interface IngestOptions {
@@ -105,22 +103,13 @@ export function createIngest(options: IngestOptions): Ingest {
     handlers.set(source.path, handle);
     app.all(source.path, async (c) => toResponse(c, await handle(fromContext(c))));
   }
-  // Paths the routes ahead of the sources answer stay with Hono, which serves them first.
-  const taken = new Set((options.before?.routes ?? []).map((route) => route.path));
-  const direct = new Map([...handlers].filter(([path]) => !taken.has(path)));
-  return { app, listener: createIngestListener(direct, app.fetch, logger) };
-}
-
-/** The Hono app alone (route tests with `app.request()`). */
-export function createIngestApp(options: IngestOptions): Hono<Env> {
-  return createIngest(options).app;
+  // Every source's path goes to the listener: none is a health route's (config/schema.ts refuses them).
+  return { app, listener: createIngestListener(handlers, app.fetch, logger) };
 }
 
 /** A Hono request as the rules read it: Node's request when there is one, else the web Request. */
 function fromContext(c: Context<Env>): IngestRequest {
-  const url = c.req.url;
-  const q = url.indexOf('?');
-  const query = q === -1 ? '' : url.slice(q + 1);
+  const [, query] = splitUrl(c.req.url);
   const incoming = c.env?.incoming;
   if (incoming) return nodeRequest(incoming, c.req.path, query);
   const { raw } = c.req;

@@ -25,16 +25,20 @@ export function createIngestListener(
   const direct = new Map([...handlers].filter(([path]) => new URL(path, 'http://localhost').pathname === path));
   const fallback = getRequestListener(fetch);
   return (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+    const [path, query] = splitUrl(req.url ?? '/');
     const handle = direct.get(path);
     if (handle === undefined) {
       void fallback(req, res);
       return;
     }
-    handle(nodeRequest(req, path, q === -1 ? '' : url.slice(q + 1))).then((answer) => send(res, answer, logger));
+    handle(nodeRequest(req, path, query)).then((answer) => send(res, answer, logger));
   };
+}
+
+/** A request URL (a path, or a whole URL) → what comes before the first `?`, and what follows it ('' when none). */
+export function splitUrl(url: string): [path: string, query: string] {
+  const q = url.indexOf('?');
+  return q === -1 ? [url, ''] : [url.slice(0, q), url.slice(q + 1)];
 }
 
 /** Node's request as the rules read it, its headers read from Node's parsed ones (no web Headers built). */

@@ -122,6 +122,7 @@ describe('admin bearer token', () => {
       scheduler: fx.scheduler,
       destinations: fx.config.destinations,
       metrics: fx.metrics,
+      reporter: fx.reporter,
       isReady: () => true,
     };
     expect(() => createAdminApp({ ...deps, token: '' })).toThrow(/must not be empty/);

@@ -78,6 +78,7 @@ beforeAll(async () => {
     destinations: fx.config.destinations,
     token: TOKEN,
     metrics: fx.metrics,
+    reporter: fx.reporter,
     isReady: () => true,
     clock,
   });

@@ -6,6 +6,7 @@
 import type { createAdminApp } from '../../src/admin/app.js';
 import type { Metrics } from '../../src/admin/metrics.js';
 import { adminTokenPath, readAdminToken } from '../../src/admin/token.js';
+import type { NodeReporter } from '../../src/cluster/node-report.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Scheduler } from '../../src/delivery/scheduler.js';
 import { createGateway } from '../../src/gateway.js';
@@ -37,6 +38,8 @@ export interface AdminFixture {
   journal: SqliteJournal;
   scheduler: Scheduler;
   metrics: Metrics;
+  /** The gateway's node report, for an admin app the test builds itself. */
+  reporter: NodeReporter;
   app: ReturnType<typeof createAdminApp>;
   /**
    * An admin request with the token; a request that is not a GET carries a JSON body (`{}` when
@@ -94,6 +97,9 @@ export async function startAdminFixture(options: AdminFixtureOptions): Promise<A
     },
     get metrics() {
       return current.gateway.metrics;
+    },
+    get reporter() {
+      return current.gateway.reporter;
     },
     get app() {
       return current.app;

@@ -43,10 +43,11 @@ import * as claims from './claims.js';
 import { createPool, rows } from './connection.js';
 import { DEFAULT_LEASE_RENEWAL, LeaseRenewal, type LeaseRenewalOptions } from './lease-renewal.js';
 import * as maintenance from './maintenance.js';
-import { migratePgJournal, redactUrl } from './migrate.js';
+import { migratePgJournal } from './migrate.js';
 import * as nodes from './nodes.js';
 import * as reads from './reads.js';
 import { reserveSendTokens } from './send-tokens.js';
+import { redactStorageUrl } from './url.js';
 import { WakeupListener } from './wakeups.js';
 
 /** Options of the PostgreSQL journal. */
@@ -78,7 +79,7 @@ const REPLAY_BATCH = 1_000;
 
 /** Migrates the database (under an advisory lock), then opens the journal. */
 export async function openPgJournal(options: PgJournalOptions): Promise<PgJournal> {
-  await migratePgJournal(options.url, redactUrl(options.url));
+  await migratePgJournal(options.url, redactStorageUrl(options.url));
   const journal = new PgJournal(options);
   await journal.ready();
   return journal;

@@ -62,14 +62,3 @@ export async function migratePgJournal(url: string, label: string): Promise<void
     await client.end().catch(() => {});
   }
 }
-
-/** The database's URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.href;
-  } catch {
-    return 'storage.url';
-  }
-}
