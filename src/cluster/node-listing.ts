@@ -51,8 +51,13 @@ export function drainingElsewhere(
     sum.nodes += 1;
     sum.sending += d.sending;
     sum.deliveredPerSecond += d.deliveredPerSecond;
-    sum.rate = sum.rate === undefined || d.rate === undefined ? undefined : sum.rate + d.rate;
+    sum.rate = addRates(sum.rate, d.rate);
     sum.concurrency += d.concurrency;
   }
   return sum;
+}
+
+/** The sum of two paces in requests per second: undefined (not limited) when either one is. */
+export function addRates(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a + b;
 }
