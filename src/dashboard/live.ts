@@ -68,7 +68,7 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
   const clock = deps.clock ?? Date.now;
   let cached: { at: number; value: Promise<LiveSnapshot> } | undefined;
   const take = async (now: number): Promise<LiveSnapshot> => {
-    const listing = deps.journal.nodes ? await listNodes(deps.journal, deps.reporter, now) : undefined;
+    const listing = await listNodes(deps.journal, deps.reporter, now);
     const statuses = await readDestinationStatuses(deps, now, listing);
     const destinations = statuses.map((status) => {
       const { name } = status;
@@ -90,7 +90,7 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
     return {
       at: now,
       destinations,
-      ...(listing && { nodes: listing.nodes.map((n) => nodeView(n, listing.self)) }),
+      ...(listing.shared && { nodes: listing.nodes.map((n) => nodeView(n, listing.self)) }),
       activity: deps.activity.recent().slice(0, 20),
       replays: deps.replays.progress((name) => backlogs.get(name)),
     };

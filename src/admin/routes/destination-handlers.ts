@@ -83,7 +83,7 @@ export async function readDestinationStatuses(
   /** The nodes, when the caller has read them already. */
   nodes?: NodeListing,
 ): Promise<ReturnType<typeof destinationStatus>[]> {
-  const listing = nodes ?? (from.journal.nodes ? await listNodes(from.journal, from.reporter, now) : undefined);
+  const listing = nodes ?? (await listNodes(from.journal, from.reporter, now));
   return Promise.all(
     Object.entries(from.destinations).map(([name, destination]) =>
       readDestinationStatus(from, name, destination, now, drainingElsewhere(listing, name)),
