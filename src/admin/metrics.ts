@@ -86,7 +86,7 @@ export interface MetricsOptions {
 }
 
 /** The consumer's answers counted as refusals. */
-const REFUSAL_STATUSES = [429, 503] as const;
+const REFUSAL_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
 /** Creates the metrics and their registry. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -204,16 +204,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     tally(attemptTallies, { destination, outcome }),
   );
   const refusalTallies: Tally[] = [];
-  const refusalsBy = labelled((destination: string, status: string) =>
-    tally(refusalTallies, { destination, status: Number(status) }),
-  );
+  const refusalsBy = labelled((destination: string, status: number) => tally(refusalTallies, { destination, status }));
   const durationBy = labelled((destination: string, _: string) => attemptDuration.labels({ destination }));
 
   const onAttempt = (event: AttemptEvent) => {
     attemptsBy(event.destination, event.outcome).count++;
     durationBy(event.destination, '').observe(event.durationMs / 1000);
-    if (event.status === 429) refusalsBy(event.destination, '429').count++;
-    else if (event.status === 503) refusalsBy(event.destination, '503').count++;
+    if (event.status !== undefined && REFUSAL_STATUSES.has(event.status))
+      refusalsBy(event.destination, event.status).count++;
     if (event.outcome !== 'delivered') return;
     rates.record(event.destination, clock(), event.durationMs);
   };
@@ -281,9 +279,9 @@ function handOver(counter: { inc(labels: Record<string, string | number>, value:
   }
 }
 
-/** Memoizes `make` by its two string arguments. */
-function labelled<T>(make: (a: string, b: string) => T): (a: string, b: string) => T {
-  const byA = new Map<string, Map<string, T>>();
+/** Memoizes `make` by its two arguments (label values). */
+function labelled<A, B, T>(make: (a: A, b: B) => T): (a: A, b: B) => T {
+  const byA = new Map<A, Map<B, T>>();
   return (a, b) => {
     let byB = byA.get(a);
     if (!byB) {

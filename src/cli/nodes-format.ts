@@ -4,6 +4,8 @@
  * per destination).
  */
 import type { ApiNode } from '../admin/schemas.js';
+import { isBusy } from '../cluster/node-listing.js';
+import { NODE_SILENT_MS } from '../journal/listings.js';
 import { formatRate, formatSeconds, printable, table } from './admin-format.js';
 
 export function formatNodes(nodes: readonly ApiNode[], cliNow: number): string {
@@ -26,7 +28,9 @@ export function formatNodes(nodes: readonly ApiNode[], cliNow: number): string {
 
 /** `orders 8 in flight 40/s, crm 1 in flight 0.5/s`, or `idle`. */
 function draining(by: ApiNode['draining']): string {
-  const busy = Object.entries(by).filter(([, d]) => d.in_flight > 0 || d.claimed > 0 || d.delivered_per_second > 0);
+  const busy = Object.entries(by).filter(([, d]) =>
+    isBusy({ sending: d.in_flight, claimed: d.claimed, deliveredPerSecond: d.delivered_per_second }),
+  );
   if (busy.length === 0) return 'idle';
   return busy
     .map(([name, d]) => `${printable(name)} ${d.in_flight} in flight ${formatRate(d.delivered_per_second)}/s`)
@@ -36,5 +40,5 @@ function draining(by: ApiNode['draining']): string {
 /** `0s ago`; a node that missed two reports is marked: it may have stopped (gone from the list after 5 s). */
 function seen(ms: number): string {
   const text = `${Math.max(0, Math.round(ms / 1000))}s ago`;
-  return ms > 2_500 ? `${text} (silent)` : text;
+  return ms > NODE_SILENT_MS ? `${text} (silent)` : text;
 }

@@ -1,7 +1,7 @@
 /**
  * With a journal shared by several nodes: another node's new or replayed deliveries wake the delivery
- * loops here at once, pauses, resumes and holds made there apply here, and the journal's connection
- * troubles are logged.
+ * loops here at once (they would otherwise be found at the next poll), a pause, resume or hold made
+ * there is applied here too, and the journal's connection troubles are logged.
  */
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
@@ -9,11 +9,7 @@ import type { GatewayEvents } from '../events.js';
 import type { Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
 
-/**
- * With a journal shared by several nodes: another node's new or replayed deliveries wake the delivery
- * loops here at once (they would otherwise be found at the next poll), and a pause, resume or hold
- * made there is applied here too.
- */
+/** Follows the other nodes on the journal: wakes the loops, adopts their pauses and holds, logs journal troubles. */
 export function followOtherNodes(
   journal: Journal,
   scheduler: Scheduler,

@@ -3,7 +3,7 @@
  * one from its live state, the others from their last report, at most a second old); otherwise this
  * process alone.
  */
-import type { Journal, NodeRecord } from '../journal/port.js';
+import type { Journal, NodeDraining, NodeRecord } from '../journal/port.js';
 import type { NodeReporter } from './node-report.js';
 
 /** `id` of this process when its journal is its own. */
@@ -51,8 +51,18 @@ export function drainingElsewhere(
     sum.nodes += 1;
     sum.sending += d.sending;
     sum.deliveredPerSecond += d.deliveredPerSecond;
-    sum.rate = sum.rate === undefined || d.rate === undefined ? undefined : sum.rate + d.rate;
+    sum.rate = addRates(sum.rate, d.rate);
     sum.concurrency += d.concurrency;
   }
   return sum;
+}
+
+/** Whether a node is doing anything with a destination now: requests at the consumer, claims ahead, or deliveries. */
+export function isBusy(d: Pick<NodeDraining, 'sending' | 'claimed' | 'deliveredPerSecond'>): boolean {
+  return d.sending > 0 || d.claimed > 0 || d.deliveredPerSecond > 0;
+}
+
+/** The sum of two paces in requests per second: undefined (not limited) when either one is. */
+export function addRates(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a + b;
 }

@@ -8,12 +8,12 @@
 
 import type { Metrics } from '../admin/metrics.js';
 import { type destinationStatus, readDestinationStatuses } from '../admin/routes/destination-handlers.js';
-import { drainingElsewhere, listNodes } from '../cluster/node-listing.js';
+import { drainingElsewhere, isBusy, listNodes } from '../cluster/node-listing.js';
 import type { NodeReporter } from '../cluster/node-report.js';
 import type { Config } from '../config/schema.js';
 import type { Scheduler } from '../delivery/scheduler.js';
 import type { AdminActionEvent } from '../events.js';
-import type { Journal, NodeRecord } from '../journal/port.js';
+import { type Journal, NODE_SILENT_MS, type NodeRecord } from '../journal/port.js';
 import type { Activity, ReplayProgress, ReplayTracker } from './activity.js';
 import type { History } from './history.js';
 
@@ -34,6 +34,8 @@ export interface NodeView {
   version: string;
   started_at: number;
   seen_at: number;
+  /** It missed two reports (`NODE_SILENT_MS`): it may have stopped. */
+  silent: boolean;
   /** Per destination it drains now: requests at the consumer and deliveries per second. */
   draining: { destination: string; in_flight: number; per_second: number }[];
 }
@@ -68,7 +70,7 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
   const clock = deps.clock ?? Date.now;
   let cached: { at: number; value: Promise<LiveSnapshot> } | undefined;
   const take = async (now: number): Promise<LiveSnapshot> => {
-    const listing = deps.journal.nodes ? await listNodes(deps.journal, deps.reporter, now) : undefined;
+    const listing = await listNodes(deps.journal, deps.reporter, now);
     const statuses = await readDestinationStatuses(deps, now, listing);
     const destinations = statuses.map((status) => {
       const { name } = status;
@@ -90,7 +92,7 @@ export function createLiveView(deps: LiveDeps): { snapshot(): Promise<LiveSnapsh
     return {
       at: now,
       destinations,
-      ...(listing && { nodes: listing.nodes.map((n) => nodeView(n, listing.self)) }),
+      ...(listing.shared && { nodes: listing.nodes.map((n) => nodeView(n, listing.self, now)) }),
       activity: deps.activity.recent().slice(0, 20),
       replays: deps.replays.progress((name) => backlogs.get(name)),
     };
@@ -131,15 +133,16 @@ function describeState(
   return { view_state: 'running', held_reason: null };
 }
 
-function nodeView(n: NodeRecord, self: string): NodeView {
+function nodeView(n: NodeRecord, self: string, now: number): NodeView {
   return {
     label: `${n.host}:${n.pid}`,
     self: n.id === self,
     version: n.version,
     started_at: n.startedAt,
     seen_at: n.seenAt,
+    silent: now - n.seenAt > NODE_SILENT_MS,
     draining: Object.entries(n.draining)
-      .filter(([, d]) => d.sending > 0 || d.claimed > 0 || d.deliveredPerSecond > 0)
+      .filter(([, d]) => isBusy(d))
       .map(([destination, d]) => ({ destination, in_flight: d.sending, per_second: d.deliveredPerSecond })),
   };
 }

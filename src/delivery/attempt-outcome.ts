@@ -7,7 +7,7 @@ import type { Claim, Journal } from '../journal/port.js';
 import type { Logger } from '../log.js';
 import type { AttemptResult } from './http-client.js';
 import type { PaceSample } from './pacing/pacer.js';
-import { type Decision, parseRetryAfter } from './retry-policy.js';
+import { type Decision, isDelivered, parseRetryAfter } from './retry-policy.js';
 
 /** The errors http-client.ts reports for an answer that did not come in time (its own deadline, or undici's). */
 const TIMEOUT_ERROR = /^timeout:|UND_ERR_(HEADERS|BODY)_TIMEOUT/;
@@ -38,7 +38,7 @@ export async function recordOutcome(
     startedAt: result.startedAt,
     durationMs,
     status,
-    error: status !== undefined && status >= 200 && status < 300 ? undefined : decision.reason,
+    error: isDelivered(status) ? undefined : decision.reason,
     response: result.response,
   };
   try {
@@ -55,27 +55,12 @@ export async function recordOutcome(
     status,
     durationMs,
   });
-  if (decision.verdict.kind === 'delivered') {
-    // Built only when logged: at the default level a delivery writes nothing, and this runs for every one.
-    if (log.isLevelEnabled('debug'))
-      log.debug(
-        {
-          eventId,
-          attempt,
-          status,
-          durationMs: Math.round(durationMs),
-        },
-        'delivered',
-      );
-    return;
-  }
-  const fields = {
-    eventId,
-    attempt,
-    status,
-    durationMs: Math.round(durationMs),
-  };
-  if (decision.verdict.kind === 'retry')
+  const delivered = decision.verdict.kind === 'delivered';
+  // Built only when logged: at the default level a delivery writes nothing, and this runs for every one.
+  if (delivered && !log.isLevelEnabled('debug')) return;
+  const fields = { eventId, attempt, status, durationMs: Math.round(durationMs) };
+  if (delivered) log.debug(fields, 'delivered');
+  else if (decision.verdict.kind === 'retry')
     log.warn(
       { ...fields, error: decision.reason, nextAttemptAt: new Date(decision.verdict.at).toISOString() },
       'attempt failed; will retry',

@@ -15,6 +15,7 @@ import type { Claim, HeaderPair, StoredEvent } from '../journal/port.js';
 import type { Signer } from '../senders/provider.js';
 import { destinationSigner } from '../senders/resign.js';
 import type { AttemptOutcome } from './retry-policy.js';
+import { MAX_TIMER_MS } from './waiter.js';
 
 /** How much of the consumer's answer is kept with the attempt. */
 export const RESPONSE_SNIPPET_BYTES = 1024;
@@ -297,8 +298,6 @@ export function createDeliveryClient(
 }
 
 const SHUTDOWN_REASON = 'aborted: Sluice shut down during the attempt';
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * One attempt on the wire, as an undici dispatch handler: keeps the status, Retry-After and the

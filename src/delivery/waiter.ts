@@ -7,6 +7,9 @@
  * it must: one bound `finish` for every wait, and the abort listener added once per signal rather
  * than added and removed on each wait (EventTarget listeners are costly to add and remove).
  */
+/** setTimeout's largest delay: a longer one would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export class Waiter {
   private resolveCurrent: (() => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -40,7 +43,7 @@ export class Waiter {
     }
     return new Promise((resolve) => {
       this.resolveCurrent = resolve;
-      this.timer = setTimeout(this.finish, Math.max(0, Math.min(ms, 2_147_483_647)));
+      this.timer = setTimeout(this.finish, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
     });
   }
 

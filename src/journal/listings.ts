@@ -69,6 +69,9 @@ export interface NodeRecord extends NodeReport {
  */
 export const NODE_LIVE_MS = 5_000;
 
+/** A node whose last report is older than this missed two: shown as silent, it may have stopped. */
+export const NODE_SILENT_MS = 2_500;
+
 /** Backlog figures of one destination. */
 export interface DestinationStats {
   /** Waiting for an attempt, never tried yet or replayed. */

@@ -3,7 +3,13 @@
  * each destination, and an operator's replay, pause and resume. Each action is told to the audit log.
  */
 import type { RouteHandler } from '@hono/zod-openapi';
-import { type DrainingElsewhere, drainingElsewhere, listNodes, type NodeListing } from '../../cluster/node-listing.js';
+import {
+  addRates,
+  type DrainingElsewhere,
+  drainingElsewhere,
+  listNodes,
+  type NodeListing,
+} from '../../cluster/node-listing.js';
 import type { NodeReporter } from '../../cluster/node-report.js';
 import { type Config, orderingLabel } from '../../config/schema.js';
 import type { Scheduler } from '../../delivery/scheduler.js';
@@ -68,7 +74,8 @@ export interface StatusSources {
 
 /**
  * Every destination's status (`readDestinationStatus`). With a journal several nodes share, the
- * requests at the consumer are counted on every live node (from their reports, a second old at most).
+ * requests at the consumer, the rates and the paces add up every live node's (the others' from their
+ * last reports, a second old at most).
  */
 export async function readDestinationStatuses(
   from: StatusSources,
@@ -76,7 +83,7 @@ export async function readDestinationStatuses(
   /** The nodes, when the caller has read them already. */
   nodes?: NodeListing,
 ): Promise<ReturnType<typeof destinationStatus>[]> {
-  const listing = nodes ?? (from.journal.nodes ? await listNodes(from.journal, from.reporter, now) : undefined);
+  const listing = nodes ?? (await listNodes(from.journal, from.reporter, now));
   return Promise.all(
     Object.entries(from.destinations).map(([name, destination]) =>
       readDestinationStatus(from, name, destination, now, drainingElsewhere(listing, name)),
@@ -86,8 +93,9 @@ export async function readDestinationStatuses(
 
 /**
  * The status of one destination as `GET /destinations` and the dashboard show it: the journal's
- * figures, the loop's live state and this process's rates, put together by `destinationStatus`.
- * `elsewhere`: what the other nodes sharing the journal do with it (requests at the consumer, rate).
+ * figures, the loop's live state and this process's rates, put together by `destinationStatus` with
+ * what the other nodes sharing the journal do with it (`elsewhere`: their requests at the consumer,
+ * rates and paces).
  */
 async function readDestinationStatus(
   from: Pick<StatusSources, 'journal' | 'scheduler' | 'metrics'>,
@@ -111,11 +119,12 @@ async function readDestinationStatus(
 /**
  * One row of GET /destinations (and of `sluice status`).
  *
- * The rate is the journal's deliveries in the last minute over 60 s, or this process's own count
- * over the time since its first delivery in that minute when that is higher (just after a start or
- * a resume, a whole minute would understate it). The time to drain divides the backlog by that
- * rate, or by the pace since this process's first send when higher (just after a restart), capped
- * by the configured rate (a burst says nothing of the pace after it).
+ * The rate is the journal's deliveries in the last minute over 60 s, or, when higher, this process's
+ * own count over the time since its first delivery in that minute plus the other live nodes' last
+ * reported rates (just after a start or a resume, a whole minute would understate it). The time to
+ * drain divides the backlog by that rate, or by the pace since this process's first send plus the
+ * others' when higher (just after a restart), capped by the configured rate (a burst says nothing
+ * of the pace after it).
  */
 export function destinationStatus(
   name: string,
@@ -181,20 +190,15 @@ function paceStatus(
   configuredRate: number | undefined,
   configuredConcurrency: number | undefined,
 ) {
-  const others = elsewhere?.nodes ?? 0;
-  let rate = state.rate;
-  let concurrency = state.concurrency;
-  if (elsewhere && others > 0) {
-    rate = rate === undefined || elsewhere.rate === undefined ? undefined : rate + elsewhere.rate;
-    concurrency += elsewhere.concurrency;
-  }
-  rate = Math.min(rate ?? Infinity, configuredRate ?? Infinity);
-  concurrency = Math.min(concurrency, configuredConcurrency ?? Infinity);
+  // Without other nodes draining it, `elsewhere` is absent or all zeros: this node's pace alone.
+  const summed = elsewhere ? addRates(state.rate, elsewhere.rate) : state.rate;
+  const rate = Math.min(summed ?? Infinity, configuredRate ?? Infinity);
+  const concurrency = Math.min(state.concurrency + (elsewhere?.concurrency ?? 0), configuredConcurrency ?? Infinity);
   return {
     adaptive: state.pace !== undefined,
     rate_per_second: Number.isFinite(rate) ? Number(rate.toPrecision(3)) : null,
     concurrency,
-    nodes: others + 1,
+    nodes: (elsewhere?.nodes ?? 0) + 1,
     mode: state.pace?.mode ?? null,
     last_signal: state.pace?.signal ?? null,
     last_signal_at: state.pace?.signalAt === undefined ? null : new Date(state.pace.signalAt).toISOString(),

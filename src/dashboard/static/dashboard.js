@@ -158,11 +158,11 @@ function showNodes(nodes, at) {
     ...nodes.map((n) =>
       h(
         'li',
-        { class: at - n.seen_at > 2500 ? 'silent' : '' },
+        { class: n.silent ? 'silent' : '' },
         h('strong', {}, n.label),
         n.self ? ' (this one)' : '',
         ` · ${n.version} · up ${duration(Math.floor((at - n.started_at) / 1000))}`,
-        at - n.seen_at > 2500 ? ` · silent for ${duration(Math.round((at - n.seen_at) / 1000))}` : '',
+        n.silent ? ` · silent for ${duration(Math.round((at - n.seen_at) / 1000))}` : '',
         h(
           'span',
           { class: 'draining' },

@@ -4,13 +4,14 @@
  * the node's own pacer (which keeps its local smoothness and concurrency).
  *
  * Why the consumer never sees more than rate + burst in any one-second window, however many nodes
- * drain: the shared bucket hands out at most capacity + rate·T tokens in any interval T, and a node
- * spends a reserved token within `holdMs` of asking for it or drops it (a crash drops them too: the
- * rate is under-used, never exceeded). Sends in a window of 1 s thus spend tokens reserved within
- * 1 s + holdMs: at most capacity + rate·(1 + holdMs). `reservationPlan` picks capacity, holdMs and
- * the refill rate so that this stays within rate + burst (see there), with room (`spreadMs`) for
- * requests that reach the consumer closer together than their tokens were spent: the bound at the
- * consumer holds as long as each request reaches it within spreadMs of spending its token.
+ * drain: the shared bucket refills at `refillRate` (the rate, or a little less), so it hands out at
+ * most capacity + refillRate·T tokens in any interval T; a node spends a reserved token within
+ * `holdMs` of asking for it or drops it (a crash drops them too: the rate is under-used, never
+ * exceeded); and the bound counts on each request reaching the consumer within `spreadMs` of spending
+ * its token (room for requests that arrive closer together than their tokens were spent). The
+ * requests at the consumer in a window of 1 s thus spent tokens reserved within 1 s + holdMs +
+ * spreadMs: at most capacity + refillRate·(1 s + holdMs + spreadMs), which `reservationPlan` keeps
+ * within rate + burst in whole requests (see there).
  *
  * An adaptive destination (`adaptive:`) keeps its adaptive pacer as the node's own: the shared bucket
  * holds the cluster to the configured rate, the ceiling, and each node's pacer learns below it from

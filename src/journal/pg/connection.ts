@@ -28,6 +28,12 @@ const types = {
   },
 } as unknown as pg.CustomTypesConfig;
 
+/**
+ * The database's clock as epoch ms, an SQL expression: for what every node must count alike, whatever
+ * its own clock says. `clock_timestamp()` is the time of reading, not of the transaction's start.
+ */
+export const DATABASE_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
 /** Settings of every journal connection (sent in the startup packet: no extra round trip). */
 export const CONNECTION_OPTIONS = '-c synchronous_commit=on -c statement_timeout=30000';
 

@@ -4,7 +4,7 @@
  * clocks must agree to well within a second anyway.
  */
 import { NODE_LIVE_MS, type NodeDraining, type NodeRecord, type NodeReport } from '../port.js';
-import { changes, type Queryable, rows } from './connection.js';
+import { changes, DATABASE_NOW_MS, type Queryable, rows } from './connection.js';
 
 /** A crashed node's row is kept this long (it shows nowhere once it is not live), then removed. */
 const FORGET_AFTER_MS = 3_600_000;
@@ -18,7 +18,7 @@ export async function recordNode(db: Queryable, id: string, report: NodeReport, 
   await changes(
     db,
     `WITH gone AS (DELETE FROM nodes
-       WHERE seen_at < (extract(epoch from clock_timestamp()) * 1000)::bigint - $9 AND id <> $1)
+       WHERE seen_at < ${DATABASE_NOW_MS} - $9 AND id <> $1)
      INSERT INTO nodes (id, host, pid, version, listeners, draining, started_at, seen_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (id) DO UPDATE SET listeners = excluded.listeners, draining = excluded.draining,
@@ -37,7 +37,7 @@ export async function recordNode(db: Queryable, id: string, report: NodeReport, 
   );
 }
 
-/** The nodes that reported within `NODE_LIVE_MS` of `now`, oldest first. */
+/** The nodes that reported within `NODE_LIVE_MS` of `now`, in no order (`listNodes` sorts them). */
 export async function liveNodes(db: Queryable, now: number): Promise<NodeRecord[]> {
   const found = await rows<{
     id: string;
@@ -51,7 +51,7 @@ export async function liveNodes(db: Queryable, now: number): Promise<NodeRecord[
   }>(
     db,
     `SELECT id, host, pid, version, listeners, draining, started_at, seen_at FROM nodes
-     WHERE seen_at >= $1 ORDER BY started_at, id`,
+     WHERE seen_at >= $1`,
     [now - NODE_LIVE_MS],
   );
   return found.map((r) => ({

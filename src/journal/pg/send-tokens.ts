@@ -9,7 +9,7 @@
  * fsync costs a fraction of a millisecond per reservation (test/bench/README.md).
  */
 import type pg from 'pg';
-import { checkout, toJournalError } from './connection.js';
+import { checkout, DATABASE_NOW_MS, toJournalError } from './connection.js';
 
 /** Takes up to `want` whole tokens; resolves how many. */
 export async function reserveSendTokens(
@@ -23,13 +23,12 @@ export async function reserveSendTokens(
     return String(x);
   };
   const name = `'${destination.replaceAll("'", "''")}'`;
-  const clock = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
   // The row is locked first, so that the UPDATE's snapshot and clock are taken once this node's
   // turn has come (read before the lock, another node's refill would be lost).
   // Parameters cannot be bound in a multi-statement query: the values are numbers checked above and
   // the name quoted as a literal.
   const text = `BEGIN;
-INSERT INTO destination_tokens (name, tokens, refilled_at) VALUES (${name}, ${n(bucket.capacity)}, ${clock})
+INSERT INTO destination_tokens (name, tokens, refilled_at) VALUES (${name}, ${n(bucket.capacity)}, ${DATABASE_NOW_MS})
   ON CONFLICT (name) DO NOTHING;
 SELECT 1 FROM destination_tokens WHERE name = ${name} FOR UPDATE;
 UPDATE destination_tokens t SET tokens = x.avail - x.taken, refilled_at = x.at
@@ -37,7 +36,7 @@ FROM (
   SELECT s.name, s.avail, LEAST(floor(s.avail), ${n(want)}) AS taken, s.at FROM (
     SELECT name, LEAST(${n(bucket.capacity)}::float8, tokens + GREATEST(0, c.ms - refilled_at) * ${n(bucket.rate)}::float8 / 1000)
              AS avail, GREATEST(refilled_at, c.ms) AS at
-    FROM destination_tokens, (SELECT ${clock} AS ms) AS c WHERE name = ${name}) AS s
+    FROM destination_tokens, (SELECT ${DATABASE_NOW_MS} AS ms) AS c WHERE name = ${name}) AS s
 ) AS x
 WHERE t.name = x.name RETURNING x.taken;
 COMMIT;`;
