@@ -7,6 +7,7 @@
  * same config. Pure: no I/O, no clock, no environment.
  */
 import { stringify } from 'yaml';
+import { redactStorageUrl } from '../journal/pg/url.js';
 import { type Config, type DestinationConfig, orderingLabel, type SourceConfig } from './schema.js';
 import { formatDuration, formatRate, formatSize } from './units.js';
 
@@ -141,7 +142,7 @@ function withReadableUnits(config: Config) {
     storage: {
       ...config.storage,
       // The database's password is not shown.
-      ...(config.storage.url !== undefined && { url: withoutPassword(config.storage.url) }),
+      ...(config.storage.url !== undefined && { url: redactStorageUrl(config.storage.url, '(storage.url)') }),
       max_size: config.storage.max_size === undefined ? undefined : formatSize(config.storage.max_size),
     },
     retention: {
@@ -195,15 +196,4 @@ function hide(value: unknown): unknown {
   if (value === undefined || value === null || value === '') return value;
   if (Array.isArray(value)) return value.map(hide);
   return REDACTED;
-}
-
-/** A URL with its password replaced by `***`. */
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.href;
-  } catch {
-    return '(storage.url)';
-  }
 }
